@@ -1,0 +1,169 @@
+"""Named errors.
+
+Step Functions sees an exception's class name as the task's error name (Lambda's ``errorType``),
+so every class here is part of the state machine's contract: the ASL retries the
+:class:`TransientError` subclasses listed in :data:`TRANSIENT_ERROR_NAMES` and sends everything else
+to the dead-letter path. Renaming a class is an interface change (``tests/template`` checks that
+the ASL and this module agree).
+
+No exception message ever contains a credential: messages are built from service names, status
+codes, SOLIDserver's ``errno``/``errmsg`` and parameter *names* only.
+"""
+
+from __future__ import annotations
+
+
+class IpamsyncError(Exception):
+    """Base class of every error ipamsync raises on purpose."""
+
+    retryable = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": type(self).__name__, "message": str(self)}
+
+
+class TransientError(IpamsyncError):
+    """Worth retrying later with backoff: nothing was (or may have been) applied."""
+
+    retryable = True
+
+
+class PermanentError(IpamsyncError):
+    """Retrying the same input gives the same failure: dead-letter it."""
+
+
+# --------------------------------------------------------------------------- SOLIDserver
+
+
+class SolidServerError(IpamsyncError):
+    """An error from (or on the way to) SOLIDserver, with what the API said about it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str = "",
+        status: int | None = None,
+        errno: str | None = None,
+        errmsg: str | None = None,
+        method: str = "",
+    ) -> None:
+        self.service = service
+        self.status = status
+        self.errno = errno
+        self.errmsg = errmsg
+        self.method = method
+        detail = [f"service={service}" if service else "", f"status={status}" if status is not None else ""]
+        if errno:
+            detail.append(f"errno={errno}")
+        if errmsg:
+            detail.append(f"errmsg={errmsg}")
+        text = " ".join(d for d in detail if d)
+        super().__init__(f"{message} ({text})" if text else message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "service": self.service,
+            "status": self.status,
+            "errno": self.errno,
+            "errmsg": self.errmsg,
+        }
+
+
+class SolidServerUnavailable(SolidServerError, TransientError):
+    """5xx, connection refused or reset, TLS handshake cut: the appliance is not answering well."""
+
+
+class SolidServerTimeout(SolidServerError, TransientError):
+    """Connect or read timeout."""
+
+
+class SolidServerThrottled(SolidServerError, TransientError):
+    """HTTP 429. ``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class SolidServerAuthError(SolidServerError, PermanentError):
+    """401/403 or a token signature/clock problem (412 on the version probe)."""
+
+
+class SolidServerRequestError(SolidServerError, PermanentError):
+    """4xx: the appliance refused the request (validation or business rule)."""
+
+
+class SolidServerNotFound(SolidServerRequestError):
+    """The object the request names does not exist (or no longer exists)."""
+
+
+class SolidServerConflict(SolidServerRequestError):
+    """The appliance refused because the object (name, address, network) already exists."""
+
+
+class UnexpectedResponse(SolidServerError, PermanentError):
+    """The answer does not have the documented shape (not JSON, not rows, no ret_oid...)."""
+
+
+# --------------------------------------------------------------------------- sync
+
+
+class OwnershipConflict(PermanentError):
+    """An address, name or object ipamsync wants is held by something ipamsync does not own.
+
+    Nothing is overwritten: the event goes to the dead-letter queue with this error.
+    """
+
+    def __init__(self, message: str, *, object_type: str = "", key: str = "", holder: str = "") -> None:
+        self.object_type = object_type
+        self.key = key
+        self.holder = holder
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "object_type": self.object_type,
+            "key": self.key,
+            "holder": self.holder,
+        }
+
+
+class InvalidMessage(PermanentError):
+    """The input is not a valid ipamsync message or EventBridge event (the message says which field)."""
+
+
+class InstanceNotFound(TransientError):
+    """EC2 does not (yet) know the instance of a non-terminal event.
+
+    Right after launch EC2's API is eventually consistent, so the enrich Lambda's asynchronous
+    retries are the right remedy; after them the event lands in the dead-letter queue.
+    """
+
+
+class ConfigurationError(PermanentError):
+    """ipamsync's configuration does not match SOLIDserver (missing DNS server, bad setting...)."""
+
+
+#: Error names the state machine retries with backoff (see statemachine/sync.asl.json).
+TRANSIENT_ERROR_NAMES: tuple[str, ...] = (
+    "SolidServerUnavailable",
+    "SolidServerTimeout",
+    "SolidServerThrottled",
+)
+
+#: Error names that go straight to the dead-letter path.
+PERMANENT_ERROR_NAMES: tuple[str, ...] = (
+    "SolidServerAuthError",
+    "SolidServerRequestError",
+    "SolidServerNotFound",
+    "SolidServerConflict",
+    "UnexpectedResponse",
+    "OwnershipConflict",
+    "InvalidMessage",
+    "ConfigurationError",
+)
