@@ -133,6 +133,21 @@ class OwnershipConflict(PermanentError):
         }
 
 
+class HeldByAnotherInstance(TransientError):
+    """An address or PTR name ipamsync wants is still held by *another* instance ipamsync manages.
+
+    EC2 reuses a private IP as soon as an instance is gone, and events of different instances are
+    not ordered with respect to each other, so the new owner's event can arrive before the old
+    owner's termination. That resolves itself once the older event is applied: retry later.
+    """
+
+    def __init__(self, message: str, *, object_type: str = "", key: str = "", holder: str = "") -> None:
+        self.object_type = object_type
+        self.key = key
+        self.holder = holder
+        super().__init__(message)
+
+
 class InvalidMessage(PermanentError):
     """The input is not a valid ipamsync message or EventBridge event (the message says which field)."""
 
@@ -154,6 +169,7 @@ TRANSIENT_ERROR_NAMES: tuple[str, ...] = (
     "SolidServerUnavailable",
     "SolidServerTimeout",
     "SolidServerThrottled",
+    "HeldByAnotherInstance",
 )
 
 #: Error names that go straight to the dead-letter path.
