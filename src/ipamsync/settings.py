@@ -1,0 +1,100 @@
+"""What the sync does, from environment variables (set by template.yaml's parameters)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ipamsync.errors import ConfigurationError
+
+SPACE_STRATEGIES = ("single", "per-account")
+HOSTNAME_SOURCES = ("name-tag", "tag", "private-dns")
+STOPPED_POLICIES = ("keep", "remove-dns")
+TERMINATED_POLICIES = ("delete", "retain")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise ConfigurationError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false (got {raw!r})")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer (got {raw!r})") from None
+    if not lo <= value <= hi:
+        raise ConfigurationError(f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _zone(value: str) -> str:
+    return value.strip().rstrip(".").lower()
+
+
+@dataclass(frozen=True)
+class Settings:
+    space_strategy: str = "single"
+    space_name: str = "AWS"
+    public_space_name: str = ""
+    dns_server: str = ""
+    forward_zone: str = ""
+    zone_tag_key: str = "ipamsync:zone"
+    reverse_dns: bool = True
+    ttl: int = 300
+    hostname_source: str = "name-tag"
+    hostname_tag_key: str = "Hostname"
+    stopped_policy: str = "keep"
+    terminated_policy: str = "delete"
+    tombstone_hours: int = 336
+
+    @property
+    def dns_enabled(self) -> bool:
+        return bool(self.dns_server)
+
+    def space_for(self, account: str) -> str:
+        if self.space_strategy == "per-account":
+            return f"{self.space_name}-{account}"
+        return self.space_name
+
+    def public_space_for(self, account: str) -> str:
+        return self.public_space_name or self.space_for(account)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        space_name = (env.get("IPAM_SPACE_NAME") or "AWS").strip()
+        if not space_name or len(space_name) > 100:
+            raise ConfigurationError("IPAM_SPACE_NAME must be 1-100 characters")
+        return cls(
+            space_strategy=_choice(env, "IPAM_SPACE_STRATEGY", "single", SPACE_STRATEGIES),
+            space_name=space_name,
+            public_space_name=(env.get("IPAM_PUBLIC_SPACE_NAME") or "").strip(),
+            dns_server=(env.get("DNS_SERVER_NAME") or "").strip(),
+            forward_zone=_zone(env.get("DNS_FORWARD_ZONE") or ""),
+            zone_tag_key=(env.get("DNS_ZONE_TAG_KEY") or "ipamsync:zone").strip(),
+            reverse_dns=_bool(env, "DNS_REVERSE", True),
+            ttl=_int(env, "DNS_TTL", 300, 0, 604800),
+            hostname_source=_choice(env, "HOSTNAME_SOURCE", "name-tag", HOSTNAME_SOURCES),
+            hostname_tag_key=(env.get("HOSTNAME_TAG_KEY") or "Hostname").strip(),
+            stopped_policy=_choice(env, "STOPPED_POLICY", "keep", STOPPED_POLICIES),
+            terminated_policy=_choice(env, "TERMINATED_POLICY", "delete", TERMINATED_POLICIES),
+            tombstone_hours=_int(env, "TOMBSTONE_RETENTION_HOURS", 336, 1, 24 * 365),
+        )

@@ -1,0 +1,98 @@
+"""SOLIDserver class parameters (metadata): encoding, decoding and limits.
+
+On the wire ``<obj>_class_parameters`` is a url-encoded ``k=v&k2=v2`` string placed inside a
+url-encoded query string (so it is encoded twice). Rows return the same url-encoded form.
+
+ipamsync writes only keys of the form ``[a-z][a-z0-9_]*`` and never the keys SOLIDserver's own
+automation uses (``RESERVED_KEYS``). Values are text; :func:`clip` bounds them so that one odd tag
+cannot make a request fail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode
+
+#: Keys SOLIDserver treats as its own automation (API.md): never written as plain metadata.
+RESERVED_KEYS = frozenset(
+    {
+        "dns_name",
+        "dns_update",
+        "dns_view_name",
+        "domain",
+        "domain_list",
+        "rev_dns_name",
+        "rev_dns_view_name",
+        "use_ipam_name",
+        "dhcpstatic",
+        "dhcp_failover_name",
+        "ipv6_mapping",
+        "vlmdomain_id",
+    }
+)
+
+#: ``hostdev_class_parameters`` is limited to this many characters by the appliance.
+DEVICE_PARAMETERS_MAX = 4000
+#: Longest value ipamsync writes for one key (longer values are cut, see :func:`clip`).
+VALUE_MAX = 255
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_KEY_CHARS = re.compile(r"[^a-z0-9_]+")
+
+
+def check_key(key: str) -> str:
+    if not _KEY.match(key) or key in RESERVED_KEYS:
+        raise ValueError(f"invalid metadata key: {key!r}")
+    return key
+
+
+def key_from(text: str, prefix: str) -> str:
+    """A safe key built from free text (e.g. an AWS tag key): ``aws_tag_`` + ``cost_center``."""
+    body = _KEY_CHARS.sub("_", text.lower()).strip("_") or "x"
+    return check_key((prefix + body)[:64].rstrip("_"))
+
+
+def clip(value: object, limit: int = VALUE_MAX) -> str:
+    """Text of ``value``, without control characters, at most ``limit`` characters.
+
+    A cut value ends with ``…`` so a reader can tell it was cut.
+    """
+    text = "" if value is None else str(value)
+    text = "".join(ch if ch >= " " and ch != "\x7f" else " " for ch in text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def encode(params: Mapping[str, object]) -> str:
+    """``{"b": "2", "a": "x y"}`` → ``a=x+y&b=2`` (sorted keys, so equal dicts encode equally)."""
+    return urlencode([(check_key(k), "" if v is None else str(v)) for k, v in sorted(params.items())])
+
+
+def decode(text: str | None) -> dict[str, str]:
+    """Inverse of :func:`encode`; tolerant of an empty or missing column."""
+    if not text:
+        return {}
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def encoded_length(params: Mapping[str, object]) -> int:
+    return len(encode(params))
+
+
+def delete_list(keys: Iterable[str]) -> str:
+    """Value of ``class_parameters_to_delete``: ``k1&k2``."""
+    return "&".join(check_key(k) for k in sorted(set(keys)))
+
+
+def diff(current: Mapping[str, str], desired: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What to send to turn ``current`` into ``desired`` for the keys ipamsync manages.
+
+    Returns ``(changed, removed)``: keys whose value differs or is new, and keys present in
+    ``current`` but not in ``desired``. Only keys that look like ipamsync's (``aws_``/``ipamsync_``)
+    are ever removed: metadata a person added to an ipamsync-owned object is kept.
+    """
+    changed = {k: v for k, v in desired.items() if current.get(k) != v}
+    removed = [k for k in current if k not in desired and k.startswith(("aws_", "ipamsync_"))]
+    return changed, removed

@@ -1,0 +1,223 @@
+"""IPAM addresses: private (primary and secondary), IPv6 and public IPv4 of every ENI.
+
+Each address carries the instance's name (FQDN when DNS is configured), the ENI's MAC (private
+and IPv6 addresses), ownership metadata, and is linked to the instance's device and the ENI's
+interface when it is created. Addresses the instance no longer has are removed; on termination
+every address it owns is removed.
+
+An address already present in the space but not owned by this instance is never overwritten:
+held by something ipamsync does not manage → :class:`OwnershipConflict` (dead-lettered); held by
+another ipamsync-managed instance → :class:`HeldByAnotherInstance` (retried: EC2 reused the IP and
+the previous owner's termination has not been applied yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ipamsync.errors import (
+    HeldByAnotherInstance,
+    OwnershipConflict,
+    SolidServerConflict,
+    SolidServerRequestError,
+)
+from ipamsync.model import Message
+from ipamsync.naming import fqdn
+from ipamsync.solidserver import metadata as md
+from ipamsync.solidserver.api import Address
+from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, clip_all, other_instance
+from ipamsync.sync.dns import zone_for
+
+
+@dataclass(frozen=True)
+class WantedAddress:
+    version: int
+    address: str
+    public: bool
+    name: str
+    mac: str
+    eni_id: str
+    metadata: dict[str, str]
+
+
+@dataclass
+class AddressesResult:
+    addresses: list[dict[str, str]] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"addresses": self.addresses, "changes": self.changes.to_dict()}
+
+
+def address_name(msg: Message, zone: str | None) -> str:
+    host = msg.instance.hostname
+    if host and zone:
+        return fqdn(host, zone)
+    return host or msg.instance.id
+
+
+def wanted_addresses(msg: Message, zone: str | None) -> list[WantedAddress]:
+    if msg.instance.gone:
+        return []
+    name = address_name(msg, zone)
+    out: list[WantedAddress] = []
+    base = base_metadata(msg)
+    for eni in msg.instance.network_interfaces:
+        common = {**base, "aws_eni_id": eni.id, "aws_vpc_id": eni.vpc_id, "aws_subnet_id": eni.subnet_id}
+        for ip in eni.private_ipv4:
+            kind = "primary" if ip.primary else "secondary"
+            out.append(
+                WantedAddress(
+                    4,
+                    ip.address,
+                    False,
+                    name,
+                    eni.mac,
+                    eni.id,
+                    clip_all({**common, "aws_address_kind": kind}),
+                )
+            )
+            if ip.public_ip:
+                meta = {
+                    **common,
+                    "aws_address_kind": "public",
+                    "aws_public_ip_kind": "elastic" if ip.elastic else "ephemeral",
+                    "aws_private_ip": ip.address,
+                }
+                out.append(WantedAddress(4, ip.public_ip, True, name, "", eni.id, clip_all(meta)))
+        for addr in eni.ipv6:
+            out.append(
+                WantedAddress(
+                    6, addr, False, name, eni.mac, eni.id, clip_all({**common, "aws_address_kind": "ipv6"})
+                )
+            )
+    # The same public IP cannot sit on two private IPs; keep the first mention of any address.
+    unique: dict[tuple[int, str], WantedAddress] = {}
+    for w in out:
+        unique.setdefault((w.version, w.address), w)
+    return list(unique.values())
+
+
+def _space_of(w: WantedAddress, space_id: str | None, public_space_id: str | None) -> str:
+    sid = public_space_id if w.public else space_id
+    if not sid:
+        raise OwnershipConflict(
+            f"no IPAM space resolved for {w.address}", object_type="address", key=w.address
+        )
+    return sid
+
+
+def sync_addresses(
+    msg: Message,
+    ctx: SyncContext,
+    *,
+    device: Mapping[str, Any] | None = None,
+    networks: Mapping[str, Any] | None = None,
+) -> AddressesResult:
+    """Bring the instance's addresses in SOLIDserver to what ``msg`` describes."""
+    result = AddressesResult()
+    changes = result.changes
+    settings = ctx.settings
+    zone = zone_for(msg, settings.forward_zone, settings.zone_tag_key) if settings.dns_enabled else None
+    wanted = wanted_addresses(msg, zone)
+    device = device or {}
+    device_id = device.get("device_id") or None
+    ifaces: Mapping[str, str] = device.get("interfaces") or {}
+    space_id = public_space_id = None
+    if wanted:
+        networks = networks or {}
+        space_id = networks.get("space_id") or ctx.space_id(settings.space_for(msg.account), create=False)
+        if any(w.public for w in wanted):
+            public_space_id = networks.get("public_space_id") or ctx.space_id(
+                settings.public_space_for(msg.account), create=False
+            )
+
+    for version in (4, 6):
+        mine = [w for w in wanted if w.version == version]
+        at: dict[str, list[str]] = {}
+        for w in mine:
+            at.setdefault(_space_of(w, space_id, public_space_id), []).append(w.address)
+        rows = ctx.ss.find_addresses(version, owner_key=OWNER, owner=msg.owner, at=at)
+        owned = [r for r in rows if r.metadata.get(OWNER) == msg.owner]
+        wanted_keys = {(_space_of(w, space_id, public_space_id), w.address) for w in mine}
+        # 1. Free what the instance no longer has (also lets an address move between spaces).
+        for row in owned:
+            if (row.space_id, row.address) not in wanted_keys:
+                ctx.ss.delete_address(version, row.id)
+                changes.add("deleted", "address")
+        by_key = {(r.space_id, r.address): r for r in rows}
+        # 2. Create or update what it has.
+        for w in mine:
+            sid = _space_of(w, space_id, public_space_id)
+            iface_id = ifaces.get(w.eni_id) or None
+            row = by_key.get((sid, w.address))
+            if row is None:
+                try:
+                    new_id = ctx.ss.create_address(
+                        version,
+                        sid,
+                        w.address,
+                        name=w.name,
+                        mac=w.mac,
+                        device_id=device_id,
+                        iface_id=iface_id,
+                        metadata=w.metadata,
+                    )
+                except (SolidServerConflict, SolidServerRequestError) as exc:
+                    raise OwnershipConflict(
+                        f"address {w.address} could not be created: {exc.errmsg or exc}",
+                        object_type="address",
+                        key=w.address,
+                    ) from None
+                changes.add("created", "address")
+                result.addresses.append({"address": w.address, "id": new_id})
+                continue
+            _check_owner(row, msg, w.address)
+            _update(ctx, row, w, device_id, iface_id, changes)
+            result.addresses.append({"address": w.address, "id": row.id})
+    return result
+
+
+def _check_owner(row: Address, msg: Message, address: str) -> None:
+    holder = row.metadata.get(OWNER, "")
+    if holder == msg.owner:
+        return
+    if other_instance(row.metadata):
+        raise HeldByAnotherInstance(
+            f"address {address} is still held by {holder} in SOLIDserver",
+            object_type="address",
+            key=address,
+            holder=holder,
+        )
+    raise OwnershipConflict(
+        f"address {address} already exists in SOLIDserver (id {row.id}, name {row.name!r}) "
+        "and is not managed by ipamsync",
+        object_type="address",
+        key=address,
+        holder=holder or "(not ipamsync)",
+    )
+
+
+def _update(
+    ctx: SyncContext,
+    row: Address,
+    w: WantedAddress,
+    device_id: str | None,
+    iface_id: str | None,
+    changes: Changes,
+) -> None:
+    changed, removed = md.diff(row.metadata, w.metadata)
+    kw: dict[str, Any] = {}
+    if row.name != w.name:
+        kw["name"] = w.name
+    if row.mac != w.mac.lower() and (w.mac or row.mac):
+        kw["mac"] = w.mac
+    if device_id and row.device_id != device_id:
+        kw["device_id"] = device_id
+    if device_id and iface_id and row.iface_id != iface_id:
+        kw["iface_id"] = iface_id
+    if changed or removed or kw:
+        ctx.ss.update_address(row.version, row.id, metadata=changed, delete_keys=removed, **kw)
+        changes.add("updated", "address")

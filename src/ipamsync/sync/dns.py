@@ -1,0 +1,185 @@
+"""DNS: A, AAAA and PTR records for the instance's hostname.
+
+Records: ``<hostname>.<zone> A <primary private IPv4 of the primary ENI>``, ``AAAA <its first
+IPv6>``, and (reverse DNS on) the matching PTR records in the longest reverse zone of the DNS
+server that owns them (no such zone: the PTR is skipped and logged). The zone is the instance's
+zone tag (``DNS_ZONE_TAG_KEY``) or the configured forward zone.
+
+Several instances may share a hostname (an Auto Scaling group's Name tag): each owns its own A
+record, so the name resolves to all of them. A record of that name and type that ipamsync does
+not own means the name belongs to somebody else: :class:`OwnershipConflict`, nothing written.
+
+Records are removed when the instance is terminated, when it is stopped under the
+``remove-dns`` policy, and when the hostname or address changes (the old ones).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ipamsync.errors import (
+    ConfigurationError,
+    HeldByAnotherInstance,
+    InvalidMessage,
+    OwnershipConflict,
+    SolidServerConflict,
+    SolidServerRequestError,
+)
+from ipamsync.model import Message
+from ipamsync.naming import fqdn, is_fqdn, reverse_name
+from ipamsync.solidserver import metadata as md
+from ipamsync.solidserver.api import Record, Zone
+from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, other_instance
+
+log = logging.getLogger("ipamsync.sync.dns")
+
+
+@dataclass(frozen=True)
+class WantedRecord:
+    fqdn: str
+    type: str
+    value: str
+    zone: Zone
+
+
+@dataclass
+class DnsResult:
+    enabled: bool = True
+    records: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "enabled": self.enabled,
+            "records": self.records,
+            "skipped": self.skipped,
+            "changes": self.changes.to_dict(),
+        }
+
+
+def zone_for(msg: Message, default_zone: str, tag_key: str) -> str | None:
+    """The forward zone of the instance: its ``tag_key`` tag when set, else the configured zone."""
+    raw = msg.instance.tags.get(tag_key)
+    if raw is not None and raw.strip():
+        zone = raw.strip().rstrip(".").lower()
+        if not is_fqdn(zone):
+            raise InvalidMessage(f"tag {tag_key!r} = {raw[:80]!r} is not a DNS zone name")
+        return zone
+    return default_zone or None
+
+
+def _owning_zone(name: str, zones: list[Zone], reverse: bool) -> Zone | None:
+    best: Zone | None = None
+    for z in zones:
+        if z.reverse != reverse:
+            continue
+        if (name == z.name or name.endswith("." + z.name)) and (best is None or len(z.name) > len(best.name)):
+            best = z
+    return best
+
+
+def wanted_records(msg: Message, ctx: SyncContext, skipped: list[str]) -> list[WantedRecord]:
+    settings = ctx.settings
+    inst = msg.instance
+    if inst.gone or not inst.hostname:
+        return []
+    if settings.stopped_policy == "remove-dns" and inst.state in ("stopping", "stopped"):
+        return []
+    zone_name = zone_for(msg, settings.forward_zone, settings.zone_tag_key)
+    if not zone_name:
+        skipped.append("no forward zone configured")
+        return []
+    zones = ctx.zones()
+    zone = next((z for z in zones if z.name == zone_name and not z.reverse), None)
+    if zone is None:
+        raise ConfigurationError(f"zone {zone_name!r} does not exist on DNS server {settings.dns_server!r}")
+    name = fqdn(inst.hostname, zone.name)
+    primary = inst.primary_interface
+    out: list[WantedRecord] = []
+    if primary is None:
+        return out
+    pairs = [("A", primary.primary_ipv4), ("AAAA", primary.ipv6[0] if primary.ipv6 else None)]
+    for rtype, address in pairs:
+        if not address:
+            continue
+        out.append(WantedRecord(name, rtype, address, zone))
+        if settings.reverse_dns:
+            ptr = reverse_name(address)
+            rzone = _owning_zone(ptr, zones, reverse=True)
+            if rzone is None:
+                skipped.append(f"PTR {ptr}: no reverse zone on {settings.dns_server}")
+                log.warning("no reverse zone for PTR", extra={"ptr": ptr})
+                continue
+            out.append(WantedRecord(ptr, "PTR", name, rzone))
+    return out
+
+
+def sync_dns(msg: Message, ctx: SyncContext, *, device: Mapping[str, Any] | None = None) -> DnsResult:
+    """Bring the instance's DNS records to what ``msg`` describes."""
+    settings = ctx.settings
+    if not settings.dns_enabled:
+        return DnsResult(enabled=False)
+    result = DnsResult()
+    changes = result.changes
+    wanted = wanted_records(msg, ctx, result.skipped)
+    names: dict[str, list[str]] = {}
+    for w in wanted:
+        names.setdefault(w.fqdn, []).append(w.type)
+    existing = ctx.ss.find_records(settings.dns_server, owner_key=OWNER, owner=msg.owner, names=names)
+    meta = base_metadata(msg)
+    wanted_keys = {(w.fqdn, w.type, w.value) for w in wanted}
+    for rec in existing:
+        if rec.metadata.get(OWNER) == msg.owner and (rec.fqdn, rec.type, rec.value) not in wanted_keys:
+            ctx.ss.delete_record(rec.id)
+            changes.add("deleted", "record")
+    for w in wanted:
+        same = [r for r in existing if r.fqdn == w.fqdn and r.type == w.type]
+        mine = next((r for r in same if r.value == w.value and r.metadata.get(OWNER) == msg.owner), None)
+        if mine is not None:
+            _update(ctx, mine, meta, settings.ttl, changes)
+            result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": mine.id})
+            continue
+        _check_conflicts(msg, w, same)
+        try:
+            rid = ctx.ss.create_record(
+                settings.dns_server, w.zone, w.fqdn, w.type, w.value, ttl=settings.ttl, metadata=meta
+            )
+        except (SolidServerConflict, SolidServerRequestError) as exc:
+            raise OwnershipConflict(
+                f"{w.type} record {w.fqdn} could not be created: {exc.errmsg or exc}",
+                object_type="record",
+                key=f"{w.fqdn}/{w.type}",
+            ) from None
+        changes.add("created", "record")
+        result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": rid})
+    return result
+
+
+def _check_conflicts(msg: Message, w: WantedRecord, same: list[Record]) -> None:
+    for r in same:
+        holder = r.metadata.get(OWNER, "")
+        if holder == msg.owner:
+            continue  # ours with an old value: deleted above
+        if w.type == "PTR" and other_instance(r.metadata):
+            raise HeldByAnotherInstance(
+                f"PTR {w.fqdn} is still held by {holder}", object_type="record", key=w.fqdn, holder=holder
+            )
+        if w.type in ("A", "AAAA") and other_instance(r.metadata):
+            continue  # several instances sharing a hostname: each owns its own value
+        raise OwnershipConflict(
+            f"{w.type} record {w.fqdn} ({r.value}) exists and is not managed by ipamsync",
+            object_type="record",
+            key=f"{w.fqdn}/{w.type}",
+            holder=holder or "(not ipamsync)",
+        )
+
+
+def _update(ctx: SyncContext, rec: Record, meta: dict[str, str], ttl: int, changes: Changes) -> None:
+    changed, removed = md.diff(rec.metadata, meta)
+    if changed or removed or rec.ttl != ttl:
+        ctx.ss.update_record(rec, ttl=ttl, metadata=changed, delete_keys=removed)
+        changes.add("updated", "record")
