@@ -86,3 +86,30 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for k, v in _FAKE_AWS.items():
         monkeypatch.setenv(k, v)
     return dict(_FAKE_AWS)
+
+
+class FakeLambdaContext:
+    """The attributes Powertools and the handlers read from Lambda's context object."""
+
+    def __init__(self, name: str = "ipamsync-test", timeout_ms: int = 30_000) -> None:
+        import time
+        import uuid
+
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 256
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{name}"
+        self.log_stream_name = "test"
+        self._deadline = time.monotonic() + timeout_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        import time
+
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()

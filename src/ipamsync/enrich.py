@@ -139,6 +139,13 @@ class Ec2Reader:
         return self._cores_cache[instance_type]
 
 
+def _associated(item: Mapping[str, Any], key: str) -> bool:
+    """A CIDR association in state ``associated``. (moto 5.2.5 reports subnet IPv6 states as the
+    text of a dict, ``"{'State': 'associated'}"``; the substring test accepts both.)"""
+    state = str((item.get(key) or {}).get("State", "associated"))
+    return "associated" in state and "disassociat" not in state
+
+
 def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in items or [] if "Key" in t}
 
@@ -241,13 +248,13 @@ def build_message(
                     "cidrs_v4": [
                         a["CidrBlock"]
                         for a in v.get("CidrBlockAssociationSet", [])
-                        if a.get("CidrBlockState", {}).get("State", "associated") == "associated"
+                        if _associated(a, "CidrBlockState")
                     ]
                     or ([v["CidrBlock"]] if v.get("CidrBlock") else []),
                     "cidrs_v6": [
                         a["Ipv6CidrBlock"]
                         for a in v.get("Ipv6CidrBlockAssociationSet", [])
-                        if a.get("Ipv6CidrBlockState", {}).get("State", "associated") == "associated"
+                        if _associated(a, "Ipv6CidrBlockState")
                     ],
                 }
             )
@@ -262,7 +269,7 @@ def build_message(
                     "cidrs_v6": [
                         a["Ipv6CidrBlock"]
                         for a in s.get("Ipv6CidrBlockAssociationSet", [])
-                        if a.get("Ipv6CidrBlockState", {}).get("State", "associated") == "associated"
+                        if _associated(a, "Ipv6CidrBlockState")
                     ],
                 }
             )
