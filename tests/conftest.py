@@ -113,3 +113,34 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+# --------------------------------------------------------------------------- SOLIDserver emulator
+PASSWORD = "s3cr3t-Pa55w0rd!"
+TOKEN_SECRET = "tok-s3cr3t-value"
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """One in-process emulator (loopback, in-memory) for the session; ``emu`` resets it per test."""
+    from ipamsync_local.emulator import EmulatorServer
+
+    with EmulatorServer(
+        host="127.0.0.1",
+        port=0,
+        db=":memory:",
+        username="ipmadmin",
+        password=PASSWORD,
+        token_id="tok-1",
+        token_secret=TOKEN_SECRET,
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def emu(emulator):
+    emulator.admin.reset()
+    emulator.admin.clear_faults()
+    emulator.admin.reset_stats()
+    yield emulator
+    emulator.admin.clear_faults()
