@@ -76,14 +76,17 @@ class _HTTPServer(ThreadingHTTPServer):
         self.ssl_context = ssl_context
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.accepted = 0
         super().__init__(address, _Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, client = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK stalls
         if self.ssl_context is not None:  # the handshake runs in the connection's own thread
             sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         with self.connections_lock:
             self.connections.add(sock)
+            self.accepted += 1
         return sock, client
 
     def shutdown_request(self, request: Any) -> None:
@@ -109,6 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ipamsync-solidserver-emulator/1.0"
     sys_version = ""
     timeout = IDLE_TIMEOUT
+    wbufsize = 1 << 16  # headers and body leave in one write (flushed after each request)
     server: _HTTPServer
 
     def setup(self) -> None:
@@ -337,6 +341,11 @@ class EmulatorServer:
         if ":" in host:
             host = f"[{host}]"
         return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far (keep-alive clients reuse one)."""
+        return self._httpd.accepted if self._httpd is not None else 0
 
     @property
     def admin(self) -> EmulatorAdmin:

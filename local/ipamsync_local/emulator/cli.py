@@ -1,0 +1,209 @@
+"""``ipamsync emulator ...``: run, seed and control the SOLIDserver emulator, and benchmark it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from .admin import EmulatorAdmin, EmulatorAdminError
+from .seed import DEFAULT_DNS_SERVER, DEFAULT_FORWARD_ZONES, DEFAULT_REVERSE_ZONES, DEFAULT_SPACE
+
+ENV_USERNAME = "IPAMSYNC_EMULATOR_USERNAME"
+ENV_PASSWORD = "IPAMSYNC_EMULATOR_PASSWORD"  # noqa: S105 - the name of an environment variable
+ENV_TOKEN_ID = "IPAMSYNC_EMULATOR_TOKEN_ID"  # noqa: S105 - the name of an environment variable
+ENV_TOKEN_SECRET = "IPAMSYNC_EMULATOR_TOKEN_SECRET"  # noqa: S105 - the name of an environment variable
+
+
+def register(subparsers: Any, name: str, help_text: str) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
+    sub = parser.add_subparsers(dest="emulator_command", metavar="SUBCOMMAND")
+
+    serve = sub.add_parser("serve", help="run the emulator until Ctrl-C / SIGTERM")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8443, help="0 picks a free port")
+    serve.add_argument("--db", default=":memory:", help="SQLite file (kept across restarts) or :memory:")
+    serve.add_argument("--username", default=None, help=f"default: ${ENV_USERNAME} or ipmadmin")
+    serve.add_argument("--password", default=None, help=f"default: ${ENV_PASSWORD} or admin")
+    serve.add_argument("--tls", action="store_true", help="HTTPS (a throw-away CA unless --cert/--key)")
+    serve.add_argument("--cert", help="PEM certificate chain to serve (with --tls)")
+    serve.add_argument("--key", help="PEM private key of --cert")
+    serve.add_argument("--token-id", default=None, help=f"enable SDS token auth (default: ${ENV_TOKEN_ID})")
+    serve.add_argument("--token-secret", default=None, help=f"default: ${ENV_TOKEN_SECRET}")
+    serve.add_argument("--seed", action="store_true", help="create the demo space, DNS server and zones")
+    serve.add_argument("--faults", help="fault configuration: JSON text or @file")
+    serve.add_argument("--ready-file", help="write the URL to this file once listening")
+    serve.set_defaults(func=cmd_serve)
+
+    seed = sub.add_parser("seed", help="create the demo space, DNS server and zones (idempotent)")
+    _admin_args(seed)
+    seed.add_argument("--space", default=DEFAULT_SPACE)
+    seed.add_argument("--dns-server", default=DEFAULT_DNS_SERVER)
+    seed.add_argument("--forward-zone", action="append", dest="forward_zones",
+                      help=f"repeatable (default: {', '.join(DEFAULT_FORWARD_ZONES)})")
+    seed.add_argument("--reverse-zone", action="append", dest="reverse_zones",
+                      help="repeatable, *.in-addr.arpa or *.ip6.arpa "
+                      f"(default: {', '.join(DEFAULT_REVERSE_ZONES)})")
+    seed.set_defaults(func=cmd_seed)
+
+    faults = sub.add_parser("faults", help="show or change fault injection")
+    _admin_args(faults)
+    action = faults.add_mutually_exclusive_group()
+    action.add_argument("--set", dest="set_config", help="replace the configuration: JSON text or @file")
+    action.add_argument("--merge", help="merge into the configuration: JSON text or @file")
+    action.add_argument("--clear", action="store_true", help="remove every fault")
+    action.add_argument("--outage", choices=("on", "off"), help="every /rest request answers 503 (or not)")
+    faults.set_defaults(func=cmd_faults)
+
+    stats = sub.add_parser("stats", help="per-service request counters (JSON)")
+    _admin_args(stats)
+    stats.add_argument("--reset", action="store_true", help="reset the counters after printing them")
+    stats.set_defaults(func=cmd_stats)
+
+    reset = sub.add_parser("reset", help="delete every object of a running emulator")
+    _admin_args(reset)
+    reset.set_defaults(func=cmd_reset)
+
+    bench = sub.add_parser("bench", help="lookup and ip_add latency at scale")
+    bench.add_argument("--addresses", type=int, default=100_000)
+    bench.add_argument("--samples", type=int, default=200)
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.set_defaults(func=cmd_bench)
+
+    def usage(_: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(func=usage)
+
+
+def _admin_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", required=True, help="the emulator's URL, e.g. http://127.0.0.1:8443")
+    verify = parser.add_mutually_exclusive_group()
+    verify.add_argument("--ca", help="CA bundle to verify an https emulator (its cert_path)")
+    verify.add_argument("--insecure", action="store_true", help="do not verify the emulator's certificate")
+
+
+def _admin(args: argparse.Namespace) -> EmulatorAdmin:
+    verify: bool | str = False if args.insecure else (args.ca or True)
+    return EmulatorAdmin(args.url, verify=verify)
+
+
+def _json_arg(text: str) -> Any:
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import EmulatorServer
+
+    faults = _json_arg(args.faults) if args.faults else None
+    if args.db != ":memory:":
+        Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    server = EmulatorServer(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        username=args.username or os.environ.get(ENV_USERNAME) or "ipmadmin",
+        password=args.password or os.environ.get(ENV_PASSWORD) or "admin",
+        tls=args.tls,
+        cert=args.cert,
+        key=args.key,
+        token_id=args.token_id or os.environ.get(ENV_TOKEN_ID),
+        token_secret=args.token_secret or os.environ.get(ENV_TOKEN_SECRET),
+        faults=faults,
+        seed=args.seed,
+    )
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server.start()
+    try:
+        print(f"ipamsync emulator listening on {server.url}", flush=True)
+        if server.tls:
+            print(f"CA certificate: {server.cert_path}", flush=True)
+        if args.ready_file:
+            Path(args.ready_file).write_text(server.url + "\n", encoding="utf-8")
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+        if args.ready_file:
+            Path(args.ready_file).unlink(missing_ok=True)
+    return 0
+
+
+def _run_admin(args: argparse.Namespace, call: Any) -> int:
+    admin = _admin(args)
+    try:
+        _print(call(admin))
+    except EmulatorAdminError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        admin.close()
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    return _run_admin(args, lambda admin: admin.seed(
+        space=args.space,
+        dns_server=args.dns_server,
+        forward_zones=args.forward_zones or list(DEFAULT_FORWARD_ZONES),
+        reverse_zones=args.reverse_zones or list(DEFAULT_REVERSE_ZONES),
+    ))
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    def call(admin: EmulatorAdmin) -> Any:
+        if args.set_config:
+            return admin.set_faults(_json_arg(args.set_config))
+        if args.merge:
+            return admin.merge_faults(_json_arg(args.merge))
+        if args.clear:
+            return admin.clear_faults()
+        if args.outage:
+            return admin.outage(args.outage == "on")
+        return admin.faults()
+
+    return _run_admin(args, call)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    def call(admin: EmulatorAdmin) -> Any:
+        data = admin.stats()
+        if args.reset:
+            admin.reset_stats()
+        return data
+
+    return _run_admin(args, call)
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    return _run_admin(args, lambda admin: admin.reset())
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ipamsync_local.bench.emulator_bench import format_table, run
+
+    result = run(addresses=args.addresses, samples=args.samples)
+    if args.json:
+        _print(result)
+    else:
+        print(format_table(result))
+    return 0
