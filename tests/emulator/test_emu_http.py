@@ -8,7 +8,16 @@ import json
 import requests
 
 from ipamsync_local.emulator import EmulatorServer
-from ipamsync_local.emulator.columns import ADDRESS, ADDRESS6, DNS_RR, HOSTDEV, HOSTIFACE, SITE, SUBNET, SUBNET6
+from ipamsync_local.emulator.columns import (
+    ADDRESS,
+    ADDRESS6,
+    DNS_RR,
+    HOSTDEV,
+    HOSTIFACE,
+    SITE,
+    SUBNET,
+    SUBNET6,
+)
 from ipamsync_local.emulator.services import SERVICES
 
 from .conftest import Api, Net
@@ -18,7 +27,7 @@ ERROR_KEYS = {"errno", "errmsg", "severity", "parameters", "param_format", "para
 
 def assert_error_object(body: dict[str, str]) -> None:
     assert isinstance(body, dict)
-    assert ERROR_KEYS <= set(body)
+    assert set(body) >= ERROR_KEYS
     assert all(isinstance(v, str) for v in body.values())
     assert body["errno"].isdigit() and body["errno"] != "0"
 

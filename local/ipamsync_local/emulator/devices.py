@@ -50,6 +50,7 @@ def _device_site(store: Store, req: Req) -> int | None:
 
 def device_add(store: Store, req: Req) -> Result:
     existing = explicit_id(store, req, "hostdev", "hostdev_id", "device")
+    by_id = existing is not None  # found by name: the name given is not a rename (case may differ)
     if existing is None and req.get("hostdev_name"):
         row = _device_by_name(store, req.text("hostdev_name"))
         existing = row["hostdev_id"] if row else None
@@ -70,7 +71,7 @@ def device_add(store: Store, req: Req) -> Result:
         row = store.one("SELECT * FROM hostdev WHERE hostdev_id = ?", (oid,))
         assert row is not None
         name = req.get("hostdev_name")
-        if name and name != row["hostdev_name"]:
+        if by_id and name and name != row["hostdev_name"]:
             other = _device_by_name(store, name)
             if other is not None and other["hostdev_id"] != oid:
                 raise ApiError(Errno.ALREADY_EXISTS, f"device {name!r} already exists (names are unique, "
