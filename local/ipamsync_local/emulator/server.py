@@ -376,7 +376,7 @@ class EmulatorServer:
         self.port = int(self._httpd.server_address[1])
         if self._seed:
             seed(self.store)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"emulator-{self.port}", daemon=True)
         self._thread.start()
         return self
