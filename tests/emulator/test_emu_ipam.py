@@ -24,6 +24,9 @@ def test_space_lifecycle_and_unique_name(api: Api) -> None:
     api.delete("ip_site_delete", site_name="AWS")
     assert [r["site_name"] for r in api.rows("ip_site_list")] == ["Other"]
     assert api.get("ip_site_delete", site_id=site_id).status_code == 405
+    api.delete("ip_site_delete", status=204, site_id=site_id)
+    api.delete("ip_site_delete", status=204, site_name="never existed")
+    assert api.error("DELETE", "ip_site_delete")["errno"] == "1001"
 
 
 def test_space_with_networks_cannot_be_deleted(api: Api, net: Net) -> None:

@@ -114,8 +114,12 @@ def _refresh_site_paths(store: Store, site_id: int) -> None:
 
 
 def site_delete(store: Store, req: Req) -> Result:
-    row = resolve_site(store, req, required=False) if req.has("site_id", "site_name") else None
-    if not req.has("site_id", "site_name"):
+    site_id = req.oid("site_id")
+    if site_id is not None:
+        row = store.one("SELECT * FROM site WHERE site_id = ?", (site_id,))
+    elif req.get("site_name"):
+        row = store.one("SELECT * FROM site WHERE site_name = ?", (req.get("site_name"),))
+    else:
         raise missing("site_id", "site_name")
     if row is None:
         return Result()
