@@ -27,9 +27,9 @@ def test_version_probe_on_first_use(client, emu):
     client.get("ip_site_list")
     assert client.version == "8.4.0"
     stats = emu.admin.stats()
-    assert stats["services"]["member_list"]["GET"] == 1
+    assert stats["services"]["member_list"]["methods"]["GET"] == 1
     client.get("ip_site_list")
-    assert emu.admin.stats()["services"]["member_list"]["GET"] == 1  # probed once per client
+    assert emu.admin.stats()["services"]["member_list"]["methods"]["GET"] == 1  # probed once per client
 
 
 @pytest.mark.parametrize("mode", ["native", "basic", "token"])
@@ -216,7 +216,7 @@ def test_paging_across_several_pages(emu):
     ids = [ss.create_device(f"dev-{i:02d}", {"ipamsync_owner": "pg"}) for i in range(10)]
     emu.admin.reset_stats()
     assert [d.id for d in ss.find_devices("ipamsync_owner", "pg")] == ids
-    assert emu.admin.stats()["services"]["hostdev_list"]["GET"] == 4  # 3+3+3+1
+    assert emu.admin.stats()["services"]["hostdev_list"]["methods"]["GET"] == 4  # 3+3+3+1
     assert [d.id for d in ss.list_devices(where=None, limit=5)] == ids[:5]
 
 
@@ -265,7 +265,7 @@ def test_request_errors(ss):
 @pytest.mark.parametrize(("status", "error"), [(500, SolidServerUnavailable), (503, SolidServerUnavailable)])
 def test_server_errors_are_transient(ss, emu, status, error):
     ss.client.get("ip_site_list")  # probe first
-    emu.admin.set_faults({"error_rate": {"ip_site_list": {str(status): 1.0}}})
+    emu.admin.set_faults({"rules": {"ip_site_list": {"error_rates": {str(status): 1.0}}}})
     with pytest.raises(error) as exc:
         ss.client.get("ip_site_list")
     assert exc.value.status == status and exc.value.retryable
@@ -275,11 +275,11 @@ def test_429_honours_retry_after_then_gives_up(emu):
     slept = []
     c = SolidServerClient(make_config(emu.url, max_throttle_wait=2.0), sleep=slept.append)
     c.get("ip_site_list")
-    emu.admin.set_faults({"error_rate": {"ip_site_list": {"429": 1.0}}, "retry_after": 1})
+    emu.admin.set_faults({"rules": {"ip_site_list": {"error_rates": {"429": 1.0}, "retry_after": 1}}})
     with pytest.raises(SolidServerThrottled) as exc:
         c.get("ip_site_list")
     assert exc.value.retry_after == 1.0 and slept == [1.0, 1.0]  # waited as told, bounded attempts
-    emu.admin.set_faults({"error_rate": {"ip_site_list": {"429": 1.0}}, "retry_after": 30})
+    emu.admin.set_faults({"rules": {"ip_site_list": {"error_rates": {"429": 1.0}, "retry_after": 30}}})
     slept.clear()
     with pytest.raises(SolidServerThrottled):
         c.get("ip_site_list")
@@ -289,10 +289,10 @@ def test_429_honours_retry_after_then_gives_up(emu):
 def test_timeouts_drops_and_outage(emu):
     c = SolidServerClient(make_config(emu.url, read_timeout=0.3))
     c.get("ip_site_list")
-    emu.admin.set_faults({"latency_ms": 1500})
+    emu.admin.set_faults({"rules": {"*": {"latency_ms": 1500}}})
     with pytest.raises(SolidServerTimeout):
         c.get("ip_site_list")
-    emu.admin.set_faults({"drop_rate": 1.0})
+    emu.admin.set_faults({"rules": {"*": {"drop_rate": 1.0}}})
     with pytest.raises(SolidServerUnavailable):
         c.get("ip_site_list")
     emu.admin.clear_faults()
@@ -307,7 +307,7 @@ def test_secrets_never_logged_or_in_errors(emu, caplog):
     caplog.set_level(logging.DEBUG)
     c = SolidServerClient(make_config(emu.url))
     SolidServer(c).create_space("S", {})
-    emu.admin.set_faults({"error_rate": {"*": {"500": 1.0}}})
+    emu.admin.set_faults({"rules": {"*": {"error_rates": {"500": 1.0}}}})
     with pytest.raises(SolidServerError) as exc:
         c.get("ip_site_list")
     blob = " ".join([caplog.text, str(exc.value), repr(exc.value), str(exc.value.to_dict()), repr(c.config)])

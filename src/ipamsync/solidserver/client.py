@@ -73,10 +73,10 @@ class RateLimiter:
                 now = self._clock()
                 self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - 1e-9:  # tolerance: refills are floating-point sums
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return waited
-                need = (1.0 - self._tokens) / self.rate
+                need = max((1.0 - self._tokens) / self.rate, 1e-6)
             self._sleep(need)
             waited += need
 

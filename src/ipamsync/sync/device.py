@@ -75,7 +75,7 @@ def device_metadata(msg: Message) -> dict[str, str]:
     """Everything ipamsync knows about the instance, within the appliance's 4000-character limit.
 
     Tags become ``aws_tag_<key>`` (key lower-cased, other characters → ``_``). When everything
-    does not fit, tags are dropped (last keys first) and ``aws_tags_omitted`` says how many.
+    does not fit, the longest tags are left out and ``aws_tags_omitted`` says how many.
     """
     inst = msg.instance
     primary = inst.primary_interface
@@ -109,16 +109,20 @@ def device_metadata(msg: Message) -> dict[str, str]:
         if key == "Name":
             continue  # already aws_name
         tags.setdefault(md.key_from(key, "aws_tag_"), md.clip(inst.tags[key]))
-    omitted = len(inst.tags) - (1 if "Name" in inst.tags else 0) - len(tags)
-    items = list(tags.items())
-    while True:
-        candidate = {**meta, **dict(items)}
-        dropped = omitted + (len(tags) - len(items))
-        if dropped:
-            candidate["aws_tags_omitted"] = str(dropped)
-        if md.encoded_length(candidate) <= md.DEVICE_PARAMETERS_MAX or not items:
-            return candidate
-        items.pop()
+    collisions = len(inst.tags) - (1 if "Name" in inst.tags else 0) - len(tags)
+    # Keep as many tags as fit: shortest first (a few huge values must not push out many small ones).
+    budget = md.DEVICE_PARAMETERS_MAX - md.encoded_length(meta) - len("&aws_tags_omitted=99")
+    kept: dict[str, str] = {}
+    for key, value in sorted(tags.items(), key=lambda kv: (md.encoded_length({kv[0]: kv[1]}), kv[0])):
+        cost = md.encoded_length({key: value}) + 1
+        if cost <= budget:
+            kept[key] = value
+            budget -= cost
+    out = {**meta, **kept}
+    omitted = collisions + len(tags) - len(kept)
+    if omitted:
+        out["aws_tags_omitted"] = str(omitted)
+    return out
 
 
 def tombstone_metadata(msg: Message, settings_hours: int, now_iso: str) -> dict[str, str]:
