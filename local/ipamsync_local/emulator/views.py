@@ -373,7 +373,7 @@ ADDRESS6 = build(
         "network": ("subnet6", "n.subnet6_id"),
         "site": ("site", "s.site_id"),
     },
-    overrides={"type": "ip6", "lock_network_broadcast": "1", "row_enabled": "1"},
+    overrides={"type": "ip", "lock_network_broadcast": "1", "row_enabled": "1"},
 )
 
 # --------------------------------------------------------------------------- devices
