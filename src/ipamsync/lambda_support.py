@@ -22,15 +22,42 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ipamsync.errors import IpamsyncError, OwnershipConflict, SolidServerAuthError
 from ipamsync.model import Message, message_from_event
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ipamsync"), log_uncaught_exceptions=False)
-tracer = Tracer(service="ipamsync", patch_modules=["requests", "botocore"])
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ipamsync"))
+_tracer: Any = None
+
+
+def tracer() -> Any:
+    """Powertools Tracer, created on first use: with tracing active, creating it imports the X-Ray
+    SDK, which imports botocore's session (about a second on a cold start); deferring it keeps the
+    handler modules' import time small and costs the same once, on the first invocation."""
+    global _tracer
+    if _tracer is None:
+        from aws_lambda_powertools import Tracer
+
+        _tracer = Tracer(service="ipamsync", patch_modules=["requests", "botocore"])
+    return _tracer
+
+
+def _traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``tracer().capture_lambda_handler`` applied at the first call instead of at import."""
+    wrapped: Callable[[Any, Any], Any] | None = None
+
+    @functools.wraps(handler)
+    def call(event: Any, context: Any) -> Any:
+        nonlocal wrapped
+        if wrapped is None:
+            wrapped = tracer().capture_lambda_handler(capture_response=False)(handler)
+        return wrapped(event, context)
+
+    return call
+
 
 SECRET_MAX_AGE = 300
 _lock = threading.Lock()
@@ -131,7 +158,7 @@ def sync_step(step: str) -> Callable[[StepFn], Callable[[Any, Any], dict[str, An
 
     def wrap(fn: StepFn) -> Callable[[Any, Any], dict[str, Any]]:
         @metrics.log_metrics
-        @tracer.capture_lambda_handler(capture_response=False)
+        @_traced
         @logger.inject_lambda_context(clear_state=True)
         @functools.wraps(fn)
         def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
@@ -146,8 +173,8 @@ def sync_step(step: str) -> Callable[[StepFn], Callable[[Any, Any], dict[str, An
             logger.append_keys(
                 instance_id=msg.instance.id, state=msg.instance.state, observed_at=msg.observed_at
             )
-            tracer.put_annotation("instance_id", msg.instance.id)
-            tracer.put_annotation("correlation_id", msg.event.id)
+            tracer().put_annotation("instance_id", msg.instance.id)
+            tracer().put_annotation("correlation_id", msg.event.id)
             ctx = None
             try:
                 ctx = get_context()
@@ -177,7 +204,7 @@ def maintenance_step(
 
     def wrap(fn: Callable[[Any, Mapping[str, Any]], dict[str, Any]]) -> Callable[[Any, Any], dict[str, Any]]:
         @metrics.log_metrics
-        @tracer.capture_lambda_handler(capture_response=False)
+        @_traced
         @logger.inject_lambda_context(clear_state=True)
         @functools.wraps(fn)
         def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
@@ -257,7 +284,7 @@ def enrich_step(
     """
 
     @metrics.log_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
+    @_traced
     @logger.inject_lambda_context(clear_state=True)
     @functools.wraps(fn)
     def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
@@ -269,8 +296,8 @@ def enrich_step(
             change = parse_event(event)
             logger.set_correlation_id(change.id)
             logger.append_keys(instance_id=change.instance_id, event_state=change.state)
-            tracer.put_annotation("instance_id", change.instance_id)
-            tracer.put_annotation("correlation_id", change.id)
+            tracer().put_annotation("instance_id", change.instance_id)
+            tracer().put_annotation("correlation_id", change.id)
             result = fn(event, get_enrich_deps())
         except Exception as exc:
             _record_failure("enrich", exc)

@@ -10,10 +10,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ipamsync.solidserver import metadata as md
-from ipamsync.solidserver.client import Row, SolidServerClient
 from ipamsync.solidserver.where import Where
+
+if TYPE_CHECKING:
+    from ipamsync.solidserver.client import SolidServerClient
+
+Row = dict[str, str]
 
 Metadata = Mapping[str, str]
 

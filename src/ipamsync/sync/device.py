@@ -249,7 +249,10 @@ def sync_device(msg: Message, ctx: SyncContext) -> DeviceResult:
     if current is not None and _is_newer(current, msg):
         log.info(
             "stale message: SOLIDserver reflects a newer observation",
-            extra={"stored_observed_at": current.metadata.get(OBSERVED), "message_observed_at": msg.observed_at},
+            extra={
+                "stored_observed_at": current.metadata.get(OBSERVED),
+                "message_observed_at": msg.observed_at,
+            },
         )
         result.stale = True
         result.device_id = current.id
