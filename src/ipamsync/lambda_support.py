@@ -122,6 +122,23 @@ def reset_context() -> None:
         _context = None
 
 
+def _set_deadline(lambda_context: Any) -> Any:
+    """Tell the SOLIDserver client when this invocation times out (see client.DEADLINE)."""
+    import time
+
+    from ipamsync.solidserver.client import DEADLINE
+
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    deadline = time.monotonic() + remaining() / 1000 if callable(remaining) else None
+    return DEADLINE.set(deadline)
+
+
+def _reset_deadline(token: Any) -> None:
+    from ipamsync.solidserver.client import DEADLINE
+
+    DEADLINE.reset(token)
+
+
 def _record_calls(ctx: Any, before: Mapping[str, int]) -> None:
     calls = ctx.ss.client.calls
     metrics.add_metric("SolidServerReads", MetricUnit.Count, calls["read"] - before.get("read", 0))
@@ -176,6 +193,7 @@ def sync_step(step: str) -> Callable[[StepFn], Callable[[Any, Any], dict[str, An
             tracer().put_annotation("instance_id", msg.instance.id)
             tracer().put_annotation("correlation_id", msg.event.id)
             ctx = None
+            token = _set_deadline(lambda_context)
             try:
                 ctx = get_context()
                 before = dict(ctx.ss.client.calls)
@@ -184,6 +202,7 @@ def sync_step(step: str) -> Callable[[StepFn], Callable[[Any, Any], dict[str, An
                 _record_failure(step, exc)
                 raise
             finally:
+                _reset_deadline(token)
                 if ctx is not None:
                     _record_calls(ctx, before)
             _record_changes(result)
@@ -210,11 +229,14 @@ def maintenance_step(
         def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
             metrics.add_dimension("step", step)
             logger.append_keys(step=step)
+            token = _set_deadline(lambda_context)
             try:
                 result = fn(get_context(), event)
             except Exception as exc:
                 _record_failure(step, exc)
                 raise
+            finally:
+                _reset_deadline(token)
             logger.info(f"{step} done", extra={"result": result})
             return result
 

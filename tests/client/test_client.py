@@ -341,3 +341,29 @@ def test_rate_limiter_bounds_requests():
         limiter.acquire()
     # 2 from the burst, then 10 at 5/s = 2 s of waiting
     assert abs(sum(slept) - 2.0) < 1e-6
+
+
+def test_calls_end_before_the_invocation_deadline(emu):
+    import time
+
+    from ipamsync.solidserver.client import DEADLINE
+
+    c = SolidServerClient(make_config(emu.url, read_timeout=10.0))
+    c.get("ip_site_list")
+    emu.admin.reset_stats()
+    token = DEADLINE.set(time.monotonic() + 2.0)  # 2 s left: less than the margin + 1 s
+    try:
+        with pytest.raises(SolidServerTimeout):
+            c.get("ip_site_list")
+        assert emu.admin.stats()["totals"]["total"] == 0  # refused before sending anything
+    finally:
+        DEADLINE.reset(token)
+    emu.admin.set_faults({"rules": {"*": {"latency_ms": 4000}}})
+    token = DEADLINE.set(time.monotonic() + 4.0)  # read timeout cut from 10 s to ~2.5 s
+    started = time.monotonic()
+    try:
+        with pytest.raises(SolidServerTimeout):
+            c.get("ip_site_list")
+    finally:
+        DEADLINE.reset(token)
+    assert time.monotonic() - started < 3.5

@@ -96,7 +96,13 @@ def test_substitutions_only_inside_strings(asl: dict[str, Any]) -> None:
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in {"TimeoutSeconds", "IntervalSeconds", "MaxAttempts", "MaxDelaySeconds", "MaxConcurrency"}:
+                if key in {
+                    "TimeoutSeconds",
+                    "IntervalSeconds",
+                    "MaxAttempts",
+                    "MaxDelaySeconds",
+                    "MaxConcurrency",
+                }:
                     assert isinstance(value, int), (key, value)
                 if key == "BackoffRate":
                     assert isinstance(value, int | float), (key, value)
@@ -210,7 +216,10 @@ def test_choices(item_states: dict[str, Any]) -> None:
 def test_subnets_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
     subnets = item_states["SyncSubnets"]
     assert subnets["Parameters"] == {"FunctionName": "${SubnetFunctionArn}", "Payload": {"body.$": "$.body"}}
-    assert subnets["ResultSelector"] == {"space_id.$": "$.Payload.space_id", "networks.$": "$.Payload.networks"}
+    assert subnets["ResultSelector"] == {
+        "space_id.$": "$.Payload.space_id",
+        "networks.$": "$.Payload.networks",
+    }
     assert subnets["ResultPath"] == "$.subnets"
     assert subnets["Next"] == "SyncAddressesAndDns"
 
@@ -292,14 +301,20 @@ def test_lambda_task_timeout_and_retries(asl: dict[str, Any], name: str) -> None
         "MaxDelaySeconds": 20,
         "JitterStrategy": "FULL",
     }
-    assert timeout == {"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 2, "MaxAttempts": 1}
+    assert timeout == {
+        "ErrorEquals": ["States.Timeout", "Sandbox.Timedout"],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 1,
+    }
 
 
 @pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
 def test_lambda_task_reaches_dead_letter(asl: dict[str, Any], name: str) -> None:
     state, parallel = lambda_tasks(asl)[name]
     catcher = parallel if parallel is not None else state
-    assert catcher.get("Catch") == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "DeadLetter"}]
+    assert catcher.get("Catch") == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "DeadLetter"}
+    ]
     if parallel is not None:
         assert "Catch" not in state, "a branch state cannot jump out of its branch"
 
@@ -342,7 +357,11 @@ def test_dead_letter_path(item_states: dict[str, Any]) -> None:
     }
     assert "ResultPath" in dl and dl["ResultPath"] is None
     [retrier] = dl["Retry"]
-    assert set(retrier["ErrorEquals"]) == {"SQS.SdkClientException", "SQS.AmazonSQSException", "States.TaskFailed"}
+    assert set(retrier["ErrorEquals"]) == {
+        "SQS.SdkClientException",
+        "SQS.AmazonSQSException",
+        "States.TaskFailed",
+    }
     assert retrier["MaxAttempts"] == 3
     assert retrier["BackoffRate"] > 1
     assert retrier["JitterStrategy"] == "FULL"
@@ -370,8 +389,15 @@ def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
     per_task = {name: sum(max_wait(r) for r in state["Retry"]) for name, state in tasks.items()}
     item = asl["States"]["ForEachMessage"]["ItemProcessor"]["States"]
     dead_letter = sum(max_wait(r) for r in item["DeadLetter"]["Retry"])
-    path = per_task["SyncDevice"] + per_task["SyncSubnets"] + max(per_task["SyncAddresses"], per_task["SyncDns"])
-    return {"per_task": max(per_task.values()), "path": path, "dead_letter": dead_letter, "total": path + dead_letter}
+    path = (
+        per_task["SyncDevice"] + per_task["SyncSubnets"] + max(per_task["SyncAddresses"], per_task["SyncDns"])
+    )
+    return {
+        "per_task": max(per_task.values()),
+        "path": path,
+        "dead_letter": dead_letter,
+        "total": path + dead_letter,
+    }
 
 
 def test_retry_budget_well_inside_the_express_limit(asl: dict[str, Any]) -> None:

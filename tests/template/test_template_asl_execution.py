@@ -23,7 +23,12 @@ from ipamsync.errors import PERMANENT_ERROR_NAMES
 moto = pytest.importorskip("moto")
 from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: E402
 
-FUNCTION_NAMES = {"DeviceFunctionArn": "device", "SubnetFunctionArn": "subnet", "IpFunctionArn": "ip", "DnsFunctionArn": "dns"}
+FUNCTION_NAMES = {
+    "DeviceFunctionArn": "device",
+    "SubnetFunctionArn": "subnet",
+    "IpFunctionArn": "ip",
+    "DnsFunctionArn": "dns",
+}
 INPUT = json.loads((REPO / "events" / "statemachine-input-running.json").read_text())
 
 DEVICE_OK = {
@@ -34,7 +39,12 @@ DEVICE_OK = {
     "interfaces": [{"eni": "eni-0123456789abcdef0", "id": "7"}],
     "changes": {"created": 1},
 }
-SUBNET_OK = {"space_id": "3", "public_space_id": "3", "networks": [{"subnet_id": "subnet-0aa11bb22cc33dd44", "id": "9"}], "changes": {}}
+SUBNET_OK = {
+    "space_id": "3",
+    "public_space_id": "3",
+    "networks": [{"subnet_id": "subnet-0aa11bb22cc33dd44", "id": "9"}],
+    "changes": {},
+}
 IP_OK = {"addresses": [{"address": "10.20.1.15", "id": "11"}], "changes": {"created": 1}}
 DNS_OK = {"enabled": True, "records": ["web-1.aws.example.com"], "skipped": False, "changes": {}}
 
@@ -57,7 +67,9 @@ class Harness:
         result = results.pop(0) if len(results) > 1 else results[0]
         if isinstance(result, str):  # an error, in Lambda's error shape
             response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorType": result, "errorMessage": f"scripted {result}", "stackTrace": []}).encode()
+            return json.dumps(
+                {"errorType": result, "errorMessage": f"scripted {result}", "stackTrace": []}
+            ).encode()
         return json.dumps(result).encode()
 
     def execute(self, script: Script, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -101,7 +113,9 @@ def harness() -> Iterator[Harness]:
         dlq_url = sqs.create_queue(QueueName="ipamsync-WorkflowDeadLetterQueue")["QueueUrl"]
         definition = ASL.read_text()
         for key, name in FUNCTION_NAMES.items():
-            definition = definition.replace(f"${{{key}}}", f"arn:aws:lambda:us-east-1:123456789012:function:{name}")
+            definition = definition.replace(
+                f"${{{key}}}", f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+            )
         definition = definition.replace("${WorkflowDeadLetterQueueUrl}", dlq_url)
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         arn = sfn.create_state_machine(
@@ -112,7 +126,9 @@ def harness() -> Iterator[Harness]:
         )["stateMachineArn"]
         h = Harness(sfn=sfn, sqs=sqs, state_machine_arn=arn, dlq_url=dlq_url)
 
-        def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
+        def invoke(
+            self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
             return h.invoke(function_name, body, response_headers)
 
         mp.setattr(LambdaSimpleBackend, "invoke", invoke)

@@ -73,7 +73,16 @@ def py313() -> Path:
 def build_dir(tmp_path_factory: pytest.TempPathFactory, py313: Path) -> Path:
     out = tmp_path_factory.mktemp("sam-build") / "build"
     proc = run(
-        [tool("sam"), "build", "--template-file", str(TEMPLATE), "--build-dir", str(out), "--no-cached", "--parallel"],
+        [
+            tool("sam"),
+            "build",
+            "--template-file",
+            str(TEMPLATE),
+            "--build-dir",
+            str(out),
+            "--no-cached",
+            "--parallel",
+        ],
         cwd=out.parent,
         timeout=900,
     )
@@ -106,8 +115,24 @@ def test_build_has_every_function_and_the_layer(build_dir: Path) -> None:
         assert (layer / dep).is_dir(), f"layer lacks {dep}"
 
 
+def test_layer_leaves_the_aws_sdk_to_the_runtime(build_dir: Path) -> None:
+    """boto3/botocore come with the Lambda runtime: a copy in the layer would shadow it (30 MB)."""
+    layer = build_dir / "IpamsyncLayer" / "python"
+    for sdk in ("botocore", "boto3", "s3transfer"):
+        assert not (layer / sdk).exists(), f"layer ships {sdk}"
+    pinned = {
+        line.split("==")[0].strip().lower().replace("_", "-")
+        for line in (TEMPLATE.parent / "src" / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.lstrip().startswith("#")
+    }
+    shipped = {p.name.split("-")[0].lower().replace("_", "-") for p in layer.glob("*.dist-info")}
+    assert shipped == pinned, shipped ^ pinned
+
+
 def test_nothing_local_only_is_shipped(build_dir: Path) -> None:
-    shipped = [p for p in build_dir.rglob("*") if "ipamsync_local" in p.parts or p.name.startswith("ipamsync_local")]
+    shipped = [
+        p for p in build_dir.rglob("*") if "ipamsync_local" in p.parts or p.name.startswith("ipamsync_local")
+    ]
     assert not shipped, shipped[:5]
 
 
@@ -118,7 +143,9 @@ def test_functions_do_not_vendor_the_shared_package(build_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_handler_imports_in_a_fresh_python313(build_dir: Path, runtime_dir: Path, py313: Path, function: str) -> None:
+def test_handler_imports_in_a_fresh_python313(
+    build_dir: Path, runtime_dir: Path, py313: Path, function: str
+) -> None:
     import json
 
     fn_dir = build_dir / function

@@ -203,7 +203,7 @@ def test_layer_contract(resources: dict[str, Any]) -> None:
     assert layer["Properties"]["ContentUri"] == "src/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
 
 
 def test_environment_contract(template: dict[str, Any], resources: dict[str, Any]) -> None:
@@ -234,7 +234,10 @@ def test_vpc_placement_only_for_the_sync_functions(resources: dict[str, Any]) ->
         props = resources[name]["Properties"]
         cond, in_vpc, out = props["VpcConfig"]["Fn::If"]
         assert cond == "InVpc"
-        assert in_vpc == {"SubnetIds": {"Ref": "LambdaSubnetIds"}, "SecurityGroupIds": {"Ref": "LambdaSecurityGroupIds"}}
+        assert in_vpc == {
+            "SubnetIds": {"Ref": "LambdaSubnetIds"},
+            "SecurityGroupIds": {"Ref": "LambdaSecurityGroupIds"},
+        }
         assert out == {"Ref": "AWS::NoValue"}
         assert props["ReservedConcurrentExecutions"] == {
             "Fn::If": ["HasMaxConcurrency", {"Ref": "SolidServerMaxConcurrency"}, {"Ref": "AWS::NoValue"}]
@@ -243,10 +246,16 @@ def test_vpc_placement_only_for_the_sync_functions(resources: dict[str, Any]) ->
 
 def test_conditions(template: dict[str, Any]) -> None:
     cond = template["Conditions"]
-    assert cond["InVpc"] == {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "LambdaSubnetIds"}]}, ""]}]}
-    assert cond["HasMaxConcurrency"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SolidServerMaxConcurrency"}, "0"]}]}
+    assert cond["InVpc"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "LambdaSubnetIds"}]}, ""]}]
+    }
+    assert cond["HasMaxConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SolidServerMaxConcurrency"}, "0"]}]
+    }
     assert cond["HasCaBundle"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SolidServerCaBundleParameter"}, ""]}]}
-    assert cond["HasSecretKmsKey"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SolidServerSecretKmsKeyArn"}, ""]}]}
+    assert cond["HasSecretKmsKey"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SolidServerSecretKmsKeyArn"}, ""]}]
+    }
 
 
 def test_enrich_events_and_async_config(resources: dict[str, Any]) -> None:
@@ -276,7 +285,9 @@ def test_eventbridge_may_dead_letter_into_the_workflow_queue(resources: dict[str
     assert st["Effect"] == "Allow"
     assert st["Principal"] == {"Service": "events.amazonaws.com"}
     assert st["Action"] == "sqs:SendMessage"
-    assert st["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EnrichFunctionEc2StateChange", "Arn"]}}}
+    assert st["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EnrichFunctionEc2StateChange", "Arn"]}}
+    }
 
 
 def test_device_gc_schedule(resources: dict[str, Any]) -> None:
@@ -364,7 +375,9 @@ def test_state_machine(resources: dict[str, Any]) -> None:
     group = dest["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     assert resources[group]["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
     assert props["Tracing"] == {"Enabled": True}
-    invoked = [p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in props["Policies"] if "LambdaInvokePolicy" in p]
+    invoked = [
+        p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in props["Policies"] if "LambdaInvokePolicy" in p
+    ]
     assert sorted(invoked) == sorted(SYNC_FUNCTIONS)
 
 
@@ -375,7 +388,9 @@ def test_pipe(resources: dict[str, Any]) -> None:
     assert props["Source"] == {"Fn::GetAtt": ["EventQueue", "Arn"]}
     assert props["SourceParameters"] == {"SqsQueueParameters": {"BatchSize": 1}}
     assert props["Target"] == {"Ref": "StateMachine"}
-    assert props["TargetParameters"]["StepFunctionStateMachineParameters"] == {"InvocationType": "REQUEST_RESPONSE"}
+    assert props["TargetParameters"]["StepFunctionStateMachineParameters"] == {
+        "InvocationType": "REQUEST_RESPONSE"
+    }
     assert props["RoleArn"] == {"Fn::GetAtt": ["EventPipeRole", "Arn"]}
     trust = resources["EventPipeRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "pipes.amazonaws.com"}]
@@ -386,7 +401,12 @@ def test_pipe(resources: dict[str, Any]) -> None:
 
 ALARMS = {
     "EventDeadLetterQueueAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0),
-    "WorkflowDeadLetterQueueAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0),
+    "WorkflowDeadLetterQueueAlarm": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "GreaterThanThreshold",
+        0,
+    ),
     "StateMachineFailedAlarm": ("AWS/States", "ExecutionsFailed", "GreaterThanOrEqualToThreshold", 1),
     "StateMachineTimedOutAlarm": ("AWS/States", "ExecutionsTimedOut", "GreaterThanOrEqualToThreshold", 1),
 }
@@ -396,7 +416,11 @@ ALARMS = {
 def test_alarms(resources: dict[str, Any], name: str) -> None:
     namespace, metric, operator, threshold = ALARMS[name]
     props = resources[name]["Properties"]
-    assert (props["Namespace"], props["MetricName"], props["ComparisonOperator"]) == (namespace, metric, operator)
+    assert (props["Namespace"], props["MetricName"], props["ComparisonOperator"]) == (
+        namespace,
+        metric,
+        operator,
+    )
     assert props["Threshold"] == threshold
     assert props["TreatMissingData"] == "notBreaching"
     assert props["AlarmActions"] == [

@@ -49,7 +49,9 @@ def test_validate_section_keeps_the_transform_check(samconfig: dict[str, Any], e
 
 
 @pytest.mark.parametrize("env", sorted(ENVIRONMENTS))
-def test_overrides_are_valid_parameter_values(samconfig: dict[str, Any], template: dict[str, Any], env: str) -> None:
+def test_overrides_are_valid_parameter_values(
+    samconfig: dict[str, Any], template: dict[str, Any], env: str
+) -> None:
     params = template["Parameters"]
     values = overrides(samconfig, env)
     unknown = set(values) - set(params)

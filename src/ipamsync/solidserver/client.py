@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import hashlib
 import json
 import logging
@@ -49,6 +50,13 @@ READ_METHODS = frozenset({"GET"})
 # The appliance's errno values are not public; these phrases are matched case-insensitively.
 _CONFLICT_HINTS = ("already exist", "already used", "duplicate", "overlap", "already in use")
 _NOT_FOUND_HINTS = ("not found", "does not exist", "doesn't exist", "unknown", "no such")
+
+
+#: Monotonic time by which the current invocation must be done (set per Lambda invocation; a
+#: context variable because the local runtime runs several invocations on threads of one process).
+DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("solidserver_deadline", default=None)
+#: Time kept in hand after the last SOLIDserver call (logging, metrics, returning the result).
+DEADLINE_MARGIN = 1.5
 
 
 class RateLimiter:
@@ -178,6 +186,7 @@ class SolidServerClient:
         attempt = 0
         while True:
             self._limiter.acquire()
+            timeout = self._timeouts(service, method)
             started = time.monotonic()
             kind = "read" if method in READ_METHODS else "write"
             self.calls[kind] += 1
@@ -188,7 +197,7 @@ class SolidServerClient:
                     method,
                     url,
                     headers=self._headers(method, url),
-                    timeout=(self.config.connect_timeout, self.config.read_timeout),
+                    timeout=timeout,
                     verify=self.config.verify,
                     allow_redirects=False,
                 )
@@ -235,6 +244,23 @@ class SolidServerClient:
                     method=method,
                 )
             return self._decode(resp, method, service, probe)
+
+    def _timeouts(self, service: str, method: str) -> tuple[float, float]:
+        """(connect, read) timeouts, shortened so the call ends before the invocation's deadline.
+
+        Without that, Lambda would kill the function (``Sandbox.Timedout``, not retried); with it,
+        the call fails as the transient ``SolidServerTimeout`` that the state machine retries.
+        """
+        connect, read = self.config.connect_timeout, self.config.read_timeout
+        deadline = DEADLINE.get()
+        if deadline is None:
+            return connect, read
+        left = deadline - time.monotonic() - DEADLINE_MARGIN
+        if left < 1.0:
+            raise SolidServerTimeout(
+                "not enough time left in this invocation to call SOLIDserver", service=service, method=method
+            )
+        return min(connect, left), min(read, left)
 
     def _decode(self, resp: requests.Response, method: str, service: str, probe: bool) -> list[Row]:
         status = resp.status_code
