@@ -440,3 +440,34 @@ def test_per_account_spaces(ctx):
     assert i.address_map()["10.20.1.160"].space_id == next(
         s.id for s in i.spaces if s.name == "AWS-123456789012"
     )
+
+
+def test_address_outside_every_terminal_subnet_keeps_the_appliance_error(ctx):
+    from ipamsync.errors import SolidServerRequestError
+
+    ctx.space_id("AWS", create=True)
+    msg = message("i-0000000000000abd4", enis=[eni(0x5C, ["10.20.1.170"])])
+    dev = sync_device(msg, ctx).to_dict()
+    with pytest.raises(SolidServerRequestError) as exc:  # the subnet step did not run
+        sync_addresses(msg, ctx, device=dev, networks=None)
+    assert not isinstance(exc.value, OwnershipConflict) and "10.20.1.170" in str(exc.value)
+
+
+@pytest.mark.parametrize("service", ["hostdev_add", "hostiface_add", "ip_subnet_add", "ip_add", "dns_rr_add"])
+def test_lost_response_then_retry_converges_without_duplicates(ctx, emu, service):
+    from ipamsync.errors import SolidServerUnavailable
+
+    msg = message(
+        "i-0000000000000abd5", enis=[eni(0x5D, ["10.20.1.180"], public={"10.20.1.180": ("54.1.2.3", False)})]
+    )
+    emu.admin.set_faults({"rules": {service: {"drop_after_commit_rate": 1.0}}})
+    with pytest.raises(SolidServerUnavailable):
+        run(msg, ctx)
+    emu.admin.clear_faults()
+    run(msg, ctx)  # what the state machine's retry does
+    i = inv(ctx)
+    assert i.duplicates() == {}
+    assert len(i.owned_by(msg.owner)["addresses"]) == 2 and i.device_of(msg.instance.id) is not None
+    w = writes(emu)
+    run(msg, ctx)
+    assert writes(emu) == w

@@ -21,7 +21,6 @@ from ipamsync.errors import (
     HeldByAnotherInstance,
     OwnershipConflict,
     SolidServerConflict,
-    SolidServerRequestError,
 )
 from ipamsync.model import Message
 from ipamsync.naming import fqdn
@@ -165,15 +164,18 @@ def sync_addresses(
                         iface_id=iface_id,
                         metadata=w.metadata,
                     )
-                except (SolidServerConflict, SolidServerRequestError) as exc:
-                    raise OwnershipConflict(
-                        f"address {w.address} could not be created: {exc.errmsg or exc}",
-                        object_type="address",
-                        key=w.address,
-                    ) from None
-                changes.add("created", "address")
-                result.addresses.append({"address": w.address, "id": new_id})
-                continue
+                    changes.add("created", "address")
+                    result.addresses.append({"address": w.address, "id": new_id})
+                    continue
+                except SolidServerConflict:
+                    # It appeared since the lookup: find out whose it is before deciding.
+                    again = ctx.ss.find_addresses(
+                        version, owner_key=OWNER, owner=msg.owner, at={sid: [w.address]}
+                    )
+                    row = next((r for r in again if (r.space_id, r.address) == (sid, w.address)), None)
+                    if row is None:
+                        raise
+                # Any other refusal (e.g. no terminal subnet holds the address) propagates as is.
             _check_owner(row, msg, w.address)
             _update(ctx, row, w, device_id, iface_id, changes)
             result.addresses.append({"address": w.address, "id": row.id})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from ipamsync.errors import OwnershipConflict, SolidServerConflict, SolidServerRequestError
+from ipamsync.errors import OwnershipConflict, SolidServerConflict
 from ipamsync.model import Message, format_time, parse_time
 from ipamsync.naming import device_name, interface_name
 from ipamsync.solidserver import metadata as md
@@ -180,9 +180,9 @@ def _write_device(
     if current is None:
         try:
             device_id = ctx.ss.create_device(name, meta)
-        except (SolidServerConflict, SolidServerRequestError) as exc:
+        except SolidServerConflict as exc:
             raise OwnershipConflict(
-                f"device name {name!r} could not be created: {exc.errmsg or exc}",
+                f"device name {name!r} is taken by a device ipamsync does not manage: {exc.errmsg or exc}",
                 object_type="device",
                 key=name,
             ) from None
@@ -221,9 +221,10 @@ def _sync_interfaces(
         if iface is None:
             try:
                 result[eni.id] = ctx.ss.create_interface(device_id, name, mac=eni.mac, metadata=meta)
-            except (SolidServerConflict, SolidServerRequestError) as exc:
+            except SolidServerConflict as exc:
                 raise OwnershipConflict(
-                    f"interface {name} of device {device_id} could not be created: {exc.errmsg or exc}",
+                    f"interface {name} exists on device {device_id} and is not managed by ipamsync: "
+                    f"{exc.errmsg or exc}",
                     object_type="interface",
                     key=name,
                 ) from None

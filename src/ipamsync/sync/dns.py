@@ -26,7 +26,6 @@ from ipamsync.errors import (
     InvalidMessage,
     OwnershipConflict,
     SolidServerConflict,
-    SolidServerRequestError,
 )
 from ipamsync.model import Message
 from ipamsync.naming import fqdn, is_fqdn, reverse_name
@@ -148,9 +147,9 @@ def sync_dns(msg: Message, ctx: SyncContext, *, device: Mapping[str, Any] | None
             rid = ctx.ss.create_record(
                 settings.dns_server, w.zone, w.fqdn, w.type, w.value, ttl=settings.ttl, metadata=meta
             )
-        except (SolidServerConflict, SolidServerRequestError) as exc:
+        except SolidServerConflict as exc:
             raise OwnershipConflict(
-                f"{w.type} record {w.fqdn} could not be created: {exc.errmsg or exc}",
+                f"{w.type} record {w.fqdn} exists and is not managed by ipamsync: {exc.errmsg or exc}",
                 object_type="record",
                 key=f"{w.fqdn}/{w.type}",
             ) from None

@@ -201,8 +201,11 @@ def _ensure(plan: _Plan, want: Wanted, changes: Changes) -> Network:
         again = plan.refresh(net)
         if again is not None and again.terminal == want.terminal:
             return again
+        if not isinstance(exc, SolidServerConflict):
+            raise  # refused for another reason: keep the appliance's own error
         raise OwnershipConflict(
-            f"network {want.cidr} could not be created: {exc.errmsg or exc}",
+            f"network {want.cidr} cannot be created (it overlaps a network ipamsync does not manage): "
+            f"{exc.errmsg or exc}",
             object_type="network",
             key=want.cidr,
         ) from None
