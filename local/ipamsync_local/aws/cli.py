@@ -1,0 +1,301 @@
+"""``ipamsync local …``: inspect and drive the local pipeline.
+
+* ``ipamsync local executions [--state-dir D] [--status FAILED] [--limit N] [--json]`` — the
+  recorded executions, newest first (like the console's list).
+* ``ipamsync local history NAME-OR-ARN [--state-dir D] [--json]`` — one execution's events (like
+  the console's event view: id, time, type, state, error/cause).
+* ``ipamsync local replay FILE [--solidserver-url URL --username U --password P [--ca-bundle PEM]]
+  [--allow-http] [--state-dir D] [--time-scale F]`` — push one file through the same pipeline,
+  against a running SOLIDserver (``--allow-http`` for a plain-HTTP emulator) or an embedded emulator
+  (TLS, its CA in SSM). The file is one of:
+
+  - an EventBridge event (``events/ec2-*.json``) → ``PutEvents`` (the rule's pattern decides; the
+    enrich Lambda runs). A fresh local EC2 does not know the instance: for a non-terminal state
+    enrich fails with InstanceNotFound (Lambda retries it, then its OnFailure record lands in the
+    workflow dead-letter queue); for shutting-down/terminated it queues the deletion message;
+  - ``{"message": {...}}`` (``events/message-*.json``) → straight onto the EventQueue (group = the
+    instance id) → the pipe → an execution;
+  - a state-machine input array (``events/statemachine-input-*.json``) → a direct execution.
+
+  Then it prints the executions it caused and the dead-letter queues' entries. Exit status 1 when
+  an execution failed or something was dead-lettered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from .executions import ExecutionStore, default_state_dir, format_executions, format_history
+
+GONE_STATES = ("shutting-down", "terminated")
+
+
+def register(subparsers: Any, name: str = "local", help_text: str = "") -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(name, help=help_text, description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="local_command", metavar="COMMAND")
+
+    def state_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--state-dir",
+            type=Path,
+            default=None,
+            help="where execution records are kept "
+            f"(default: $IPAMSYNC_LOCAL_STATE_DIR or {default_state_dir()})",
+        )
+
+    p = sub.add_parser("executions", help="list recorded executions (newest first)")
+    state_dir(p)
+    p.add_argument("--status", help="only this status (SUCCEEDED, FAILED, TIMED_OUT, ABORTED)")
+    p.add_argument("--limit", type=int, default=None, help="at most N executions")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table")
+    p.set_defaults(func=cmd_executions)
+
+    p = sub.add_parser("history", help="one execution's events")
+    p.add_argument("execution", help="execution name (or a unique prefix) or ARN")
+    state_dir(p)
+    p.add_argument("--json", action="store_true", help="the raw events as JSON")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("replay", help="push an event/message/state-machine input file through the pipeline")
+    p.add_argument(
+        "file", type=Path, help="EventBridge event, {'message': ...} or a state-machine input array"
+    )
+    p.add_argument("--solidserver-url", help="a running SOLIDserver (default: an embedded emulator)")
+    p.add_argument("--username", default="ipmadmin")
+    p.add_argument("--password", default="admin")
+    p.add_argument("--ca-bundle", type=Path, help="PEM file of the CA that signs SOLIDserver's certificate")
+    p.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="accept an http:// SOLIDserver URL (the template only allows https://)",
+    )
+    p.add_argument("--template", type=Path, default=Path("template.yaml"))
+    p.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="template parameter override"
+    )
+    state_dir(p)
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="scale of every designed wait (retries, backoff, visibility timeout); 1.0 = AWS timing",
+    )
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the pipeline to settle")
+    p.add_argument(
+        "--lambda-logs",
+        default=None,
+        metavar="FILE",
+        help="where the functions' logs go (default: STATE_DIR/lambda.log; '-' = stdout)",
+    )
+    p.set_defaults(func=cmd_replay)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    return parser
+
+
+# --------------------------------------------------------------------------- executions / history
+
+
+def cmd_executions(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out if out is not None else sys.stdout
+    store = ExecutionStore(args.state_dir)
+    found = store.list(status=args.status, limit=args.limit)
+    if args.json:
+        json.dump([s.to_dict() for s in found], out, indent=2)
+        out.write("\n")
+        return 0
+    if not found:
+        out.write(f"no executions recorded in {store.dir}\n")
+        return 0
+    out.write(format_executions(found) + "\n")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out if out is not None else sys.stdout
+    store = ExecutionStore(args.state_dir)
+    try:
+        summary, events = store.get(args.execution)
+    except KeyError as exc:
+        out.write(f"{exc.args[0]}\n")
+        return 1
+    if args.json:
+        json.dump({"summary": summary.to_dict(), "events": events}, out, indent=2)
+        out.write("\n")
+        return 0
+    out.write(format_history(summary, events) + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- replay
+
+
+def classify(document: Any) -> str:
+    """``event``, ``message`` or ``input`` (a state-machine input array)."""
+    if isinstance(document, dict) and "detail-type" in document and "source" in document:
+        return "event"
+    if isinstance(document, dict) and isinstance(document.get("message"), dict):
+        return "message"
+    if isinstance(document, list) and document and all(isinstance(r, dict) and "body" in r for r in document):
+        return "input"
+    raise ValueError(
+        "not an EventBridge event, a {'message': ...} document or a state-machine input array of SQS records"
+    )
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--param {pair!r}: expected KEY=VALUE")
+        params[key] = value
+    return params
+
+
+def describe_dead_letter(entry: dict[str, Any]) -> str:
+    """One line for a dead-letter queue entry (workflow record, Lambda destination record, event)."""
+    body = entry.get("body")
+    if isinstance(body, dict) and body.get("kind") == "workflow":
+        record = body.get("record") or {}
+        error = record.get("error") or {}
+        name = str(body.get("execution_arn", "")).rsplit(":", 1)[-1]
+        return f"workflow  execution {name}: {error.get('Error')}: {str(error.get('Cause', ''))[:160]}"
+    if isinstance(body, dict) and "requestContext" in body:
+        ctx = body["requestContext"]
+        payload = body.get("responsePayload") or {}
+        request = body.get("requestPayload") or {}
+        detail = request.get("detail") if isinstance(request, dict) else None
+        instance = (detail or {}).get("instance-id", "?")
+        state = (detail or {}).get("state", "?")
+        function = str(ctx.get("functionArn", "")).split(":")[6:7]
+        return (
+            f"lambda    {function[0] if function else '?'} {ctx.get('condition')} after "
+            f"{ctx.get('approximateInvokeCount')} attempt(s) for {instance} ({state}): "
+            f"{payload.get('errorType')}: {str(payload.get('errorMessage', ''))[:160]}"
+        )
+    if isinstance(body, dict) and "instance" in body:
+        inst = body.get("instance") or {}
+        return (
+            f"event     {inst.get('id')} ({(body.get('event') or {}).get('state')}), "
+            f"received {entry.get('attributes', {}).get('ApproximateReceiveCount', '?')} time(s)"
+        )
+    return f"other     {json.dumps(body)[:200]}"
+
+
+def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out if out is not None else sys.stdout
+    try:
+        document = json.loads(args.file.read_text(encoding="utf-8"))
+        kind = classify(document)
+    except (OSError, ValueError) as exc:
+        out.write(f"{args.file}: {exc}\n")
+        return 2
+    from contextlib import ExitStack
+
+    from .runtime import LocalAws
+
+    with ExitStack() as stack:
+        if args.solidserver_url:
+            url = args.solidserver_url
+            if url.startswith("http://") and not args.allow_http:
+                out.write(f"{url}: the template only allows https:// URLs (use --allow-http locally)\n")
+                return 2
+            ca = args.ca_bundle.read_text(encoding="utf-8") if args.ca_bundle else None
+            credentials = {"username": args.username, "password": args.password}
+            out.write(f"SOLIDserver: {url}\n")
+        else:
+            from ipamsync_local.emulator import EmulatorServer
+
+            emu = stack.enter_context(
+                EmulatorServer(tls=True, username=args.username, password=args.password)
+            )
+            url = emu.url
+            ca = Path(str(emu.cert_path)).read_text(encoding="utf-8")
+            credentials = {"username": args.username, "password": args.password}
+            out.write(f"SOLIDserver: embedded emulator at {url} (empty, in memory)\n")
+        state = args.state_dir if args.state_dir is not None else default_state_dir()
+        lambda_log: Any = None if args.lambda_logs == "-" else Path(args.lambda_logs or state / "lambda.log")
+        aws = stack.enter_context(
+            LocalAws(
+                template=args.template,
+                parameters=_params(args.param),
+                state_dir=args.state_dir,
+                time_scale=args.time_scale,
+                solidserver_url=url,
+                credentials=credentials,
+                ca_bundle_pem=ca,
+                lambda_log=lambda_log,
+                strict_parameters=not args.allow_http,
+            )
+        )
+        if lambda_log is not None:
+            out.write(f"Lambda logs: {lambda_log}\n")
+        out.write(f"Replaying {args.file} as {'an EventBridge event' if kind == 'event' else 'a ' + kind}\n")
+        if kind == "event":
+            _replay_event(aws, document, out, args.time_scale)
+        elif kind == "message":
+            message = document["message"]
+            instance = (message.get("instance") or {}).get("id")
+            aws.send_message(message)
+            out.write(f"  sent to the EventQueue (message group {instance}); the pipe starts the execution\n")
+        else:
+            out.write(f"  direct execution of the state machine with {len(document)} record(s) (no pipe)\n")
+            aws.execute(document)
+        try:
+            aws.wait_idle(timeout=args.timeout)
+        except TimeoutError as exc:
+            out.write(f"  {exc}\n")
+        return _report(aws, out, kind)
+    return 0  # pragma: no cover
+
+
+def _replay_event(aws: Any, event: dict[str, Any], out: TextIO, time_scale: float) -> None:
+    detail = event.get("detail") or {}
+    instance, state = detail.get("instance-id", "?"), detail.get("state", "?")
+    out.write(
+        "  PutEvents on the default bus (EventBridge assigns a new event id; the rule's pattern decides)\n"
+    )
+    if state in GONE_STATES:
+        out.write(
+            f"  the local EC2 does not know {instance}: enrich queues the deletion message for a "
+            f"{state} instance\n"
+        )
+    else:
+        waits = [60 * time_scale, 120 * time_scale]
+        out.write(
+            f"  the local EC2 does not know {instance}: enrich raises InstanceNotFound for a {state} "
+            f"instance; Lambda retries it after {waits[0]:g} s and {waits[1]:g} s, then sends its "
+            "OnFailure record to the workflow dead-letter queue\n"
+        )
+    aws.put_event(event)
+
+
+def _report(aws: Any, out: TextIO, kind: str) -> int:
+    summaries = list(aws.recorder.summaries) if aws.recorder is not None else []
+    out.write("\nExecutions\n")
+    out.write((format_executions(summaries) if summaries else "  none") + "\n")
+    failed = [s for s in summaries if s.status != "SUCCEEDED"]
+    problems = len(failed)
+    for queue, label in (
+        ("WorkflowDeadLetterQueue", "Workflow dead-letter queue"),
+        ("EventDeadLetterQueue", "Event dead-letter queue"),
+    ):
+        entries = aws.dead_letters(queue)
+        problems += len(entries)
+        out.write(f"\n{label}: {len(entries)} message(s)\n")
+        for entry in entries:
+            out.write(f"  {describe_dead_letter(entry)}\n")
+    enrich = aws.counters()["lambda"].get("EnrichFunction", {})
+    if enrich.get("async_accepted"):
+        out.write(
+            f"\nEnrich: {enrich['async_accepted']} event(s) delivered, {enrich['invocations']} attempt(s), "
+            f"{enrich['errors']} error(s)\n"
+        )
+    elif kind == "event":
+        out.write("\nEnrich: nothing delivered (the rule's pattern does not match this event)\n")
+    out.write(f"\nRecords kept in {aws.executions.dir} (ipamsync local history NAME)\n")
+    return 1 if problems else 0

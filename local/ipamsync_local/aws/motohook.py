@@ -1,0 +1,677 @@
+"""The only module that touches moto's internals. Pinned to one moto version; see the canary tests
+(``tests/aws/test_moto_canary.py``), which fail loudly when any seam below moves.
+
+What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
+
+1. ``LambdaSimpleBackend.invoke`` — with ``use_docker=False`` moto's Lambda echoes the payload; the
+   hook hands the call to the local Lambda service (real handler, Lambda error shape, throttling as
+   a 429 ``TooManyRequestsException`` so the interpreter names it ``Lambda.TooManyRequestsException``).
+   Function names the service does not know keep moto's default behaviour.
+2. ``events.models.Rule.send_to_targets`` — moto has no Lambda targets (``NotImplementedError``).
+   Matching events (moto's own pattern matcher, rule ``State`` honoured, schedule-only rules — which
+   moto's matcher would match with everything — excluded) go to the local Lambda service as
+   *asynchronous* invocations, in AWS's event shape (``time`` as ``…Z`` with second
+   precision, no ``ingestion-time``). Other targets keep moto's behaviour.
+3. ``retrier_decl.time`` — the interpreter's ``Retry`` waits are ``time.sleep(interval)``: they are
+   scaled by :attr:`MotoHooks.time_scale` (really waited, never skipped).
+4. The interpreter's loggers (``moto.stepfunctions.parser``) log every failed state at ERROR with
+   a traceback: silenced unless ``debug``.
+5. ``AmazonStateLanguageParser.parse`` — moto re-parses the ASL with ANTLR for every execution
+   (~0.1 s for sync.asl.json). The parse *tree* is cached per definition; each execution still gets
+   fresh evaluation components (``Preprocessor().visit(tree)``), so no state is shared.
+6. ``boto_client_for`` (imported by name into the interpreter's task modules) — one boto3 client per
+   task invocation costs ~30 ms and is created on boto3's default session, which is not safe to use
+   from several threads at once. Clients are cached per (region, service); botocore clients are
+   thread-safe.
+7. ``SQSBackend`` — not thread-safe: ``Queue.delete_message`` rebuilds the message list
+   (``self._messages = new_messages``), so a ``send_message`` on another thread at that moment is
+   lost; ``receive_message`` deep-copies the pending-groups set while other threads change it, and
+   two concurrent receives can both hand out messages of one FIFO group. Every public backend
+   method runs under one re-entrant lock; long polling (``WaitTimeSeconds``) is re-implemented
+   around short polls so the lock is never held while waiting.
+8. ``EC2Backend`` — describe calls iterate dicts that run/terminate calls change (``RuntimeError:
+   dictionary changed size during iteration`` when the enrich Lambda describes while the fleet
+   launches): every public method runs under one re-entrant lock. ``run_instances``,
+   ``start_instances``, ``stop_instances`` and ``terminate_instances`` also report the state
+   transitions they made (after the lock is released) so EC2 events can be produced.
+9. ``boto3.client``/``boto3.resource`` (not moto, but the same reason as 6): creation on the default
+   session is serialised by a lock; calls on the clients are not.
+10. ``BaseExecutionWorkerCommunication.terminated`` — called by the interpreter when an execution
+    ends: :attr:`MotoHooks.on_execution_end` is told the execution ARN, so the pipe waits for its
+    execution instead of polling ``DescribeExecution`` (each poll serialises the execution's input
+    and output; eight workers polling cost more CPU than the executions themselves).
+11. :func:`execution_history` reads ``GetExecutionHistory``'s events from moto's backend instead of
+    through the API: moto's response serializer costs ~50 ms of CPU per execution history (a third
+    of an execution's whole cost). A canary test checks it equals the API's answer.
+
+The SQS wrapper (7) also reports sends and visibility changes (:attr:`MotoHooks.on_sqs_activity`)
+so the pipe wakes up when a message may have become receivable instead of polling an empty queue.
+
+Everything else (``mock_aws``, the boto3 APIs) is public.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import enum
+import inspect
+import json
+import logging
+import threading
+import time as _time
+import types
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import moto
+
+__all__ = [
+    "REQUIRED_MOTO_VERSION",
+    "InvalidRequestContent",
+    "MotoHooks",
+    "MotoVersionError",
+    "RuleInfo",
+    "Throttled",
+    "Transition",
+    "aws_event_shape",
+    "check_moto_version",
+    "execution_history",
+]
+
+REQUIRED_MOTO_VERSION = "5.2.5"
+
+#: Loggers of moto's Step Functions interpreter (quiet unless debugging).
+INTERPRETER_LOGGERS = ("moto.stepfunctions.parser", "moto.stepfunctions")
+
+#: Modules of moto's interpreter that import ``boto_client_for`` by name (checked by a canary).
+BOTO_CLIENT_FOR_MODULES = (
+    "moto.stepfunctions.parser.asl.utils.boto_client",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_unsupported",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
+)
+
+# AWS's EC2 transitions per API call: (previous states that change, states emitted in order).
+_EC2_TRANSITIONS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "start_instances": (frozenset({"stopped"}), ("pending", "running")),
+    "stop_instances": (frozenset({"pending", "running"}), ("stopping", "stopped")),
+    "terminate_instances": (
+        frozenset({"pending", "running", "stopping", "stopped"}),
+        ("shutting-down", "terminated"),
+    ),
+}
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the version whose internals this module was written against."""
+
+
+def check_moto_version() -> None:
+    if moto.__version__ != REQUIRED_MOTO_VERSION:
+        raise MotoVersionError(
+            f"ipamsync's local AWS runtime patches moto {REQUIRED_MOTO_VERSION} internals, but moto "
+            f"{moto.__version__} is installed. Install the pinned version (make install) or re-check "
+            "every seam in local/ipamsync_local/aws/motohook.py against the new moto and update "
+            "REQUIRED_MOTO_VERSION (tests/aws/test_moto_canary.py shows what moved)."
+        )
+
+
+class Throttled(Exception):
+    """Raised by the invoke router: the function's concurrency is exhausted (Lambda throttles)."""
+
+    code, error = 429, "TooManyRequestsException"
+
+    def __init__(self, message: str = "Rate Exceeded.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequestContent(Throttled):
+    """Raised by the invoke router: the payload is not JSON (Lambda answers 400)."""
+
+    code, error = 400, "InvalidRequestContentException"
+
+    def __init__(self, message: str = "Could not parse request body into json") -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    name: str
+    arn: str
+    event_bus_name: str
+    target_id: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One EC2 instance state change, as EC2 reports it in its EventBridge event."""
+
+    instance_id: str
+    state: str
+    previous_state: str
+    account_id: str
+    region: str
+    time: dt.datetime
+
+
+InvokeRouter = Callable[[str, "str | None", Any, Mapping[str, str], dict[str, str]], "bytes | None"]
+EventRouter = Callable[[str, dict[str, Any], RuleInfo], bool]
+TransitionListener = Callable[[list[Transition]], None]
+
+
+# --------------------------------------------------------------------------- event shape
+
+
+def _iso_seconds(value: Any) -> str:
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(float(value), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def aws_event_shape(event: Mapping[str, Any]) -> dict[str, Any]:
+    """moto's event message → the event EventBridge delivers (field order and types as in AWS)."""
+    shaped: dict[str, Any] = {
+        "version": str(event.get("version", "0")),
+        "id": event.get("id"),
+        "detail-type": event.get("detail-type"),
+        "source": event.get("source"),
+        "account": event.get("account"),
+        "time": _iso_seconds(event.get("time")),
+        "region": event.get("region"),
+        "resources": list(event.get("resources") or []),
+        "detail": copy.deepcopy(event.get("detail") or {}),
+    }
+    for key, value in event.items():  # anything else moto may add later, except its own field
+        if key not in shaped and key != "ingestion-time":
+            shaped[key] = copy.deepcopy(value)
+    return shaped
+
+
+def _json_path(document: Any, path: str) -> Any:
+    """The ``$.a.b`` subset of JSONPath EventBridge's InputPath uses."""
+    if path in ("$", ""):
+        return document
+    node = document
+    for part in path.removeprefix("$.").split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+# --------------------------------------------------------------------------- patch bookkeeping
+
+
+class _Patch:
+    def __init__(self, owner: Any, name: str, new: Any) -> None:
+        self.owner, self.name, self.new = owner, name, new
+        self.had = name in vars(owner)
+        self.old = vars(owner).get(name)
+
+    def apply(self) -> None:
+        setattr(self.owner, self.name, self.new)
+
+    def restore(self) -> None:
+        if self.had:
+            setattr(self.owner, self.name, self.old)
+        else:
+            delattr(self.owner, self.name)
+
+
+def _public_methods(cls: type) -> Iterator[str]:
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        if isinstance(inspect.getattr_static(cls, name), types.FunctionType):
+            yield name
+
+
+class _ScaledTime:
+    """Stands in for the ``time`` module inside ``retrier_decl``: ``sleep`` is scaled."""
+
+    def __init__(self, hooks: MotoHooks) -> None:
+        self._hooks = hooks
+
+    def sleep(self, seconds: float) -> None:
+        with self._hooks.counter_lock:
+            self._hooks.retry_waits += 1
+        _time.sleep(max(0.0, float(seconds)) * self._hooks.time_scale)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_time, name)
+
+
+_ACTIVE: MotoHooks | None = None
+_ACTIVE_LOCK = threading.Lock()
+#: ASL parse trees by definition text (immutable once built; shared by every runtime).
+_TREES: dict[str, Any] = {}
+
+
+class MotoHooks:
+    """Install the seams above for the duration of a local runtime (one at a time per process)."""
+
+    def __init__(
+        self,
+        *,
+        invoke: InvokeRouter,
+        deliver: EventRouter,
+        on_ec2_transitions: TransitionListener | None = None,
+        on_execution_end: Callable[[str], None] | None = None,
+        on_sqs_activity: Callable[[str], None] | None = None,
+        time_scale: float = 1.0,
+        debug: bool = False,
+    ) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be > 0 (waits are scaled, never skipped)")
+        self.invoke = invoke
+        self.deliver = deliver
+        self.on_ec2_transitions = on_ec2_transitions
+        self.on_execution_end = on_execution_end
+        self.on_sqs_activity = on_sqs_activity
+        self.time_scale = float(time_scale)
+        self.debug = debug
+        #: Retry waits the interpreter made (a counter for tests and the demo).
+        self.retry_waits = 0
+        self.counter_lock = threading.Lock()
+        self.sqs_lock = threading.RLock()
+        self.ec2_lock = threading.RLock()
+        self.boto3_lock = threading.RLock()
+        self._patches: list[_Patch] = []
+        self._log_levels: dict[str, int] = {}
+        self._clients: dict[tuple[str, str, bool], Any] = {}
+        self._clients_lock = threading.Lock()
+        self.installed = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def install(self) -> MotoHooks:
+        global _ACTIVE
+        check_moto_version()
+        with _ACTIVE_LOCK:
+            if _ACTIVE is not None:
+                raise RuntimeError("another local AWS runtime is running in this process")
+            _ACTIVE = self
+        try:
+            self._install_lambda()
+            self._install_events()
+            self._install_retry_clock()
+            self._install_parser_cache()
+            self._install_client_cache()
+            self._install_sqs_lock()
+            self._install_ec2()
+            self._install_boto3_lock()
+            self._install_execution_end()
+            for patch in self._patches:
+                patch.apply()
+            for name in INTERPRETER_LOGGERS:
+                logger = logging.getLogger(name)
+                self._log_levels[name] = logger.level
+                if not self.debug:
+                    logger.setLevel(logging.CRITICAL + 1)
+        except BaseException:
+            self.uninstall()
+            raise
+        self.installed = True
+        return self
+
+    def uninstall(self) -> None:
+        global _ACTIVE
+        for patch in reversed(self._patches):
+            if getattr(patch.owner, patch.name, None) is patch.new:
+                patch.restore()
+        self._patches.clear()
+        for name, level in self._log_levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._log_levels.clear()
+        self._clients.clear()
+        self.installed = False
+        with _ACTIVE_LOCK:
+            if _ACTIVE is self:
+                _ACTIVE = None
+
+    def __enter__(self) -> MotoHooks:
+        return self.install()
+
+    def __exit__(self, *exc: object) -> None:
+        self.uninstall()
+
+    # ------------------------------------------------------------------ 1. Lambda invoke
+
+    def _install_lambda(self) -> None:
+        from moto.awslambda.exceptions import LambdaClientError
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        class LambdaRefused(LambdaClientError):
+            def __init__(self, code: int, error: str, message: str) -> None:
+                self.code = code
+                super().__init__(error, message)
+
+        original = LambdaSimpleBackend.invoke
+        hooks = self
+
+        def invoke(
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> str | bytes | None:
+            try:
+                result = hooks.invoke(function_name, qualifier, body, headers, response_headers)
+            except Throttled as exc:  # and InvalidRequestContent
+                raise LambdaRefused(exc.code, exc.error, exc.message) from None
+            if result is None:
+                return original(backend, function_name, qualifier, body, headers, response_headers)
+            return result
+
+        self._patches.append(_Patch(LambdaSimpleBackend, "invoke", invoke))
+
+    # ------------------------------------------------------------------ 2. EventBridge → Lambda
+
+    def _install_events(self) -> None:
+        from moto.events.models import Rule
+        from moto.events.utils import EventTemplateParser
+
+        original = Rule.send_to_targets
+        hooks = self
+
+        def is_lambda(target: Mapping[str, Any]) -> bool:
+            return str(target.get("Arn", "")).split(":")[2:3] == ["lambda"]
+
+        def send_to_targets(rule: Any, original_event: Any, transform_input: bool = True) -> None:
+            lambda_targets = [t for t in rule.targets if is_lambda(t)]
+            if not lambda_targets:
+                return original(rule, original_event, transform_input)
+            others = [t for t in rule.targets if not is_lambda(t)]
+            if others:
+                proxy = copy.copy(rule)
+                proxy.targets = others
+                original(proxy, original_event, transform_input)
+            if getattr(rule, "state", "ENABLED") != "ENABLED":
+                return None
+            if getattr(rule, "scheduled_expression", None) and not rule.event_pattern.get_pattern():
+                return None  # a schedule-only rule matches no event (moto's matcher says "all")
+            event = aws_event_shape(original_event)
+            if not rule.event_pattern.matches_event(event):
+                return None
+            unknown = []
+            for target in lambda_targets:
+                if "Input" in target:
+                    payload = json.loads(target["Input"])
+                elif "InputPath" in target:
+                    payload = _json_path(event, str(target["InputPath"]))
+                elif "InputTransformer" in target and transform_input:
+                    transformer = target["InputTransformer"]
+                    payload = EventTemplateParser.parse(
+                        input_template=transformer.get("InputTemplate"),
+                        input_paths_map=transformer.get("InputPathsMap", {}),
+                        event={**event, "ingestion-time": original_event.get("ingestion-time")},
+                    )
+                else:
+                    payload = copy.deepcopy(event)
+                info = RuleInfo(rule.name, rule.arn, rule.event_bus_name, str(target.get("Id", "")))
+                if not hooks.deliver(str(target["Arn"]), payload, info):
+                    unknown.append(target)
+            if unknown:  # not a local function: moto's own behaviour (NotImplementedError)
+                proxy = copy.copy(rule)
+                proxy.targets = unknown
+                return original(proxy, original_event, transform_input)
+            return None
+
+        self._patches.append(_Patch(Rule, "send_to_targets", send_to_targets))
+
+    # ------------------------------------------------------------------ 3. retry waits
+
+    def _install_retry_clock(self) -> None:
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+        if retrier_decl.time is not _time:
+            raise MotoVersionError("retrier_decl.time is not the time module (already patched?)")
+        self._patches.append(_Patch(retrier_decl, "time", _ScaledTime(self)))
+
+    # ------------------------------------------------------------------ 5. ASL parse cache
+
+    def _install_parser_cache(self) -> None:
+        from moto.stepfunctions.parser.asl.parse import asl_parser
+        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+        parser_cls = asl_parser.AmazonStateLanguageParser
+        original = parser_cls.parse
+        trees = _TREES
+
+        def parse(definition: str) -> tuple[Any, Any]:
+            tree = trees.get(definition)
+            if tree is None:
+                program, tree = original(definition)  # raises on syntax errors: nothing cached
+                trees[definition] = tree
+                return program, tree
+            return Preprocessor().visit(tree), tree
+
+        self._patches.append(_Patch(parser_cls, "parse", staticmethod(parse)))
+
+    # ------------------------------------------------------------------ 6. interpreter clients
+
+    def _install_client_cache(self) -> None:
+        import importlib
+
+        from moto.core.models import botocore_stubber
+        from moto.stepfunctions.parser.asl.utils import boto_client
+
+        original = boto_client.boto_client_for
+        cache, lock = self._clients, self._clients_lock
+
+        def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            # The credentials argument does not change the client moto builds (fixed fake keys).
+            key = (region, service, bool(botocore_stubber.enabled))
+            client = cache.get(key)
+            if client is None:
+                with lock:
+                    client = cache.get(key)
+                    if client is None:
+                        client = original(region=region, service=service, state_credentials=state_credentials)
+                        cache[key] = client
+            return client
+
+        for name in BOTO_CLIENT_FOR_MODULES:
+            module = importlib.import_module(name)
+            if getattr(module, "boto_client_for", None) is not original:
+                raise MotoVersionError(f"{name} no longer imports boto_client_for")
+            self._patches.append(_Patch(module, "boto_client_for", boto_client_for))
+
+    # ------------------------------------------------------------------ 7. SQS lock
+
+    def _install_sqs_lock(self) -> None:
+        from moto.sqs.models import SQSBackend
+
+        lock = self.sqs_lock
+        for name in _public_methods(SQSBackend):
+            method = getattr(SQSBackend, name)
+            if name == "receive_message":
+                wrapped = _locked_receive(method, lock)
+            else:
+                wrapped = _locked(method, lock)
+                if name in _SQS_ACTIVITY:
+                    wrapped = self._sqs_reporter(wrapped)
+            self._patches.append(_Patch(SQSBackend, name, wrapped))
+
+    def _sqs_reporter(self, locked: Callable[..., Any]) -> Callable[..., Any]:
+        hooks = self
+
+        def report(backend: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+            result = locked(backend, queue_name, *args, **kwargs)
+            if hooks.on_sqs_activity is not None:
+                hooks.on_sqs_activity(queue_name)
+            return result
+
+        report.__name__ = getattr(locked, "__name__", "report")
+        return report
+
+    # ------------------------------------------------------------------ 8. EC2 lock + transitions
+
+    def _install_ec2(self) -> None:
+        from moto.ec2.models import EC2Backend
+
+        lock = self.ec2_lock
+        for name in _public_methods(EC2Backend):
+            method = _locked(getattr(EC2Backend, name), lock)
+            if name == "run_instances":
+                method = self._run_instances_reporter(method)
+            elif name in _EC2_TRANSITIONS:
+                method = self._transition_reporter(method, name)
+            self._patches.append(_Patch(EC2Backend, name, method))
+
+    def _report(self, transitions: list[Transition]) -> None:
+        if transitions and self.on_ec2_transitions is not None:
+            self.on_ec2_transitions(transitions)
+
+    def _run_instances_reporter(self, locked: Callable[..., Any]) -> Callable[..., Any]:
+        hooks = self
+
+        def run_instances(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            reservation = locked(backend, *args, **kwargs)
+            now = dt.datetime.now(dt.UTC)
+            transitions = [
+                Transition(inst.id, state, prev, backend.account_id, backend.region_name, now)
+                for inst in reservation.instances
+                for prev, state in (("", "pending"), ("pending", "running"))
+            ]
+            hooks._report(transitions)
+            return reservation
+
+        return run_instances
+
+    def _transition_reporter(self, locked: Callable[..., Any], name: str) -> Callable[..., Any]:
+        hooks = self
+        changing, states = _EC2_TRANSITIONS[name]
+
+        def changed(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            result = locked(backend, *args, **kwargs)
+            now = dt.datetime.now(dt.UTC)
+            transitions = []
+            for instance, previous in result:
+                prev = getattr(previous, "name", str(previous))
+                if prev not in changing:
+                    continue
+                for state in states:
+                    transitions.append(
+                        Transition(instance.id, state, prev, backend.account_id, backend.region_name, now)
+                    )
+                    prev = state
+            hooks._report(transitions)
+            return result
+
+        changed.__name__ = name
+        return changed
+
+    # ------------------------------------------------------------------ 9. boto3 client creation
+
+    def _install_boto3_lock(self) -> None:
+        import boto3
+
+        lock = self.boto3_lock
+        for name in ("client", "resource"):
+            original = getattr(boto3, name)
+
+            def create(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                with lock:
+                    return _original(*args, **kwargs)
+
+            create.__name__ = name
+            create.__doc__ = original.__doc__
+            self._patches.append(_Patch(boto3, name, create))
+
+    # ------------------------------------------------------------------ 10. execution end
+
+    def _install_execution_end(self) -> None:
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        original = BaseExecutionWorkerCommunication.terminated
+        hooks = self
+
+        def terminated(comm: Any) -> None:
+            try:
+                original(comm)
+            finally:
+                if hooks.on_execution_end is not None:
+                    hooks.on_execution_end(str(comm.execution.exec_arn))
+
+        self._patches.append(_Patch(BaseExecutionWorkerCommunication, "terminated", terminated))
+
+
+_SQS_ACTIVITY = frozenset(
+    {"send_message", "send_message_batch", "change_message_visibility", "change_message_visibility_batch"}
+)
+
+
+def _locked(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    locked.__name__ = getattr(method, "__name__", "locked")
+    locked.__wrapped__ = method  # type: ignore[attr-defined]
+    return locked
+
+
+def _locked_receive(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    def receive_message(
+        backend: Any,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> Any:
+        deadline = _time.monotonic() + float(wait_seconds_timeout or 0)
+        while True:
+            with lock:
+                found = method(backend, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            remaining = deadline - _time.monotonic()
+            if found or remaining <= 0:
+                return found
+            _time.sleep(min(0.02, remaining))
+
+    receive_message.__wrapped__ = method  # type: ignore[attr-defined]
+    return receive_message
+
+
+def _plain(node: Any) -> Any:
+    """moto's typed dicts → plain data (str enums → str; datetimes kept, as boto3 returns them)."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list | tuple):
+        return [_plain(v) for v in node]
+    if isinstance(node, enum.Enum):
+        return node.value
+    return node
+
+
+def execution_history(execution_arn: str) -> list[dict[str, Any]]:
+    """The events ``GetExecutionHistory`` returns for an execution, read from moto's backend."""
+    from moto.stepfunctions.responses import get_backend
+
+    parts = execution_arn.split(":")
+    region, account = parts[3], parts[4]
+    output = get_backend(account, region).get_execution_history(execution_arn)
+    return [_plain(e) for e in output["events"]]
+
+
+def active() -> MotoHooks | None:
+    """The installed hooks, if a local runtime is running in this process."""
+    return _ACTIVE
