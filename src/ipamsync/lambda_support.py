@@ -237,6 +237,11 @@ def maintenance_step(
                 raise
             finally:
                 _reset_deadline(token)
+            for key, value in result.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    metrics.add_metric(
+                        "".join(w.capitalize() for w in key.split("_")), MetricUnit.Count, value
+                    )
             logger.info(f"{step} done", extra={"result": result})
             return result
 

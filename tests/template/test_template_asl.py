@@ -17,7 +17,6 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
 ]
 LAMBDA_TASKS = {
     "SyncDevice": "DeviceFunctionArn",
@@ -284,21 +283,30 @@ def test_every_lambda_task_is_known(asl: dict[str, Any]) -> None:
 def test_lambda_task_timeout_and_retries(asl: dict[str, Any], name: str) -> None:
     state, _ = lambda_tasks(asl)[name]
     assert state["TimeoutSeconds"] == 60
-    service, transient, timeout = state["Retry"]
+    service, throttle, transient, timeout = state["Retry"]
     assert service == {
         "ErrorEquals": LAMBDA_SERVICE_ERRORS,
         "IntervalSeconds": 1,
         "BackoffRate": 2,
-        "MaxAttempts": 4,
-        "MaxDelaySeconds": 10,
+        "MaxAttempts": 3,
+        "MaxDelaySeconds": 4,
+        "JitterStrategy": "FULL",
+    }
+    # Reserved concurrency bounds the load on SOLIDserver: throttling is expected under bursts.
+    assert throttle == {
+        "ErrorEquals": ["Lambda.TooManyRequestsException"],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2,
+        "MaxAttempts": 6,
+        "MaxDelaySeconds": 8,
         "JitterStrategy": "FULL",
     }
     assert transient == {
         "ErrorEquals": list(TRANSIENT_ERROR_NAMES),
         "IntervalSeconds": 2,
         "BackoffRate": 2,
-        "MaxAttempts": 5,
-        "MaxDelaySeconds": 20,
+        "MaxAttempts": 4,
+        "MaxDelaySeconds": 16,
         "JitterStrategy": "FULL",
     }
     assert timeout == {
