@@ -173,3 +173,54 @@ def test_duplicate_delivery_is_deduplicated_by_the_queue(aws, lambda_context):
     for _ in range(3):
         enrich_app.lambda_handler(event_for(iid, "running"), lambda_context)
     assert len(received(aws)) == 1
+
+
+def _template() -> dict:
+    """template.yaml with CloudFormation's short tags kept as plain values (enough for policies)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def any_tag(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_mapping(node, deep=True)
+
+    Loader.add_multi_constructor("!", any_tag)
+    return yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+
+
+def test_enrich_calls_exactly_what_its_role_allows(aws, lambda_context, monkeypatch):
+    """Least privilege, from behaviour: the AWS operations enrich performs are the ones its policy
+    lists in template.yaml, and every listed action is used."""
+    import botocore.client
+
+    called: set[str] = set()
+    real = botocore.client.BaseClient._make_api_call
+
+    def spy(self, operation, params):
+        called.add(f"{self.meta.service_model.endpoint_prefix}:{operation}")
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    ec2 = aws["ec2"]
+    iid = launch(aws, name="x")  # before the spy matters: only enrich's calls are counted below
+    eni_id = ec2.create_network_interface(SubnetId=aws["subnet"]["SubnetId"])["NetworkInterface"][
+        "NetworkInterfaceId"
+    ]
+    ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=iid, DeviceIndex=1)
+    eip = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(AllocationId=eip["AllocationId"], NetworkInterfaceId=eni_id)
+    from ipamsync.enrich import Ec2Reader
+
+    Ec2Reader._cores_cache.clear()  # a cold container: the instance-type lookup happens
+    called.clear()
+    enrich_app.lambda_handler(event_for(iid, "running"), lambda_context)
+    allowed = set()
+    for statement in _template()["Resources"]["EnrichFunction"]["Properties"]["Policies"][0]["Statement"]:
+        actions = statement["Action"]
+        allowed |= {actions} if isinstance(actions, str) else set(actions)
+    assert {c.lower() for c in called} == {a.lower() for a in allowed}, (sorted(called), sorted(allowed))
