@@ -51,7 +51,7 @@ from .seed import SeedOptions, seed
 from .services import dispatch, lookup
 from .store import Store
 
-log = logging.getLogger("ipamsync.emulator")
+log = logging.getLogger("ipamsync_local.emulator")  # not under "ipamsync": that is the Lambdas' logger
 
 ADMIN_PREFIX = "/_emulator/"
 REST_PREFIX = "/rest/"

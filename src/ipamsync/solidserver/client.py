@@ -226,7 +226,7 @@ class SolidServerClient:
             status = resp.status_code
             log.debug(
                 "solidserver call",
-                extra={"method": method, "service": service, "status": status, "ms": elapsed_ms},
+                extra={"method": method, "sds_service": service, "status": status, "ms": elapsed_ms},
             )
             if status == 429:
                 wait = _retry_after(resp.headers.get("Retry-After"))
