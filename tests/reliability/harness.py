@@ -1,0 +1,514 @@
+"""Helpers of the reliability suite: the full local pipeline against the TLS emulator, a log of every
+request the emulator receives, the truth check, execution-history analysis and a secret scanner.
+
+Every scenario runs the real chain: EC2 (moto) → EventBridge → enrich → SQS FIFO → pipe → the
+state machine (moto's interpreter, the real ASL) → the real handlers → the emulator over TLS.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ipamsync.solidserver import ClientConfig, SolidServer, SolidServerClient
+from ipamsync.solidserver.config import Credentials, Secret
+from ipamsync.solidserver.where import Where
+from ipamsync_local.aws import LocalAws
+from ipamsync_local.aws.executions import state_of_events
+from ipamsync_local.emulator import EmulatorServer
+from ipamsync_local.emulator import server as emulator_server
+from ipamsync_local.inventory import Inventory, read_inventory
+from ipamsync_local.truth import (
+    Difference,
+    Truth,
+    compare,
+    compute_truth,
+    format_differences,
+    settings_from_parameters,
+    zones_of,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+ASL = json.loads((REPO / "statemachine" / "sync.asl.json").read_text())
+
+# Distinctive credentials: the security test scans every output for them.
+USERNAME = "ipamsync-svc"
+PASSWORD = "Rel!ab1l1ty-Pa55w0rd-7f3c9e"
+TOKEN_ID = "rel-token-1"
+TOKEN_SECRET = "rel-T0ken-S3cret-91b2d4"
+
+DNS_SERVER = "ns.ipamsync.local"
+ZONE = "ec2.example.internal"
+REVERSE_ZONES = ("10.in-addr.arpa", "16.172.in-addr.arpa", "168.192.in-addr.arpa", "0.0.4.2.ip6.arpa")
+#: moto's IPv6 CIDRs are in 2400::/16: the last reverse zone holds their PTR records.
+
+BASE_PARAMETERS: dict[str, str] = {
+    "DnsServerName": DNS_SERVER,
+    "DnsForwardZone": ZONE,
+    # One process is one execution environment for all five functions: the per-environment
+    # client-side limit (10/s by default) would serialise the whole suite.
+    "SolidServerRequestsPerSecond": "1000",
+}
+#: Designed waits (visibility timeout 360 s → 3.6 s, Lambda async retries 60/120 s → 0.6/1.2 s).
+SCALE = 0.01
+MAX_RECEIVE = 3  # the template's EventQueueMaxReceiveCount default
+ENRICH_ATTEMPTS = 3  # 1 + the template's MaximumRetryAttempts (2)
+
+
+# --------------------------------------------------------------------------- emulator request log
+
+
+@dataclass
+class Request:
+    method: str
+    service: str
+    params: dict[str, str]
+    started: float
+    ended: float = 0.0
+    status: str = "dropped"  # the answered status, "dropped" when the connection was closed
+
+    @property
+    def where(self) -> str | None:
+        return self.params.get("WHERE")
+
+
+class RequestLog:
+    """Every ``/rest`` request one emulator receives: what, when, how it was answered, and how many
+    were being served at once (the load SOLIDserver sees).
+
+    Installed by wrapping the emulator's request handler class (test-side instrumentation: the
+    emulator code is unchanged)."""
+
+    def __init__(self, emulator: EmulatorServer) -> None:
+        self.emulator = emulator
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.requests: list[Request] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._saved: dict[str, Any] = {}
+
+    def install(self) -> RequestLog:
+        handler = emulator_server._Handler
+        original_rest, original_send = handler._rest, handler._send
+        self._saved = {"_rest": original_rest, "_send": original_send}
+        log = self
+
+        def _rest(self_: Any, method: str, service: str, query: str) -> None:
+            if self_.server.emulator is not log.emulator:
+                return original_rest(self_, method, service, query)
+            req = Request(
+                method,
+                service,
+                dict(urllib.parse.parse_qsl(query, keep_blank_values=True)),
+                time.monotonic(),
+            )
+            with log._lock:
+                log.requests.append(req)
+                log.in_flight += 1
+                log.max_in_flight = max(log.max_in_flight, log.in_flight)
+            log._local.current = req
+            try:
+                return original_rest(self_, method, service, query)
+            finally:
+                log._local.current = None
+                req.ended = time.monotonic()
+                with log._lock:
+                    log.in_flight -= 1
+
+        def _send(
+            self_: Any, status: int, body: object | None, headers: Mapping[str, str] | None = None
+        ) -> None:
+            req = getattr(log._local, "current", None)
+            if req is not None:
+                req.status = str(status)
+            return original_send(self_, status, body, headers)
+
+        handler._rest = _rest
+        handler._send = _send
+        return self
+
+    def uninstall(self) -> None:
+        handler = emulator_server._Handler
+        for name, fn in self._saved.items():
+            setattr(handler, name, fn)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.max_in_flight = self.in_flight
+
+    def snapshot(self) -> list[Request]:
+        with self._lock:
+            return list(self.requests)
+
+    def statuses(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.snapshot():
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+    def writes(self) -> list[Request]:
+        return [r for r in self.snapshot() if r.method in ("POST", "PUT", "DELETE")]
+
+
+def where_problems(requests: list[Request]) -> list[str]:
+    """WHERE clauses the emulator's (SOLIDserver-like) parser refuses, and 400 answers to lists."""
+    from ipamsync_local.emulator.errors import ApiError
+    from ipamsync_local.emulator.where import parse_where
+
+    problems = []
+    for r in requests:
+        if r.where is not None:
+            try:
+                parse_where(r.where)
+            except ApiError as exc:
+                problems.append(f"{r.service}: {r.where[:200]!r}: {exc}")
+        if r.status == "400" and r.service.endswith("_list"):
+            problems.append(f"{r.service} answered 400: {r.params}")
+    return problems
+
+
+# --------------------------------------------------------------------------- SOLIDserver access
+
+
+def solidserver(emu: EmulatorServer) -> SolidServer:
+    """A client of the emulator for the test's own reads and writes (not rate limited)."""
+    config = ClientConfig(
+        url=emu.url,
+        credentials=Credentials(USERNAME, Secret(PASSWORD)),
+        ca_bundle=emu.cert_path,
+        requests_per_second=0,
+    )
+    return SolidServer(SolidServerClient(config))
+
+
+def prepare(emu: EmulatorServer) -> None:
+    """Empty emulator with the space, the DNS server and its zones; no faults; counters at zero."""
+    admin = emu.admin
+    admin.clear_faults()
+    admin.reset()
+    admin.seed(dns_server=DNS_SERVER, forward_zones=[ZONE], reverse_zones=list(REVERSE_ZONES))
+    admin.reset_stats()
+
+
+def plant_foreign_objects(ss: SolidServer) -> None:
+    """Objects ipamsync does not own, in the places it works in: it must never change them."""
+    space = ss.find_space("AWS")
+    assert space is not None
+    block = ss.create_network(
+        4, space.id, "192.168.0.0/16", name="on-prem", terminal=False, parent_id=None, metadata={"site": "hq"}
+    )
+    ss.create_network(
+        4, space.id, "192.168.1.0/24", name="printers", terminal=True, parent_id=block, metadata={}
+    )
+    dev = ss.create_device("printer-1", {"location": "floor-2"})
+    ss.create_address(
+        4,
+        space.id,
+        "192.168.1.10",
+        name="printer-1.corp",
+        mac="00:11:22:33:44:55",
+        device_id=dev,
+        iface_id=None,
+        metadata={"owner_team": "it"},
+    )
+    zones = {z.name: z for z in ss.list_zones(DNS_SERVER)}
+    ss.create_record(DNS_SERVER, zones[ZONE], f"www.{ZONE}", "A", "192.168.1.20", ttl=60, metadata={})
+
+
+def stats(emu: EmulatorServer) -> dict[str, Any]:
+    return emu.admin.stats()
+
+
+def write_count(snapshot: Mapping[str, Any]) -> int:
+    return int(snapshot["totals"]["writes"])
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class Run:
+    """A running local pipeline and what the tests ask of it."""
+
+    aws: LocalAws
+    emu: EmulatorServer
+    log: RequestLog
+    ss: SolidServer
+    parameters: dict[str, str]
+    tmp_path: Path
+    lambda_log: Path
+    foreign_before: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Any:
+        return settings_from_parameters(self.parameters)
+
+    def wait(self, timeout: float = 180.0) -> None:
+        self.aws.wait_idle(timeout)
+
+    # -- SOLIDserver against EC2
+    def inventory(self) -> Inventory:
+        return read_inventory(self.ss, DNS_SERVER)
+
+    def truth(self, unknown_terminated: tuple[str, ...] = ()) -> Truth:
+        return compute_truth(
+            self.aws.ec2,
+            self.settings,
+            zones=zones_of(self.ss, DNS_SERVER),
+            unknown_terminated=unknown_terminated,
+        )
+
+    def differences(
+        self,
+        *,
+        scope: set[str] | None = None,
+        unknown_terminated: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+    ) -> list[Difference]:
+        truth = self.truth(unknown_terminated)
+        if scope is not None:
+            truth = truth.restrict(scope)
+        return compare(self.inventory(), truth, foreign_before=self.foreign_before, ignore_instances=ignore)
+
+    def assert_converged(self, **kw: Any) -> None:
+        diffs = self.differences(**kw)
+        assert not diffs, format_differences(diffs)
+
+    # -- what went through
+    def executions(self) -> list[Any]:
+        assert self.aws.recorder is not None
+        return list(self.aws.recorder.summaries)
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        return self.aws.executions.get(name)[1]
+
+    def applied_messages(self) -> list[dict[str, Any]]:
+        """The body of every message an execution ran (in execution order)."""
+        bodies = []
+        for s in sorted(self.executions(), key=lambda s: s.start or ""):
+            records = json.loads(self.history(s.name)[0]["executionStartedEventDetails"]["input"])
+            bodies += [json.loads(r["body"]) for r in records]
+        return bodies
+
+    def dead_letters(self, queue: str) -> list[dict[str, Any]]:
+        return self.aws.dead_letters(queue)
+
+    def redrive(self, *, dry_run: bool = False) -> Any:
+        from ipamsync_local.redrive import redrive
+
+        aws = self.aws
+        assert aws.lambdas is not None
+        lambdas = aws.lambdas
+        return redrive(
+            aws.sqs,
+            dead_letter_queue_urls=[
+                aws.queue_url("WorkflowDeadLetterQueue"),
+                aws.queue_url("EventDeadLetterQueue"),
+            ],
+            event_queue_url=aws.queue_url("EventQueue"),
+            invoke_enrich=lambda event: lambdas.invoke_async("EnrichFunction", event),
+            dry_run=dry_run,
+        )
+
+
+@contextlib.contextmanager
+def pipeline(
+    emu: EmulatorServer,
+    log: RequestLog,
+    tmp_path: Path,
+    *,
+    parameters: Mapping[str, str] | None = None,
+    time_scale: float = SCALE,
+    retry_scale: float | None = None,
+    plant_foreign: bool = True,
+    **kwargs: Any,
+) -> Iterator[Run]:
+    """A fresh emulator (seeded, foreign objects planted) and a local pipeline in front of it."""
+    prepare(emu)
+    ss = solidserver(emu)
+    if plant_foreign:
+        plant_foreign_objects(ss)
+    params = {**BASE_PARAMETERS, **(parameters or {})}
+    kwargs.setdefault("ca_bundle_pem", Path(str(emu.cert_path)).read_text())
+    kwargs.setdefault("credentials", {"username": USERNAME, "password": PASSWORD})
+    lambda_log = tmp_path / "lambda.log"
+    with LocalAws(
+        solidserver_url=emu.url,
+        parameters=params,
+        state_dir=tmp_path / "state",
+        time_scale=time_scale,
+        lambda_log=lambda_log,
+        **kwargs,
+    ) as aws:
+        assert aws.hooks is not None
+        if retry_scale is not None:
+            aws.hooks.time_scale = retry_scale  # the interpreter's Retry waits only
+        emu.admin.reset_stats()
+        log.clear()
+        run = Run(aws, emu, log, ss, params, tmp_path, lambda_log)
+        run.foreign_before = _foreign(run)
+        yield run
+
+
+def _foreign(run: Run) -> dict[Any, Any]:
+    from ipamsync_local.truth import foreign_snapshot
+
+    return foreign_snapshot(run.inventory())
+
+
+# --------------------------------------------------------------------------- execution histories
+
+
+def _retriers(asl: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def walk(states: Mapping[str, Any]) -> None:
+        for name, state in states.items():
+            if state.get("Type") == "Task":
+                found[name] = list(state.get("Retry", []))
+            if state.get("Type") == "Map":
+                walk((state.get("ItemProcessor") or state.get("Iterator"))["States"])
+            if state.get("Type") == "Parallel":
+                for branch in state["Branches"]:
+                    walk(branch["States"])
+
+    walk(asl["States"])
+    return found
+
+
+RETRIERS = _retriers(ASL)
+
+
+def _ts(value: Any) -> float:
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+@dataclass
+class Wait:
+    execution: str
+    state: str
+    error: str
+    retrier: int  # index in the state's Retry list
+    attempt: int  # 1 = the first retry of that retrier
+    seconds: float  # measured: TaskFailed → next TaskScheduled
+    cap: float  # the designed ceiling (unscaled): min(Interval * Backoff^(attempt-1), MaxDelay)
+
+
+@dataclass
+class TaskRun:
+    execution: str
+    state: str
+    errors: list[str]
+    succeeded: bool
+    waits: list[Wait]
+
+
+def task_runs(run: Run) -> list[TaskRun]:
+    """Every Task state of every recorded execution: its failures, the retry waits between them."""
+    out: list[TaskRun] = []
+    for s in run.executions():
+        events = run.history(s.name)
+        owner = state_of_events(events)
+        by_state: dict[str, list[dict[str, Any]]] = {}
+        for e in events:
+            if e["type"] in ("TaskScheduled", "TaskFailed", "TaskSucceeded"):
+                by_state.setdefault(owner.get(int(e["id"]), ""), []).append(e)
+        for state, evs in by_state.items():
+            retriers = RETRIERS.get(state, [])
+            errors: list[str] = []
+            waits: list[Wait] = []
+            used: dict[int, int] = {}
+            failed_at: tuple[float, str] | None = None
+            for e in evs:
+                if e["type"] == "TaskFailed":
+                    error = str(e["taskFailedEventDetails"].get("error", ""))
+                    errors.append(error)
+                    failed_at = (_ts(e["timestamp"]), error)
+                elif e["type"] == "TaskScheduled" and failed_at is not None:
+                    at, error = failed_at
+                    index = next(
+                        (
+                            i
+                            for i, r in enumerate(retriers)
+                            if error in r["ErrorEquals"] or "States.ALL" in r["ErrorEquals"]
+                        ),
+                        -1,
+                    )
+                    used[index] = used.get(index, 0) + 1
+                    r = retriers[index] if index >= 0 else {}
+                    attempt = used[index]
+                    cap = float(r.get("IntervalSeconds", 1)) * float(r.get("BackoffRate", 2.0)) ** (
+                        attempt - 1
+                    )
+                    cap = min(cap, float(r.get("MaxDelaySeconds", cap)))
+                    waits.append(Wait(s.name, state, error, index, attempt, _ts(e["timestamp"]) - at, cap))
+                    failed_at = None
+            succeeded = any(e["type"] == "TaskSucceeded" for e in evs)
+            out.append(TaskRun(s.name, state, errors, succeeded, waits))
+    return out
+
+
+def retry_violations(runs: list[TaskRun], retry_scale: float, slack: float) -> list[str]:
+    """Retries beyond a retrier's MaxAttempts, errors retried that the ASL does not retry, and waits
+    longer than the (scaled) backoff ceiling allows."""
+    problems = []
+    for tr in runs:
+        retriers = RETRIERS.get(tr.state, [])
+        per: dict[int, int] = {}
+        for w in tr.waits:
+            per[w.retrier] = max(per.get(w.retrier, 0), w.attempt)
+            if w.retrier < 0:
+                problems.append(f"{tr.execution} {tr.state}: {w.error} was retried but no retrier matches it")
+                continue
+            if w.seconds > w.cap * retry_scale + slack:
+                problems.append(
+                    f"{tr.execution} {tr.state}: retry {w.attempt} of {w.error} waited {w.seconds:.3f} s "
+                    f"> ceiling {w.cap * retry_scale:.3f} s"
+                )
+        for index, attempts in per.items():
+            if index >= 0 and attempts > int(retriers[index].get("MaxAttempts", 3)):
+                problems.append(f"{tr.execution} {tr.state}: retrier {index} retried {attempts} times")
+    return problems
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def secret_forms(*secrets: str, username: str = USERNAME) -> dict[str, str]:
+    """The ways a secret could leak: verbatim, base64 (native headers), user:secret base64 (Basic
+    auth), URL-encoded, JSON-escaped."""
+    forms: dict[str, str] = {}
+    for secret in secrets:
+        forms[secret] = "verbatim"
+        forms[base64.b64encode(secret.encode()).decode()] = "base64"
+        forms[base64.b64encode(f"{username}:{secret}".encode()).decode()] = "basic-auth base64"
+        forms[urllib.parse.quote(secret, safe="")] = "url-encoded"
+        forms[urllib.parse.quote_plus(secret)] = "form-encoded"
+        forms[json.dumps(secret)[1:-1]] = "json-escaped"
+    return forms
+
+
+def scan(texts: Mapping[str, str], forms: Mapping[str, str]) -> list[str]:
+    hits = []
+    for where, text in texts.items():
+        for form, kind in forms.items():
+            if form and form in text:
+                hits.append(f"{kind} form of a secret in {where}")
+    return hits
+
+
+def lookup_device(ss: SolidServer, instance_id: str) -> list[Any]:
+    return ss.list_devices(where=Where.contains("hostdev_name", instance_id))
