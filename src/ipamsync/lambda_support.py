@@ -168,84 +168,78 @@ def _record_changes(result: Mapping[str, Any]) -> None:
 
 
 StepFn = Callable[[Message, Any, Mapping[str, Any]], dict[str, Any]]
+Handler = Callable[[Any, Any], dict[str, Any]]
 
 
-def sync_step(step: str) -> Callable[[StepFn], Callable[[Any, Any], dict[str, Any]]]:
+def _entry(
+    step: str, body: Handler, record: Callable[[Mapping[str, Any]], None], named: Callable[..., Any]
+) -> Handler:
+    """The shape every ipamsync Lambda shares: Powertools (metrics flushed even on failure, tracing,
+    logger with Lambda context), the ``step`` dimension and log key, the invocation deadline for the
+    SOLIDserver client, failures logged and counted then re-raised under their own name (the state
+    machine's error name), and the result recorded as metrics and logged."""
+
+    @metrics.log_metrics
+    @_traced
+    @logger.inject_lambda_context(clear_state=True)
+    @functools.wraps(named)
+    def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
+        metrics.add_dimension("step", step)
+        logger.append_keys(step=step)
+        token = _set_deadline(lambda_context)
+        try:
+            result = body(event, lambda_context)
+        except Exception as exc:
+            _record_failure(step, exc)
+            raise
+        finally:
+            _reset_deadline(token)
+        record(result)
+        logger.info(f"{step} done", extra={"result": {k: v for k, v in result.items() if k != "networks"}})
+        return result
+
+    return handler
+
+
+def _correlate(event_id: str, instance_id: str, **keys: str) -> None:
+    """One correlation id — the EventBridge event id — on every log line and on the trace."""
+    logger.set_correlation_id(event_id)
+    logger.append_keys(instance_id=instance_id, **keys)
+    tracer().put_annotation("instance_id", instance_id)
+    tracer().put_annotation("correlation_id", event_id)
+
+
+def sync_step(step: str) -> Callable[[StepFn], Handler]:
     """Wrap a sync step ``fn(message, context, event) -> dict`` into a Lambda handler."""
 
-    def wrap(fn: StepFn) -> Callable[[Any, Any], dict[str, Any]]:
-        @metrics.log_metrics
-        @_traced
-        @logger.inject_lambda_context(clear_state=True)
-        @functools.wraps(fn)
-        def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
-            metrics.add_dimension("step", step)
-            logger.append_keys(step=step)
+    def wrap(fn: StepFn) -> Handler:
+        def body(event: Any, lambda_context: Any) -> dict[str, Any]:
+            msg = message_from_event(event)
+            _correlate(msg.event.id, msg.instance.id, state=msg.instance.state, observed_at=msg.observed_at)
+            ctx = get_context()
+            before = dict(ctx.ss.client.calls)
             try:
-                msg = message_from_event(event)
-            except IpamsyncError as exc:
-                _record_failure(step, exc)
-                raise
-            logger.set_correlation_id(msg.event.id)
-            logger.append_keys(
-                instance_id=msg.instance.id, state=msg.instance.state, observed_at=msg.observed_at
-            )
-            tracer().put_annotation("instance_id", msg.instance.id)
-            tracer().put_annotation("correlation_id", msg.event.id)
-            ctx = None
-            token = _set_deadline(lambda_context)
-            try:
-                ctx = get_context()
-                before = dict(ctx.ss.client.calls)
-                result = fn(msg, ctx, event if isinstance(event, Mapping) else {})
-            except Exception as exc:
-                _record_failure(step, exc)
-                raise
+                return fn(msg, ctx, event if isinstance(event, Mapping) else {})
             finally:
-                _reset_deadline(token)
-                if ctx is not None:
-                    _record_calls(ctx, before)
-            _record_changes(result)
-            logger.info(
-                f"{step} done", extra={"result": {k: v for k, v in result.items() if k != "networks"}}
-            )
-            return result
+                _record_calls(ctx, before)
 
-        return handler
+        return _entry(step, body, _record_changes, fn)
 
     return wrap
 
 
-def maintenance_step(
-    step: str,
-) -> Callable[[Callable[[Any, Mapping[str, Any]], dict[str, Any]]], Callable[[Any, Any], dict[str, Any]]]:
-    """Wrap a scheduled job ``fn(context, event) -> dict`` (no message) into a Lambda handler."""
+def _record_counts(result: Mapping[str, Any]) -> None:
+    for key, value in result.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            metrics.add_metric("".join(w.capitalize() for w in key.split("_")), MetricUnit.Count, value)
 
-    def wrap(fn: Callable[[Any, Mapping[str, Any]], dict[str, Any]]) -> Callable[[Any, Any], dict[str, Any]]:
-        @metrics.log_metrics
-        @_traced
-        @logger.inject_lambda_context(clear_state=True)
-        @functools.wraps(fn)
-        def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
-            metrics.add_dimension("step", step)
-            logger.append_keys(step=step)
-            token = _set_deadline(lambda_context)
-            try:
-                result = fn(get_context(), event)
-            except Exception as exc:
-                _record_failure(step, exc)
-                raise
-            finally:
-                _reset_deadline(token)
-            for key, value in result.items():
-                if isinstance(value, int) and not isinstance(value, bool):
-                    metrics.add_metric(
-                        "".join(w.capitalize() for w in key.split("_")), MetricUnit.Count, value
-                    )
-            logger.info(f"{step} done", extra={"result": result})
-            return result
 
-        return handler
+def maintenance_step(step: str) -> Callable[[Callable[[Any, Mapping[str, Any]], dict[str, Any]]], Handler]:
+    """Wrap a scheduled job ``fn(context, event) -> dict`` (no message) into a Lambda handler;
+    the integer values of its result become metrics (``tombstones_deleted`` → ``TombstonesDeleted``)."""
+
+    def wrap(fn: Callable[[Any, Mapping[str, Any]], dict[str, Any]]) -> Handler:
+        return _entry(step, lambda event, _ctx: fn(get_context(), event), _record_counts, fn)
 
     return wrap
 
@@ -301,36 +295,20 @@ def reset_enrich_deps() -> None:
         _enrich_deps = None
 
 
-def enrich_step(
-    fn: Callable[[Mapping[str, Any], EnrichDeps], dict[str, Any]],
-) -> Callable[[Any, Any], dict[str, Any]]:
+def enrich_step(fn: Callable[[Mapping[str, Any], EnrichDeps], dict[str, Any]]) -> Handler:
     """Wrap the enrich function ``fn(event, deps) -> dict`` into a Lambda handler.
 
     The event is validated first (``InvalidMessage`` on anything that is not an EC2 state-change
     event); the correlation id is the EventBridge event id.
     """
 
-    @metrics.log_metrics
-    @_traced
-    @logger.inject_lambda_context(clear_state=True)
-    @functools.wraps(fn)
-    def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
+    def body(event: Any, lambda_context: Any) -> dict[str, Any]:
         from ipamsync.enrich import parse_event
 
-        metrics.add_dimension("step", "enrich")
-        logger.append_keys(step="enrich")
-        try:
-            change = parse_event(event)
-            logger.set_correlation_id(change.id)
-            logger.append_keys(instance_id=change.instance_id, event_state=change.state)
-            tracer().put_annotation("instance_id", change.instance_id)
-            tracer().put_annotation("correlation_id", change.id)
-            result = fn(event, get_enrich_deps())
-        except Exception as exc:
-            _record_failure("enrich", exc)
-            raise
-        metrics.add_metric("EventsEnriched", MetricUnit.Count, 1)
-        logger.info("enrich done", extra={"result": result})
-        return result
+        change = parse_event(event)
+        _correlate(change.id, change.instance_id, event_state=change.state)
+        return fn(event, get_enrich_deps())
 
-    return handler
+    return _entry(
+        "enrich", body, lambda _result: metrics.add_metric("EventsEnriched", MetricUnit.Count, 1), fn
+    )

@@ -14,14 +14,14 @@ STOPPED_POLICIES = ("keep", "remove-dns")
 TERMINATED_POLICIES = ("delete", "retain")
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+def env_choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
     value = (env.get(name) or default).strip().lower()
     if value not in allowed:
         raise ConfigurationError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
     return value
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = (env.get(name) or "").strip().lower()
     if not raw:
         return default
@@ -32,17 +32,26 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name} must be true or false (got {raw!r})")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+def env_number(
+    env: Mapping[str, str], name: str, default: float, lo: float = 0, hi: float = float("inf")
+) -> float:
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = float(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be an integer (got {raw!r})") from None
+        raise ConfigurationError(f"{name} must be a number (got {raw!r})") from None
     if not lo <= value <= hi:
-        raise ConfigurationError(f"{name} must be between {lo} and {hi}")
+        raise ConfigurationError(f"{name} must be between {lo:g} and {hi:g}")
     return value
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    value = env_number(env, name, default, lo, hi)
+    if value != int(value):
+        raise ConfigurationError(f"{name} must be an integer")
+    return int(value)
 
 
 def _zone(value: str) -> str:
@@ -84,17 +93,17 @@ class Settings:
         if not space_name or len(space_name) > 100:
             raise ConfigurationError("IPAM_SPACE_NAME must be 1-100 characters")
         return cls(
-            space_strategy=_choice(env, "IPAM_SPACE_STRATEGY", "single", SPACE_STRATEGIES),
+            space_strategy=env_choice(env, "IPAM_SPACE_STRATEGY", "single", SPACE_STRATEGIES),
             space_name=space_name,
             public_space_name=(env.get("IPAM_PUBLIC_SPACE_NAME") or "").strip(),
             dns_server=(env.get("DNS_SERVER_NAME") or "").strip(),
             forward_zone=_zone(env.get("DNS_FORWARD_ZONE") or ""),
             zone_tag_key=(env.get("DNS_ZONE_TAG_KEY") or "ipamsync:zone").strip(),
-            reverse_dns=_bool(env, "DNS_REVERSE", True),
-            ttl=_int(env, "DNS_TTL", 300, 0, 604800),
-            hostname_source=_choice(env, "HOSTNAME_SOURCE", "name-tag", HOSTNAME_SOURCES),
+            reverse_dns=env_bool(env, "DNS_REVERSE", True),
+            ttl=env_int(env, "DNS_TTL", 300, 0, 604800),
+            hostname_source=env_choice(env, "HOSTNAME_SOURCE", "name-tag", HOSTNAME_SOURCES),
             hostname_tag_key=(env.get("HOSTNAME_TAG_KEY") or "Hostname").strip(),
-            stopped_policy=_choice(env, "STOPPED_POLICY", "keep", STOPPED_POLICIES),
-            terminated_policy=_choice(env, "TERMINATED_POLICY", "delete", TERMINATED_POLICIES),
-            tombstone_hours=_int(env, "TOMBSTONE_RETENTION_HOURS", 336, 1, 24 * 365),
+            stopped_policy=env_choice(env, "STOPPED_POLICY", "keep", STOPPED_POLICIES),
+            terminated_policy=env_choice(env, "TERMINATED_POLICY", "delete", TERMINATED_POLICIES),
+            tombstone_hours=env_int(env, "TOMBSTONE_RETENTION_HOURS", 336, 1, 24 * 365),
         )

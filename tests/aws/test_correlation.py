@@ -14,7 +14,14 @@ from ipamsync_local.emulator import EmulatorServer
 DNS, ZONE = "ns1.local", "corr.example.com"
 
 
-def test_one_correlation_id_per_event_end_to_end(tmp_path: Path, emulator: EmulatorServer, emulator_ca: str):
+def test_one_correlation_id_per_event_end_to_end(
+    tmp_path: Path, emulator: EmulatorServer, emulator_ca: str, monkeypatch
+):
+    # In Lambda the level comes from LOG_LEVEL when the process starts; here the process (and its
+    # Powertools logger) may already exist, so set the level the test needs explicitly.
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("ipamsync"), "level", logging.DEBUG)
     emulator.admin.reset()
     emulator.admin.clear_faults()
     emulator.admin.add_dns_zone(DNS, ZONE)

@@ -216,6 +216,18 @@ def _mac(value: str | None) -> str:
     return value.lower()
 
 
+def _metadata_edit(
+    params: dict[str, object], column: str, metadata: Metadata | None, delete_keys: Iterable[str]
+) -> None:
+    """Add an edit's metadata change to ``params``: the changed keys (merged by the appliance into
+    the object's class parameters) and ``class_parameters_to_delete`` for the removed ones."""
+    if metadata:
+        params[column] = md.encode(metadata)
+    keys = list(delete_keys)
+    if keys:
+        params["class_parameters_to_delete"] = md.delete_list(keys)
+
+
 def tag_column(tag_type: str, key: str) -> str:
     return f"tag_{tag_type}_{md.check_key(key)}"
 
@@ -299,11 +311,7 @@ class SolidServer:
         params: dict[str, object] = {s["id"]: network_id}
         if name is not None:
             params[s["name"]] = name
-        if metadata:
-            params[s["params"]] = md.encode(metadata)
-        keys = list(delete_keys)
-        if keys:
-            params["class_parameters_to_delete"] = md.delete_list(keys)
+        _metadata_edit(params, s["params"], metadata, delete_keys)
         self.client.edit(s["add"], params)
 
     @staticmethod
@@ -398,11 +406,7 @@ class SolidServer:
             params["hostdev_id"] = device_id or "0"
         if iface_id is not None:
             params["hostiface_id"] = iface_id or "0"
-        if metadata:
-            params[s["params"]] = md.encode(metadata)
-        keys = list(delete_keys)
-        if keys:
-            params["class_parameters_to_delete"] = md.delete_list(keys)
+        _metadata_edit(params, s["params"], metadata, delete_keys)
         self.client.edit(s["add"], params)
 
     def delete_address(self, version: int, address_id: str) -> None:
@@ -462,11 +466,7 @@ class SolidServer:
         params: dict[str, object] = {"hostdev_id": device_id}
         if name is not None:
             params["hostdev_name"] = name
-        if metadata:
-            params["hostdev_class_parameters"] = md.encode(metadata)
-        keys = list(delete_keys)
-        if keys:
-            params["class_parameters_to_delete"] = md.delete_list(keys)
+        _metadata_edit(params, "hostdev_class_parameters", metadata, delete_keys)
         self.client.edit("hostdev_add", params)
 
     def delete_device(self, device_id: str) -> None:
@@ -514,11 +514,7 @@ class SolidServer:
             params["hostiface_name"] = name
         if mac is not None:
             params["hostiface_mac"] = mac
-        if metadata:
-            params["hostiface_class_parameters"] = md.encode(metadata)
-        keys = list(delete_keys)
-        if keys:
-            params["class_parameters_to_delete"] = md.delete_list(keys)
+        _metadata_edit(params, "hostiface_class_parameters", metadata, delete_keys)
         self.client.edit("hostiface_add", params)
 
     def delete_interface(self, iface_id: str) -> None:
@@ -592,11 +588,7 @@ class SolidServer:
             "dns_name": record.server,
             "rr_ttl": ttl,
         }
-        if metadata:
-            params["rr_class_parameters"] = md.encode(metadata)
-        keys = list(delete_keys)
-        if keys:
-            params["class_parameters_to_delete"] = md.delete_list(keys)
+        _metadata_edit(params, "rr_class_parameters", metadata, delete_keys)
         self.client.edit("dns_rr_add", params)
 
     def delete_record(self, record_id: str) -> None:

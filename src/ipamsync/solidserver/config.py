@@ -14,6 +14,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ipamsync.errors import ConfigurationError
+from ipamsync.settings import env_bool, env_int, env_number
 
 AuthMode = Literal["native", "basic", "token"]
 AUTH_MODES: tuple[str, ...] = ("native", "basic", "token")
@@ -78,30 +79,6 @@ class Credentials:
             raise ConfigurationError(f"auth mode {mode!r} needs a username and a password")
         if mode == "token" and not (self.token_id and self.token_secret):
             raise ConfigurationError("auth mode 'token' needs token_id and token_secret")
-
-
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    v = value.strip().lower()
-    if v in ("1", "true", "yes", "on"):
-        return True
-    if v in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"not a boolean: {value!r}")
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
-    if value < 0:
-        raise ConfigurationError(f"{name} must not be negative")
-    return value
 
 
 @dataclass(frozen=True)
@@ -171,12 +148,12 @@ class ClientConfig:
             url=url,
             credentials=credentials,
             auth_mode=mode,  # type: ignore[arg-type]  # checked in __post_init__
-            verify_tls=_flag(env.get("SOLIDSERVER_VERIFY_TLS"), True),
+            verify_tls=env_bool(env, "SOLIDSERVER_VERIFY_TLS", True),
             ca_bundle=(env.get("SOLIDSERVER_CA_BUNDLE") or "").strip() or None,
-            connect_timeout=_number(env, "SOLIDSERVER_CONNECT_TIMEOUT", 3.05),
-            read_timeout=_number(env, "SOLIDSERVER_READ_TIMEOUT", 10.0),
-            requests_per_second=_number(env, "SOLIDSERVER_REQUESTS_PER_SECOND", 10.0),
-            page_size=int(_number(env, "SOLIDSERVER_PAGE_SIZE", 500)) or 500,
+            connect_timeout=env_number(env, "SOLIDSERVER_CONNECT_TIMEOUT", 3.05, 0.1, 60),
+            read_timeout=env_number(env, "SOLIDSERVER_READ_TIMEOUT", 10.0, 0.1, 300),
+            requests_per_second=env_number(env, "SOLIDSERVER_REQUESTS_PER_SECOND", 10.0, 0, 100_000),
+            page_size=env_int(env, "SOLIDSERVER_PAGE_SIZE", 500, 1, 1000),
         )
 
 
