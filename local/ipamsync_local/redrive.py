@@ -38,7 +38,7 @@ from ipamsync.model import Message, parse_message
 class Entry:
     queue_url: str
     receipt: str
-    kind: str  # "message" | "event" | "invalid"
+    kind: str  # "message" | "event" | "invalid" | "refused" (a valid message a step refused as invalid)
     payload: Any = None
     reason: str = ""
     key: str = ""
@@ -62,6 +62,18 @@ class RedriveReport:
         }
 
 
+#: Errors that say the input itself can never be applied (everything else may succeed once its
+#: cause — credentials, SOLIDserver configuration, a conflicting object, an outage — is fixed).
+NEVER_APPLIES = frozenset({"InvalidMessage"})
+
+
+def _error_message(cause: Any) -> str:
+    try:
+        return str(json.loads(cause).get("errorMessage", cause))[:160]
+    except (TypeError, ValueError, AttributeError):
+        return str(cause or "")[:160]
+
+
 def classify(body: str) -> tuple[str, Any, str]:
     """(kind, payload, reason) of one dead-letter queue message body."""
     try:
@@ -72,9 +84,14 @@ def classify(body: str) -> tuple[str, Any, str]:
         record = data.get("record") or {}
         inner = record.get("body") if isinstance(record, dict) else None
         try:
-            return "message", parse_message(inner if inner is not None else record.get("message")), ""
+            msg = parse_message(inner if inner is not None else record.get("message"))
         except (InvalidMessage, AttributeError) as exc:
             return "invalid", None, f"workflow record without a valid message: {exc}"
+        error = record.get("error") if isinstance(record.get("error"), dict) else {}
+        if error.get("Error") in NEVER_APPLIES:
+            # A sync step refused the message itself: replaying it fails the same way.
+            return "refused", msg, f"{error['Error']}: {_error_message(error.get('Cause'))}"
+        return "message", msg, ""
     if isinstance(data, dict) and "requestPayload" in data and "requestContext" in data:
         return "event", data["requestPayload"], ""
     if isinstance(data, dict) and data.get("source") == "aws.ec2" and "detail" in data:
@@ -86,7 +103,7 @@ def classify(body: str) -> tuple[str, Any, str]:
 
 
 def _key(kind: str, payload: Any) -> str:
-    if kind == "message":
+    if kind in ("message", "refused"):
         m: Message = payload
         return f"m:{m.event.id}:{m.observed_at}"
     if kind == "event":
@@ -132,38 +149,49 @@ def redrive(
     invoke_enrich: Callable[[dict[str, Any]], None],
     dry_run: bool = False,
     out: Callable[[str], None] = lambda s: None,
+    visibility: int = 300,
 ) -> RedriveReport:
-    """Replay every entry of the dead-letter queues (see module doc); returns what was done."""
+    """Replay every entry of the dead-letter queues (see module doc); returns what was done.
+
+    Everything is read first (entries stay hidden for ``visibility`` seconds, so each is read once),
+    then decided per event — an event a sync step refused as invalid is kept in every queue that
+    holds it — then replayed once and its entries deleted. Kept entries, and every entry of a dry
+    run, are made visible again at the end.
+    """
     report = RedriveReport()
+    entries = [e for url in dead_letter_queue_urls for e in drain(sqs, url, visibility=visibility)]
+    report.read = len(entries)
+    refused = {e.key: e.reason for e in entries if e.kind == "refused"}
     done: set[str] = set()
-    for url in dead_letter_queue_urls:
-        for entry in drain(sqs, url):
-            report.read += 1
-            if entry.kind == "invalid":
-                report.kept_invalid.append(entry.reason[:200])
-                out(f"kept (cannot apply): {entry.reason[:160]}")
-                if not dry_run:
-                    sqs.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=entry.receipt, VisibilityTimeout=0
-                    )
-                continue
-            if entry.key in done:
-                report.duplicates += 1
-            elif dry_run:
-                out(f"would replay {entry.kind} {entry.key}")
-            elif entry.kind == "message":
-                send_to_event_queue(sqs, event_queue_url, entry.payload)
-                report.replayed_messages += 1
-                out(f"replayed message {entry.payload.instance.id} ({entry.payload.instance.state})")
-            else:
-                invoke_enrich(entry.payload)
-                report.replayed_events += 1
-                out(f"replayed event {entry.payload.get('id')} → enrich")
-            done.add(entry.key)
-            if not dry_run:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=entry.receipt)
-            else:
-                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=entry.receipt, VisibilityTimeout=0)
+    release: list[Entry] = []
+    for entry in entries:
+        reason = entry.reason if entry.kind == "invalid" else refused.get(entry.key)
+        if reason is not None:
+            report.kept_invalid.append(reason[:200])
+            out(f"kept (cannot apply): {reason[:160]}")
+            release.append(entry)
+            continue
+        if entry.key in done:
+            report.duplicates += 1
+        elif dry_run:
+            out(f"would replay {entry.kind} {entry.key}")
+        elif entry.kind == "message":
+            send_to_event_queue(sqs, event_queue_url, entry.payload)
+            report.replayed_messages += 1
+            out(f"replayed message {entry.payload.instance.id} ({entry.payload.instance.state})")
+        else:
+            invoke_enrich(entry.payload)
+            report.replayed_events += 1
+            out(f"replayed event {entry.payload.get('id')} → enrich")
+        done.add(entry.key)
+        if dry_run:
+            release.append(entry)
+        else:
+            sqs.delete_message(QueueUrl=entry.queue_url, ReceiptHandle=entry.receipt)
+    for entry in release:
+        sqs.change_message_visibility(
+            QueueUrl=entry.queue_url, ReceiptHandle=entry.receipt, VisibilityTimeout=0
+        )
     return report
 
 

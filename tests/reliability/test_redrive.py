@@ -94,11 +94,6 @@ def test_each_event_is_replayed_once_and_its_entries_deleted(queues: dict[str, A
     assert _run(queues).read == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG redrive.py:165-166 (dry run makes each entry visible again inside the drain loop, so "
-    "drain() receives it again until max_messages: 10,000 reads per queue against AWS)",
-)
 def test_a_dry_run_reads_each_entry_once_and_leaves_it(queues: dict[str, Any]) -> None:
     msg = message("i-0a1b2c3d4e5f60003").to_json()
     _put(queues, "workflow", _workflow_record(msg))
@@ -109,11 +104,6 @@ def test_a_dry_run_reads_each_entry_once_and_leaves_it(queues: dict[str, Any]) -
     assert _count(queues, "events") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG redrive.py:145-148 (an entry kept because it cannot apply is made visible again inside "
-    "the drain loop and read again until max_messages: kept_invalid lists it up to 10,000 times)",
-)
 def test_an_entry_that_cannot_apply_is_kept_and_reported_once(queues: dict[str, Any]) -> None:
     _put(queues, "event_dlq", "{not json")
     report = _run(queues)
@@ -122,12 +112,6 @@ def test_an_entry_that_cannot_apply_is_kept_and_reported_once(queues: dict[str, 
     assert _count(queues, "event_dlq") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG redrive.py:71-76 (classify ignores the workflow record's error: an event a sync step "
-    "refused with InvalidMessage is replayed, fails the same way and is dead-lettered again, instead "
-    "of being kept and reported as README promises)",
-)
 def test_an_event_the_sync_refused_as_invalid_is_kept_with_its_reason(queues: dict[str, Any]) -> None:
     msg = message("i-0a1b2c3d4e5f60004", tags={"ipamsync:zone": "not a zone"}).to_json()
     cause = json.dumps(
