@@ -1,0 +1,132 @@
+"""The calls benchmark's accounting: object diffs (without the appliance's cascades) and the
+minimum reads a correct sync needs. Synthetic objects only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipamsync.solidserver.api import Address, Device, Interface, Record
+from ipamsync_local.bench import calls
+
+OWNER = "aws:123456789012:us-east-1:i-0123456789abcdef0"
+
+
+def _device(did: str = "1", observed: str = "2026-01-01T00:00:00.000Z", **extra: str) -> Device:
+    return Device(
+        did,
+        "web-1-i-0123456789abcdef0",
+        "",
+        {"ipamsync_owner": OWNER, "ipamsync_observed_at": observed, **extra},
+    )
+
+
+def _iface(iid: str = "7", did: str = "1") -> Interface:
+    return Interface(iid, "eth0", did, "0e:00:00:00:00:01", {"ipamsync_owner": OWNER})
+
+
+def _address(aid: str = "9", did: str | None = "1", iid: str | None = "7") -> Address:
+    return Address(
+        aid, 4, "10.0.0.10", "web-1", "0e:00:00:00:00:01", "2", "5", did, iid, {"ipamsync_owner": OWNER}
+    )
+
+
+def _snap(*objects: Any) -> dict[tuple[str, int, str], Any]:
+    kinds = {Device: "device", Interface: "interface", Address: "address", Record: "record"}
+    return {
+        (kinds[type(o)], getattr(o, "version", 0) if isinstance(o, Address) else 0, o.id): o for o in objects
+    }
+
+
+def test_diff_counts_created_deleted_modified() -> None:
+    before = _snap(_device(), _iface(), _address())
+    after = _snap(_device(observed="2026-01-02T00:00:00.000Z"), _iface(), _address("10"))
+    assert calls.diff(before, after) == {"modified:device": 1, "deleted:address": 1, "created:address": 1}
+
+
+def test_diff_ignores_what_deleting_a_device_does_by_itself() -> None:
+    """Deleting a device deletes its interfaces and unlinks its addresses: one call, one change."""
+    before = _snap(_device(), _iface(), _address())
+    after = _snap(_device("2", ipamsync_tombstone="2026-02-01T00:00:00.000Z"), _address(did=None, iid=None))
+    assert calls.diff(before, after) == {"created:device": 1, "deleted:device": 1}
+
+
+def test_diff_counts_an_unlinked_address_that_also_changed() -> None:
+    before = _snap(_device(), _iface(), _address())
+    renamed = Address(
+        "9", 4, "10.0.0.10", "web-2", "0e:00:00:00:00:01", "2", "5", None, None, {"ipamsync_owner": OWNER}
+    )
+    after = _snap(renamed)
+    assert calls.diff(before, after)["modified:address"] == 1
+
+
+def _message(
+    state: str = "running", observed: str = "2026-01-01T00:00:00.000Z", ipv6: bool = False
+) -> dict[str, Any]:
+    eni = {
+        "id": "eni-1",
+        "device_index": 0,
+        "subnet_id": "subnet-1",
+        "vpc_id": "vpc-1",
+        "private_ipv4": [{"address": "10.0.0.10", "primary": True, "public_ip": None}],
+        "ipv6": ["2600::1"] if ipv6 else [],
+    }
+    return {
+        "event": {"account": "123456789012", "region": "us-east-1", "state": state},
+        "observed_at": observed,
+        "instance": {
+            "id": "i-0123456789abcdef0",
+            "state": state,
+            "hostname": "web-1",
+            "network_interfaces": [] if state in ("shutting-down", "terminated") else [eni],
+        },
+        "vpcs": [{"id": "vpc-1", "cidrs_v4": ["10.0.0.0/16"], "cidrs_v6": ["2600::/56"]}],
+        "subnets": [{"id": "subnet-1", "cidr_v4": "10.0.0.0/24", "cidrs_v6": ["2600::/64"]}],
+    }
+
+
+def test_minimum_for_a_new_instance_skips_what_it_cannot_own_yet() -> None:
+    reads = calls.minimum_reads(_message(), {}, dns=True)
+    assert reads == {"device": 1, "networks v4": 1, "networks v6": 1, "addresses v4": 1, "dns records": 1}
+
+
+def test_minimum_for_a_known_instance_reads_everything_it_might_write() -> None:
+    reads = calls.minimum_reads(
+        _message(observed="2026-01-02T00:00:00.000Z"), _snap(_device(), _iface()), dns=True
+    )
+    assert reads == {
+        "device": 1,
+        "networks v4": 1,
+        "networks v6": 1,
+        "addresses v4": 1,
+        "addresses v6": 1,
+        "dns records": 1,
+    }
+
+
+def test_minimum_for_a_stale_event_is_the_device_alone() -> None:
+    snap = _snap(_device(observed="2026-01-03T00:00:00.000Z"), _iface())
+    assert calls.minimum_reads(_message(), snap, dns=True) == {"device": 1}
+
+
+def test_minimum_for_a_termination_needs_no_networks() -> None:
+    reads = calls.minimum_reads(
+        _message("terminated", "2026-01-02T00:00:00.000Z"), _snap(_device(), _iface()), dns=True
+    )
+    assert reads == {"device": 1, "addresses v4": 1, "addresses v6": 1, "dns records": 1}
+
+
+def test_summarize_checks_the_targets() -> None:
+    ev = calls.EventCalls(
+        "replay", "running", "i-1", "SUCCEEDED", reads=7, writes=0, min_reads=6, min_writes=0
+    )
+    out = calls.summarize(calls.Scenario("replay", "replay"), [ev])
+    assert out["ratio"] == round(7 / 6, 2) and out["checks"] == {
+        "ratio": True,
+        "all_succeeded": True,
+        "zero_writes": True,
+    }
+    bad = calls.EventCalls(
+        "replay", "running", "i-1", "SUCCEEDED", reads=7, writes=1, min_reads=2, min_writes=0
+    )
+    out = calls.summarize(calls.Scenario("replay", "replay"), [bad])
+    assert out["meets_targets"] is False and out["checks"]["zero_writes"] is False
