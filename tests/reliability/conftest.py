@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+# Powertools' logger binds its handler to sys.stdout when lambda_support is first imported: import
+# it now, under pytest's session-wide capture, not inside a test whose capture is closed afterwards.
+from ipamsync import lambda_support  # noqa: F401
 from ipamsync_local.emulator import EmulatorServer
 
 from .harness import PASSWORD, TOKEN_ID, TOKEN_SECRET, USERNAME, RequestLog, Run, pipeline

@@ -354,10 +354,10 @@ def pipeline(
         assert aws.hooks is not None
         if retry_scale is not None:
             aws.hooks.time_scale = retry_scale  # the interpreter's Retry waits only
-        emu.admin.reset_stats()
-        log.clear()
         run = Run(aws, emu, log, ss, params, tmp_path, lambda_log)
         run.foreign_before = _foreign(run)
+        emu.admin.reset_stats()
+        log.clear()
         yield run
 
 
@@ -461,9 +461,8 @@ def task_runs(run: Run) -> list[TaskRun]:
     return out
 
 
-def retry_violations(runs: list[TaskRun], retry_scale: float, slack: float) -> list[str]:
-    """Retries beyond a retrier's MaxAttempts, errors retried that the ASL does not retry, and waits
-    longer than the (scaled) backoff ceiling allows."""
+def retry_violations(runs: list[TaskRun]) -> list[str]:
+    """Retries beyond a retrier's MaxAttempts, and errors retried that no retrier of the ASL names."""
     problems = []
     for tr in runs:
         retriers = RETRIERS.get(tr.state, [])
@@ -472,16 +471,22 @@ def retry_violations(runs: list[TaskRun], retry_scale: float, slack: float) -> l
             per[w.retrier] = max(per.get(w.retrier, 0), w.attempt)
             if w.retrier < 0:
                 problems.append(f"{tr.execution} {tr.state}: {w.error} was retried but no retrier matches it")
-                continue
-            if w.seconds > w.cap * retry_scale + slack:
-                problems.append(
-                    f"{tr.execution} {tr.state}: retry {w.attempt} of {w.error} waited {w.seconds:.3f} s "
-                    f"> ceiling {w.cap * retry_scale:.3f} s"
-                )
         for index, attempts in per.items():
             if index >= 0 and attempts > int(retriers[index].get("MaxAttempts", 3)):
                 problems.append(f"{tr.execution} {tr.state}: retrier {index} retried {attempts} times")
     return problems
+
+
+def wait_violations(runs: list[TaskRun], retry_scale: float, slack: float) -> list[str]:
+    """Retry waits longer than their (scaled) backoff ceiling allows, give or take ``slack`` seconds
+    of scheduling (the waits are measured between two history events)."""
+    return [
+        f"{tr.execution} {tr.state}: retry {w.attempt} of {w.error} waited {w.seconds:.3f} s "
+        f"> ceiling {w.cap * retry_scale:.3f} s"
+        for tr in runs
+        for w in tr.waits
+        if w.seconds > w.cap * retry_scale + slack
+    ]
 
 
 # --------------------------------------------------------------------------- secrets
