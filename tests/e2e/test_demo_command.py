@@ -1,0 +1,90 @@
+"""``ipamsync demo`` as ``make demo`` runs it (a process of its own, which starts the emulator as
+another): a small fleet, fresh, then again with ``--continue`` on the same emulator database."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def _demo(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "ipamsync_local.cli",
+        "demo",
+        "--instances",
+        "4",
+        "--time-scale",
+        "0.02",
+        "--no-faults",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--data-dir",
+        str(tmp_path / "data"),
+        *extra,
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPAMSYNC_")}
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False
+    )
+
+
+def _section(out: str, title: str) -> str:
+    start = out.index(f"── {title}")
+    end = out.find("\n── ", start + 1)
+    return out[start : end if end > 0 else None]
+
+
+def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path) -> None:
+    first = _demo(tmp_path)
+    out = first.stdout
+    assert first.returncode == 0, out[-4000:] + first.stderr[-4000:]
+    assert first.stderr == ""
+    # The phases, each converged.
+    for phase in ("launch 4 instances", "stop 2", "start 2", "rename", "terminate 1"):
+        assert re.search(rf"^\[\d/5\] {phase}", out, re.M), phase
+    assert out.count("    ✔ events") == 5 and "    ✘" not in out
+    assert "loses its public IP" in out and "keeps its Elastic IP" in out
+
+    tree = _section(out, "SOLIDserver · IPAM")
+    assert "space AWS" in tree and "10.0.0.0/16" in tree and "block   prod (vpc-" in tree
+    assert re.search(r"subnet\s+dev-1 \(subnet-\w+\)", tree) and "public (elastic)" in tree and "ipv6" in tree
+    devices = _section(out, "SOLIDserver · devices")
+    assert re.search(r"^web-server-1-i-[0-9a-f]+$", devices, re.M)  # "Web Server #1", sanitised
+    assert re.search(r"^worker-i-[0-9a-f]+ \(tombstone until ", devices, re.M)
+    dns = _section(out, "SOLIDserver · DNS records")
+    assert re.search(r"^web-server-1\.ec2\.example\.internal\s+A\s+10\.0\.0\.\d+", dns, re.M)
+    assert re.search(r"\.ip6\.arpa\s+PTR\s+app-v6-main\.ec2\.example\.internal", dns)
+    executions = _section(out, "Executions")
+    summary = _section(out, "Summary")
+    count = int(re.search(r"^(\d+) execution\(s\)$", executions, re.M).group(1))
+    assert count == 2 * 4 + 2 * 2 + 2 * 2 + 4 + 2  # launch, stop, start, rename, terminate
+    assert re.search(rf"executions\s+{count}\s+succeeded {count}, failed 0", summary)
+    assert re.search(r"dead letters\s+0 ", summary)
+    assert re.search(r"SOLIDserver calls\s+\d+\s+\(reads \d+, writes \d+; the emulator's counters\)", summary)
+    assert "✔ SOLIDserver matches EC2: 3 live instance(s)" in _section(out, "Consistency check")
+    assert "ipamsync local executions --state-dir" in out and "ipamsync local history i-" in out
+    assert "✔ demo succeeded" in out
+
+    recorded = list((tmp_path / "state" / "executions").glob("*.json"))
+    assert len(recorded) == count
+    assert all(json.loads(p.read_text())["summary"]["status"] == "SUCCEEDED" for p in recorded)
+    data = tmp_path / "data"
+    assert (data / "emulator.db").is_file() and not (data / "emulator.json").exists()  # emulator stopped
+
+    # Again on the same database: the previous run's live instances are unknown to this new EC2.
+    second = _demo(tmp_path, "--continue")
+    out2 = second.stdout
+    assert second.returncode == 0, out2[-4000:] + second.stderr[-4000:]
+    assert re.search(r"^\[1/6\] catch up: 3 instance\(s\) of an earlier run", out2, re.M)
+    assert out2.count("    ✔ events") == 6 and "✔ SOLIDserver matches EC2" in out2
+    assert "continued" in out2.splitlines()[1]
+    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 1 + 3 + 1
+    assert len(list((tmp_path / "state" / "executions").glob("*.json"))) > count
