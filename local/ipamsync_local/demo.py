@@ -156,6 +156,9 @@ def main(args: argparse.Namespace) -> int:
     except DemoError as exc:
         screen.line(f"\nerror: {exc}")
         return 1
+    except BrokenPipeError:  # `ipamsync demo | head`: everything was stopped on the way out
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error when Python flushes at exit
+        return 1
 
 
 class DemoError(RuntimeError):
