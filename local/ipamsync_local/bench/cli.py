@@ -21,6 +21,7 @@ benchmark failed.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -337,7 +338,13 @@ class Bench:
             self.notes.append(message)
             return
         started = time.monotonic()
-        result = soak.run(events=self.sizes["soak_events"], instances=self.sizes["soak_instances"])
+        kwargs: dict[str, Any] = {
+            "events": self.sizes["soak_events"],
+            "instances": self.sizes["soak_instances"],
+        }
+        if "log" in inspect.signature(soak.run).parameters:
+            kwargs["log"] = _progress
+        result = soak.run(**kwargs)
         table = soak.format_table(result)
         _out(table)
         checks = soak_checks(result)
