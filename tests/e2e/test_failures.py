@@ -11,8 +11,6 @@ import threading
 import time
 from typing import Any
 
-import pytest
-
 from ipamsync_local import demo_fleet
 from ipamsync_local.cli import main as ipamsync
 from ipamsync_local.demo import serve_local_aws
@@ -188,13 +186,6 @@ def test_permanent_failure_is_dead_lettered_then_redriven(pipeline: Pipeline) ->
     assert inv.address_map()[ip].metadata["ipamsync_owner"] == pipeline.settings.owner(iid)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a public IPv4 that is the first (or last) address of its /24 (EC2 hands out "
-    "x.y.z.0 and x.y.z.255) is refused by SOLIDserver as the network (broadcast) address of the terminal "
-    "/24 ipamsync creates around it (src/ipamsync/sync/networks.py wanted_networks); the event is "
-    "dead-lettered",
-)
 def test_public_ip_at_the_start_of_a_24_is_synced(pipeline: Pipeline) -> None:
     aws = pipeline.aws
     iid = pipeline.launch("edge-zero", "prod-1")

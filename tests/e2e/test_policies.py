@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 
-import pytest
-
 from ipamsync_local import demo_fleet
 
 from .support import ZONE, Pipeline, pipeline_fixture
@@ -69,12 +67,6 @@ def test_retain_policy_keeps_the_device_marked_terminated(pipeline: Pipeline) ->
     assert {s.status for s in pipeline.executions_of(iid)} == {"SUCCEEDED"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: with TerminatedPolicy=retain the retained device keeps its interfaces (ENI ids, "
-    "MACs of ENIs that no longer exist); README (Lifecycle) says a terminated instance's interfaces are "
-    "removed. src/ipamsync/sync/device.py sync_device(), retain branch: interfaces are not synced",
-)
 def test_retain_policy_removes_the_interfaces_like_addresses_and_records(pipeline: Pipeline) -> None:
     iid = pipeline.launch("keepsake-2", "prod-1", enis=2)
     pipeline.settle()

@@ -204,6 +204,8 @@ def test_terminated_policy_retain_keeps_the_device(ctx):
     dev = i.device_of(iid)
     assert dev.metadata["aws_state"] == "terminated" and "ipamsync_tombstone" not in dev.metadata
     assert dev.metadata["aws_instance_type"] == "t4g.medium"
+    assert "aws_private_ip" not in dev.metadata  # described by the termination snapshot
+    assert [x for x in i.interfaces if x.device_id == dev.id] == []  # the ENIs are gone
     assert "10.20.1.43" not in i.address_map() and i.records_of(iid) == set()
 
 
@@ -471,3 +473,11 @@ def test_lost_response_then_retry_converges_without_duplicates(ctx, emu, service
     w = writes(emu)
     run(msg, ctx)
     assert writes(emu) == w
+
+
+@pytest.mark.parametrize("public_ip", ["54.210.40.0", "54.210.40.255"])
+def test_public_ip_at_either_end_of_its_slash_24(ctx, public_ip):
+    iid = "i-0000000000000abd6"
+    run(message(iid, enis=[eni(0x5E, ["10.20.1.190"], public={"10.20.1.190": (public_ip, False)})]), ctx)
+    a = inv(ctx).address_map()[public_ip]
+    assert a.metadata["aws_address_kind"] == "public" and a.metadata["ipamsync_owner"] == message(iid).owner

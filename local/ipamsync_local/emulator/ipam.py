@@ -370,6 +370,9 @@ def _create_network(store: Store, req: Req, fam: Family, plan: _Placement) -> in
     }
     if fam.version == 6:
         values["size_text"] = str(plan.end - plan.start + 1)
+    else:
+        lock = req.flag("lock_network_broadcast")
+        values["lock_network_broadcast"] = 1 if lock is None else int(lock)
     oid = store.insert(fam.table, values)
     apply_class(store, req, prefix_names=fam.class_inputs, otype=fam.table, table=fam.table,
                 id_column=fam.id_col, oid=oid, current="", class_name_param=f"{fam.p}_class_name",
@@ -398,6 +401,9 @@ def _edit_network(store: Store, req: Req, fam: Family, oid: int) -> None:
                        parameters=fam.parent_col, param_value=str(parent_id))
     if req.has(fam.name_col):
         store.update(fam.table, fam.id_col, oid, {fam.name_col: req.text(fam.name_col)})
+    lock = req.flag("lock_network_broadcast") if fam.version == 4 else None
+    if lock is not None:
+        store.update(fam.table, fam.id_col, oid, {"lock_network_broadcast": int(lock)})
     apply_class(store, req, prefix_names=fam.class_inputs, otype=fam.table, table=fam.table,
                 id_column=fam.id_col, oid=oid, current=row["class_params"],
                 class_name_param=f"{fam.p}_class_name")
@@ -488,7 +494,7 @@ def terminal_subnet_for(store: Store, fam: Family, site_id: int, value: int) -> 
     subnet = rows[0]
     if fam.version == 4:
         start, end = fam.load_addr(subnet[fam.start_col]), fam.load_addr(subnet[fam.end_col])
-        if end - start + 1 >= 4 and value in (start, end):
+        if subnet["lock_network_broadcast"] and end - start + 1 >= 4 and value in (start, end):
             kind = "network" if value == start else "broadcast"
             raise ApiError(Errno.NO_TERMINAL_SUBNET,
                            f"{fam.host(value)} is the {kind} address of subnet {subnet[fam.id_col]}"

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS subnet4 (
     parent_subnet_id INTEGER NOT NULL DEFAULT 0,
     subnet_path TEXT NOT NULL,
     class_name TEXT NOT NULL DEFAULT '',
-    class_params TEXT NOT NULL DEFAULT ''
+    class_params TEXT NOT NULL DEFAULT '',
+    lock_network_broadcast INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS subnet4_range ON subnet4 (site_id, start_addr, end_addr);
 CREATE INDEX IF NOT EXISTS subnet4_parent ON subnet4 (parent_subnet_id);
@@ -242,6 +243,11 @@ class Store:
         self._depth = 0
         with self._lock:  # executescript commits on its own: run it outside a transaction
             self._conn.executescript(SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(subnet4)")}
+            if "lock_network_broadcast" not in columns:  # a database file from before the column
+                self._conn.execute(
+                    "ALTER TABLE subnet4 ADD COLUMN lock_network_broadcast INTEGER NOT NULL DEFAULT 1"
+                )
         with self.transaction():
             self._conn.execute(
                 "INSERT OR IGNORE INTO member (member_id, member_name, member_version) VALUES (1, ?, ?)",

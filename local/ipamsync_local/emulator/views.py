@@ -140,7 +140,9 @@ _N_USED = (
     " FROM subnet4 c WHERE c.site_id = n.site_id AND c.is_terminal = 1 AND c.subnet_id != n.subnet_id"
     " AND c.start_addr >= n.start_addr AND c.end_addr <= n.end_addr) END)"
 )
-_N_LOCKED = f"(CASE WHEN n.is_terminal = 1 AND {_N_SIZE} >= 4 THEN 2 ELSE 0 END)"
+_N_LOCKED = (
+    f"(CASE WHEN n.is_terminal = 1 AND n.lock_network_broadcast = 1 AND {_N_SIZE} >= 4 THEN 2 ELSE 0 END)"
+)
 
 SUBNET = build(
     "subnet",
@@ -163,6 +165,7 @@ SUBNET = build(
         "parent_subnet_id": I("n.parent_subnet_id"),
         "site_id": I("n.site_id"),
         "is_terminal": I("n.is_terminal"),
+        "lock_network_broadcast": I("n.lock_network_broadcast"),
         "subnet_allocated_size": I(_N_ALLOCATED),
         "subnet_allocated_percent": T(_pct(_N_ALLOCATED, _N_SIZE)),
         "subnet_used_size": I(_N_USED),
@@ -192,8 +195,7 @@ SUBNET = build(
         "parent_subnet_class_parameters": T("COALESCE(p.class_params, '')"),
     },
     tag_types={"network": ("subnet4", "n.subnet_id"), "site": ("site", "s.site_id")},
-    overrides={"row_enabled": "1", "subnet_is_valid": "1", "lock_network_broadcast": "1",
-               "site_is_template": "0"},
+    overrides={"row_enabled": "1", "subnet_is_valid": "1", "site_is_template": "0"},
 )
 
 # --------------------------------------------------------------------------- IPv6 networks

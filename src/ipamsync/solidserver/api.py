@@ -281,7 +281,10 @@ class SolidServer:
         terminal: bool,
         parent_id: str | None,
         metadata: Metadata,
+        lock_network_broadcast: bool = True,
     ) -> str:
+        """Create a block or subnet. ``lock_network_broadcast=False`` lets an IPv4 subnet hold its
+        first and last addresses (a container of scattered addresses, not a routed subnet)."""
         s = _NET[version]
         net = ipaddress.ip_network(cidr, strict=True)
         params: dict[str, object] = {
@@ -296,6 +299,8 @@ class SolidServer:
             params[s["parent"]] = parent_id
         else:
             params["subnet_level"] = "0"
+        if version == 4 and not lock_network_broadcast:
+            params["lock_network_broadcast"] = "0"
         return self.client.add(s["add"], params)
 
     def update_network(

@@ -177,6 +177,7 @@ def _write_device(
     changes: Changes,
     replace_all: bool = False,
 ) -> str:
+    """Create the device, or update what differs (``replace_all``: drop every key not in ``meta``)."""
     if current is None:
         try:
             device_id = ctx.ss.create_device(name, meta)
@@ -265,9 +266,15 @@ def sync_device(msg: Message, ctx: SyncContext) -> DeviceResult:
     if msg.instance.gone:
         result.lifecycle = "gone"
         if ctx.settings.terminated_policy == "retain":
+            # Inventory history: the device stays, described by the termination snapshot; its
+            # interfaces go with the ENIs (their addresses are released by the address step).
             meta = device_metadata(msg)
             meta["aws_state"] = "terminated"
             result.device_id = _write_device(ctx, current, name, meta, changes)
+            if current is not None:
+                _sync_interfaces(
+                    ctx, msg, result.device_id, ctx.ss.list_interfaces(result.device_id), changes
+                )
             return result
         meta = tombstone_metadata(msg, ctx.settings.tombstone_hours, format_time(ctx.now()))
         if current is not None and TOMBSTONE in current.metadata:

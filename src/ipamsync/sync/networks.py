@@ -195,6 +195,9 @@ def _ensure(plan: _Plan, want: Wanted, changes: Changes) -> Network:
             terminal=want.terminal,
             parent_id=parent.id if parent else None,
             metadata=want.metadata,
+            # EC2 hands out public IPs anywhere in its ranges, x.y.z.0 and x.y.z.255 included: the
+            # /24 around them is a container, not a routed subnet with network/broadcast addresses.
+            lock_network_broadcast=not want.public,
         )
     except (SolidServerConflict, SolidServerRequestError) as exc:
         # Another execution may have created it a moment ago (instances of a new VPC launch together).
