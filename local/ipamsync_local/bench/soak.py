@@ -1,0 +1,478 @@
+"""Soak: thousands of events, shuffled and duplicated, against a faulty SOLIDserver with an outage,
+then recovery and redrive. Nothing may be lost, wrong or duplicated.
+
+The run, through the full local pipeline (EC2 on moto → EventBridge → enrich → SQS FIFO → pipe →
+state machine → handlers → SOLIDserver emulator over TLS):
+
+1. **Events.** ``instances`` instances are launched (a mix of plain, IPv6, secondary addresses,
+   public and Elastic IPs, two interfaces) and then stopped, started, renamed and terminated at
+   random (seeded) until EC2 has emitted ``events`` state-change events. The real enrich function
+   observes EC2 for every event while the pipe is paused, so the queue holds one snapshot per event.
+2. **Disorder and duplicates.** The queue is drained, ``duplicate_ratio`` of the snapshots are copied,
+   and everything is sent back in one seeded shuffled order (per instance, FIFO order is the
+   shuffled order: older observations arrive after newer ones).
+3. **Faults.** SOLIDserver fails ``fault_rate`` of the calls (500, 503, 429, connections dropped before
+   and after the request was applied) and is completely down for ``outage_seconds`` once a quarter
+   of the deliveries have run.
+4. **Recovery.** Faults cleared; ``redrive`` replays the dead-letter queues until the event
+   dead-letter queue is empty (at most 5 rounds); a last redrive must find nothing to replay.
+5. **Check.** Every event emitted has a succeeded execution (``lost`` otherwise); SOLIDserver holds
+   exactly what EC2 describes (``wrong``: missing, unexpected or wrong objects, objects ipamsync does
+   not own changed; :mod:`ipamsync_local.truth`); nothing exists twice (``duplicates``).
+
+``run()`` returns a dict (``lost``, ``wrong`` and ``duplicates`` at the top level: the benchmark CLI
+flags them when not 0); ``format_table()`` renders it. Alone: ``python -m ipamsync_local.bench.soak``.
+
+Time: about 0.3 s per execution and 0.1 s per enrich on one core (moto's interpreter and the
+handlers dominate), so 2,000 events (+20 % duplicates) take 15-20 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+DNS_SERVER = "ns.ipamsync.local"
+FORWARD_ZONE = "ec2.example.internal"
+REVERSE_ZONES = ("10.in-addr.arpa", "16.172.in-addr.arpa", "168.192.in-addr.arpa", "0.0.4.2.ip6.arpa")
+PARAMETERS = {
+    "DnsServerName": DNS_SERVER,
+    "DnsForwardZone": FORWARD_ZONE,
+    # per execution environment; locally one process is the environment of all five functions
+    "SolidServerRequestsPerSecond": "1000",
+}
+USERNAME = "soak"
+#: Share of the fault rate per kind of fault (429s carry Retry-After: 0 so that a long run is not
+#: made of the client's own waits; the suite measures Retry-After on its own).
+FAULT_MIX = {"500": 0.3, "503": 0.3, "429": 0.1, "drop": 0.15, "drop_after_commit": 0.15}
+REDRIVE_ROUNDS = 5
+
+Log = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- SOLIDserver
+
+
+class _Emulator:
+    """The emulator over TLS, in a child process (its own core) or in this one."""
+
+    def __init__(self, password: str, separate_process: bool) -> None:
+        self.password = password
+        self.separate_process = separate_process
+        self.url = ""
+        self.ca_path = ""
+        self._proc: subprocess.Popen[str] | None = None
+        self._server: Any = None
+
+    def start(self) -> _Emulator:
+        from ipamsync_local.emulator.cli import ENV_PASSWORD, ENV_USERNAME
+
+        if not self.separate_process:
+            from ipamsync_local.emulator import EmulatorServer
+
+            self._server = EmulatorServer(tls=True, username=USERNAME, password=self.password).start()
+            self.url, self.ca_path = self._server.url, str(self._server.cert_path)
+            return self
+        args = [sys.executable, "-c", "import sys; from ipamsync_local.cli import main; sys.exit(main())"]
+        args += ["emulator", "serve", "--host", "127.0.0.1", "--port", "0", "--tls"]
+        # the credentials go through the environment, not the command line (visible in ps)
+        env = {**os.environ, ENV_USERNAME: USERNAME, ENV_PASSWORD: self.password}
+        self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+        assert self._proc.stdout is not None
+        deadline = time.monotonic() + 60
+        while not (self.url and self.ca_path):
+            line = self._proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the emulator exited ({self._proc.poll()}) before it listened")
+            if "listening on" in line:
+                self.url = line.split()[-1]
+            elif line.startswith("CA certificate:"):
+                self.ca_path = line.split(":", 1)[1].strip()
+            if time.monotonic() > deadline:
+                raise RuntimeError("the emulator did not start in time")
+        return self
+
+    @property
+    def admin(self) -> Any:
+        from ipamsync_local.emulator import EmulatorAdmin
+
+        return EmulatorAdmin(self.url, verify=self.ca_path)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.terminate()
+                try:
+                    self._proc.wait(10)
+                except subprocess.TimeoutExpired:  # pragma: no cover
+                    self._proc.kill()
+                    self._proc.wait(10)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+
+
+def _solidserver(emu: _Emulator) -> Any:
+    from ipamsync.solidserver import ClientConfig, SolidServer, SolidServerClient
+    from ipamsync.solidserver.config import Credentials, Secret
+
+    config = ClientConfig(
+        url=emu.url,
+        credentials=Credentials(USERNAME, Secret(emu.password)),
+        ca_bundle=emu.ca_path,
+        requests_per_second=0,
+    )
+    return SolidServer(SolidServerClient(config))
+
+
+def fault_config(fault_rate: float, seed: int) -> dict[str, Any]:
+    """``fault_rate`` of the calls fail, split per :data:`FAULT_MIX`."""
+    rule: dict[str, Any] = {
+        "error_rates": {code: fault_rate * FAULT_MIX[code] for code in ("500", "503", "429")},
+        "retry_after": 0,
+        "drop_rate": fault_rate * FAULT_MIX["drop"],
+        "drop_after_commit_rate": fault_rate * FAULT_MIX["drop_after_commit"],
+    }
+    return {"seed": seed, "rules": {"*": rule}}
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _launch(fleet: Any, rng: random.Random, n: int) -> str:
+    kind = rng.choices(
+        ["plain", "ipv6", "secondary", "public", "elastic", "two-enis"], weights=[4, 2, 2, 1, 1, 1]
+    )[0]
+    subnet = fleet.ensure_network().subnet_ids[n % 2]
+    opts: dict[str, Any] = {
+        "plain": {},
+        "ipv6": {"ipv6": 1},
+        "secondary": {"secondary_ips": 1},
+        "public": {"public_ip": True},
+        "elastic": {"elastic_ip": True},
+        "two-enis": {"enis": 2, "ipv6": 1},
+    }[kind]
+    tags = {"env": rng.choice(["prod", "dev", "test"]), "soak": str(n)}
+    return str(fleet.launch(f"soak-{n}", tags=tags, subnet_id=subnet, **opts).instance_id)
+
+
+def _lifecycle(aws: Any, events: int, instances: int, rng: random.Random, log: Log) -> dict[str, int]:
+    """Launch, then stop/start/rename/terminate at random until ``events`` events were emitted."""
+    fleet, source = aws.fleet, aws.events_source
+    fleet.ensure_network(subnets=2)
+    state: dict[str, str] = {}
+    actions: Counter[str] = Counter()
+    for n in range(min(instances, max(1, events // 2))):
+        state[_launch(fleet, rng, n)] = "running"
+        actions["launch"] += 1
+    log(f"soak: {len(state)} instances launched")
+    renames = 0
+    while len(source.emitted) < events:
+        alive = sorted(i for i, s in state.items() if s != "terminated")
+        if not alive:
+            break
+        iid = rng.choice(alive)
+        left = events - len(source.emitted)
+        if state[iid] == "running":
+            action = rng.choices(["stop", "rename", "terminate"], weights=[5, 3, 2])[0]
+            if action == "rename" and left < 4:
+                action = "stop"
+        else:
+            action = rng.choices(["start", "terminate"], weights=[4, 1])[0]
+        if action == "stop":
+            fleet.stop(iid)
+            state[iid] = "stopped"
+        elif action == "start":
+            fleet.start(iid)
+            state[iid] = "running"
+        elif action == "rename":
+            renames += 1
+            fleet.rename(iid, f"soak-r{renames}")
+        else:
+            fleet.terminate(iid)
+            state[iid] = "terminated"
+        actions[action] += 1
+    return dict(actions)
+
+
+def _drain(aws: Any) -> list[str]:
+    sqs, url = aws.sqs, aws.queue_url("EventQueue")
+    bodies: list[str] = []
+    while True:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600).get(
+            "Messages", []
+        )
+        if not msgs:
+            return bodies
+        for m in msgs:
+            bodies.append(m["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def _redrive(aws: Any) -> Any:
+    from ipamsync_local.redrive import redrive
+
+    lambdas = aws.lambdas
+    return redrive(
+        aws.sqs,
+        dead_letter_queue_urls=[
+            aws.queue_url("WorkflowDeadLetterQueue"),
+            aws.queue_url("EventDeadLetterQueue"),
+        ],
+        event_queue_url=aws.queue_url("EventQueue"),
+        invoke_enrich=lambda event: lambdas.invoke_async("EnrichFunction", event),
+    )
+
+
+@contextlib.contextmanager
+def _phase(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        timings[name] = round(time.monotonic() - started, 1)
+
+
+def run(
+    events: int = 2000,
+    instances: int = 200,
+    duplicate_ratio: float = 0.2,
+    fault_rate: float = 0.2,
+    outage_seconds: float = 10.0,
+    seed: int = 1127,
+    time_scale: float = 0.01,
+    *,
+    separate_process: bool = True,
+    log: Log | None = None,
+) -> dict[str, Any]:
+    """The soak (see the module doc). Returns the figures; ``lost``/``wrong``/``duplicates`` must be 0."""
+    from ipamsync_local.aws import LocalAws
+    from ipamsync_local.inventory import read_inventory
+    from ipamsync_local.truth import (
+        compare,
+        compute_truth,
+        foreign_snapshot,
+        format_differences,
+        settings_from_parameters,
+        zones_of,
+    )
+
+    say: Log = log or (lambda _text: None)
+    rng = random.Random(seed)
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    emu = _Emulator(secrets.token_urlsafe(16), separate_process).start()
+    try:
+        admin = emu.admin
+        admin.seed(dns_server=DNS_SERVER, forward_zones=[FORWARD_ZONE], reverse_zones=list(REVERSE_ZONES))
+        ss = _solidserver(emu)
+        foreign_before = foreign_snapshot(read_inventory(ss, DNS_SERVER))
+        with (
+            tempfile.TemporaryDirectory(prefix="ipamsync-soak-") as tmp,
+            LocalAws(
+                solidserver_url=emu.url,
+                parameters=PARAMETERS,
+                state_dir=Path(tmp) / "state",
+                time_scale=time_scale,
+                credentials={"username": USERNAME, "password": emu.password},
+                ca_bundle_pem=Path(emu.ca_path).read_text(encoding="utf-8"),
+                lambda_log=Path(tmp) / "lambda.log",
+            ) as aws,
+        ):
+            aws.pipe.pause()
+            with _phase(timings, "events_s"):
+                actions = _lifecycle(aws, events, instances, rng, say)
+                aws.lambdas.wait_idle(3600)
+            emitted = list(aws.events_source.emitted)
+            say(f"soak: {len(emitted)} events emitted and enriched ({timings['events_s']} s)")
+
+            bodies = _drain(aws)
+            copies = rng.sample(bodies, k=round(duplicate_ratio * len(bodies)))
+            deliveries = bodies + copies
+            rng.shuffle(deliveries)
+            for n, body in enumerate(deliveries):
+                aws.send_message(json.loads(body), dedup_id=f"soak-{n}")
+            admin.reset_stats()
+            admin.set_faults(fault_config(fault_rate, seed))
+
+            def outage() -> None:
+                deadline = time.monotonic() + 3600
+                while len(aws.recorder.summaries) < len(deliveries) // 4 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                say(f"soak: SOLIDserver down for {outage_seconds} s")
+                admin.outage(True)
+                time.sleep(outage_seconds)
+                admin.outage(False)
+
+            say(f"soak: {len(deliveries)} deliveries ({len(copies)} duplicates), shuffled")
+            say(f"soak: SOLIDserver fails {fault_rate:.0%} of the calls")
+            with _phase(timings, "delivery_s"):
+                outage_thread = threading.Thread(target=outage, name="soak-outage", daemon=True)
+                aws.pipe.resume()
+                if outage_seconds > 0:
+                    outage_thread.start()
+                    outage_thread.join()
+                aws.wait_idle(7200)
+            admin.clear_faults()
+            executions_before_redrive = len(aws.recorder.summaries)
+            parked = [d["body"] for d in aws.dead_letters("EventDeadLetterQueue")]
+            workflow_records = len(aws.dead_letters("WorkflowDeadLetterQueue"))
+            say(f"soak: delivered; {len(parked)} events dead-lettered, {workflow_records} workflow records")
+
+            with _phase(timings, "redrive_s"):
+                rounds, replayed = 0, 0
+                while rounds < REDRIVE_ROUNDS and (rounds == 0 or aws.dead_letters("EventDeadLetterQueue")):
+                    rounds += 1
+                    report = _redrive(aws)
+                    replayed += report.replayed_messages + report.replayed_events
+                    aws.wait_idle(3600)
+                last = _redrive(aws)
+            stats = admin.stats()
+
+            summaries = list(aws.recorder.summaries)
+            succeeded = {s.event_id for s in summaries if s.status == "SUCCEEDED"}
+            lost = sorted({e.id for e in emitted} - succeeded)
+            settings = settings_from_parameters(PARAMETERS)
+            truth = compute_truth(aws.ec2, settings, zones=zones_of(ss, DNS_SERVER))
+            inventory = read_inventory(ss, DNS_SERVER)
+            diffs = compare(inventory, truth, foreign_before=foreign_before)
+            wrong = [d for d in diffs if d.kind != "duplicate"]
+            duplicate_keys = {f"{d.object_type} {d.key}" for d in diffs if d.kind == "duplicate"}
+            duplicate_keys |= {
+                f"{kind} {key}" for kind, keys in inventory.duplicates().items() for key in keys
+            }
+            counters = aws.counters()
+            lambdas = counters["lambda"]
+    finally:
+        emu.stop()
+
+    wall = time.monotonic() - started
+    status = Counter(s.status for s in summaries)
+    return {
+        "events": len(emitted),
+        "instances": actions.get("launch", 0),
+        "actions": actions,
+        "deliveries": len(deliveries),
+        "duplicates_sent": len(copies),
+        "fault_rate": fault_rate,
+        "outage_seconds": outage_seconds,
+        "seed": seed,
+        "time_scale": time_scale,
+        "lost": len(lost),
+        "lost_events": lost[:20],
+        "wrong": len(wrong),
+        "duplicates": len(duplicate_keys),
+        "differences": format_differences(diffs, limit=30) if diffs else "",
+        "truth": truth.summary(),
+        "executions": len(summaries),
+        "executions_by_status": dict(status),
+        "executions_before_redrive": executions_before_redrive,
+        "stale_skipped": sum(1 for s in summaries if "SkipStale" in s.states),
+        "task_retries": sum(s.retries for s in summaries),
+        "lambda_throttles": sum(v.get("throttles", 0) for v in lambdas.values()),
+        "dead_lettered": len(parked),
+        "workflow_records": workflow_records,
+        "redrive_rounds": rounds,
+        "redriven": replayed,
+        "redrive_left": last.replayed_messages + last.replayed_events + len(last.kept_invalid),
+        "solidserver_reads": stats["totals"]["reads"],
+        "solidserver_writes": stats["totals"]["writes"],
+        "solidserver_statuses": stats["totals"]["statuses"],
+        "wall_s": round(wall, 1),
+        "phases_s": timings,
+        "events_per_s": round(len(deliveries) / timings["delivery_s"], 2)
+        if timings.get("delivery_s")
+        else None,
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    faulted = {k: v for k, v in result["solidserver_statuses"].items() if not k.startswith("2")}
+    by_status = ", ".join(f"{k} {v}" for k, v in sorted(result["executions_by_status"].items()))
+    rows = [
+        ("events (EC2 state changes)", f"{result['events']} across {result['instances']} instances"),
+        ("deliveries", f"{result['deliveries']} ({result['duplicates_sent']} duplicates), shuffled"),
+        ("faults", f"{result['fault_rate']:.0%} of calls + one {result['outage_seconds']} s outage"),
+        ("lost", result["lost"]),
+        ("wrong records", result["wrong"]),
+        ("duplicate objects", result["duplicates"]),
+        (
+            "dead-lettered, then redriven",
+            f"{result['dead_lettered']} events ({result['workflow_records']} workflow records); "
+            f"{result['redriven']} replayed in {result['redrive_rounds']} round(s), "
+            f"{result['redrive_left']} left",
+        ),
+        (
+            "executions",
+            f"{result['executions']} ({by_status}); "
+            f"{result['stale_skipped']} stale skipped, {result['task_retries']} task retries",
+        ),
+        (
+            "SOLIDserver calls",
+            f"{result['solidserver_reads']} reads, {result['solidserver_writes']} writes; faulted: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(faulted.items())) or "none"),
+        ),
+        (
+            "SOLIDserver holds",
+            ", ".join(f"{v} {k}" for k, v in result["truth"].items()),
+        ),
+        (
+            "wall time",
+            f"{result['wall_s']} s (events {result['phases_s'].get('events_s')} s, delivery "
+            f"{result['phases_s'].get('delivery_s')} s, redrive {result['phases_s'].get('redrive_s')} s; "
+            f"{result['events_per_s']} deliveries/s)",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'soak':<{width}}  result", f"{'-' * width}  {'-' * 40}"]
+    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    if result.get("differences"):
+        lines += ["", result["differences"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ipamsync_local.bench.soak", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--instances", type=int, default=200)
+    parser.add_argument("--duplicate-ratio", type=float, default=0.2)
+    parser.add_argument("--fault-rate", type=float, default=0.2)
+    parser.add_argument("--outage-seconds", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=1127)
+    parser.add_argument("--time-scale", type=float, default=0.01)
+    parser.add_argument("--in-process", action="store_true", help="run the emulator in this process")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    result = run(
+        events=args.events,
+        instances=args.instances,
+        duplicate_ratio=args.duplicate_ratio,
+        fault_rate=args.fault_rate,
+        outage_seconds=args.outage_seconds,
+        seed=args.seed,
+        time_scale=args.time_scale,
+        separate_process=not args.in_process,
+        log=lambda text: print(text, file=sys.stderr, flush=True),
+    )
+    print(json.dumps(result, indent=2, default=str) if args.json else format_table(result))
+    return 0 if result["lost"] == result["wrong"] == result["duplicates"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The soak benchmark (``ipamsync_local.bench.soak``), small: the same run ``make bench`` makes with
+2,000 events, here with 30 — shuffled, a quarter duplicated, 20 % faults and a short outage, then
+recovery and redrive — so the module the benchmark relies on cannot rot unnoticed."""
+
+from __future__ import annotations
+
+import pytest
+
+from ipamsync_local.bench import soak
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_small_soak_loses_nothing() -> None:
+    result = soak.run(
+        events=30,
+        instances=6,
+        duplicate_ratio=0.25,
+        fault_rate=0.2,
+        outage_seconds=1.0,
+        seed=3,
+        time_scale=0.01,
+        separate_process=False,
+    )
+    assert (result["lost"], result["wrong"], result["duplicates"]) == (0, 0, 0), result["differences"]
+    assert (
+        result["events"] >= 30 and result["deliveries"] == result["events"] + result["duplicates_sent"] > 30
+    )
+    assert result["executions"] >= result["deliveries"]
+    assert result["redrive_left"] == 0
+    assert sum(v for k, v in result["solidserver_statuses"].items() if not k.startswith("2")) > 0
+    table = soak.format_table(result)
+    for line in ("lost", "wrong records", "duplicate objects", "dead-lettered, then redriven", "wall time"):
+        assert line in table
