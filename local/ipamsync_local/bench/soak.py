@@ -7,10 +7,11 @@ state machine → handlers → SOLIDserver emulator over TLS):
 1. **Events.** ``instances`` instances are launched (a mix of plain, IPv6, secondary addresses,
    public and Elastic IPs, two interfaces) and then stopped, started, renamed and terminated at
    random (seeded) until EC2 has emitted ``events`` state-change events. The real enrich function
-   observes EC2 for every event while the pipe is paused, so the queue holds one snapshot per event.
-2. **Disorder and duplicates.** The queue is drained, ``duplicate_ratio`` of the snapshots are copied,
-   and everything is sent back in one seeded shuffled order (per instance, FIFO order is the
-   shuffled order: older observations arrive after newer ones).
+   observes EC2 for every event while the pipe is paused; its messages (one snapshot per event) are
+   collected from the queue.
+2. **Disorder and duplicates.** ``duplicate_ratio`` of the snapshots are copied, and everything is
+   sent back in one seeded shuffled order (per instance, FIFO order is the shuffled order: older
+   observations arrive after newer ones), in chunks of :data:`CHUNK` as the pipe drains the queue.
 3. **Faults.** SOLIDserver fails ``fault_rate`` of the calls (500, 503, 429, connections dropped before
    and after the request was applied) and is completely down for ``outage_seconds`` once a quarter
    of the deliveries have run.
@@ -59,6 +60,10 @@ USERNAME = "soak"
 #: made of the client's own waits; the suite measures Retry-After on its own).
 FAULT_MIX = {"500": 0.3, "503": 0.3, "429": 0.1, "drop": 0.15, "drop_after_commit": 0.15}
 REDRIVE_ROUNDS = 5
+#: moto's SQS computes every queue attribute for each message it hands out (O(queue depth) per
+#: message), so a queue thousands deep makes the local pipeline quadratic: snapshots are collected
+#: and deliveries fed in chunks, the queue never holds much more than this many messages.
+CHUNK = 200
 
 Log = Callable[[str], None]
 
@@ -170,15 +175,27 @@ def _launch(fleet: Any, rng: random.Random, n: int) -> str:
     return str(fleet.launch(f"soak-{n}", tags=tags, subnet_id=subnet, **opts).instance_id)
 
 
-def _lifecycle(aws: Any, events: int, instances: int, rng: random.Random, log: Log) -> dict[str, int]:
-    """Launch, then stop/start/rename/terminate at random until ``events`` events were emitted."""
+def _lifecycle(
+    aws: Any, events: int, instances: int, rng: random.Random, log: Log, collect: Callable[[], None]
+) -> dict[str, int]:
+    """Launch, then stop/start/rename/terminate at random until ``events`` events were emitted;
+    ``collect()`` after every :data:`CHUNK` events and at the end."""
     fleet, source = aws.fleet, aws.events_source
     fleet.ensure_network(subnets=2)
     state: dict[str, str] = {}
     actions: Counter[str] = Counter()
+    collected = 0
+
+    def maybe_collect() -> None:
+        nonlocal collected
+        if len(source.emitted) - collected >= CHUNK:
+            collect()
+            collected = len(source.emitted)
+
     for n in range(min(instances, max(1, events // 2))):
         state[_launch(fleet, rng, n)] = "running"
         actions["launch"] += 1
+        maybe_collect()
     log(f"soak: {len(state)} instances launched")
     renames = 0
     while len(source.emitted) < events:
@@ -206,6 +223,8 @@ def _lifecycle(aws: Any, events: int, instances: int, rng: random.Random, log: L
             fleet.terminate(iid)
             state[iid] = "terminated"
         actions[action] += 1
+        maybe_collect()
+    collect()
     return dict(actions)
 
 
@@ -294,18 +313,33 @@ def run(
             ) as aws,
         ):
             aws.pipe.pause()
-            with _phase(timings, "events_s"):
-                actions = _lifecycle(aws, events, instances, rng, say)
+            bodies: list[str] = []
+
+            def collect() -> None:
                 aws.lambdas.wait_idle(3600)
+                bodies.extend(_drain(aws))
+
+            with _phase(timings, "events_s"):
+                actions = _lifecycle(aws, events, instances, rng, say, collect)
             emitted = list(aws.events_source.emitted)
             say(f"soak: {len(emitted)} events emitted and enriched ({timings['events_s']} s)")
 
-            bodies = _drain(aws)
             copies = rng.sample(bodies, k=round(duplicate_ratio * len(bodies)))
             deliveries = bodies + copies
             rng.shuffle(deliveries)
-            for n, body in enumerate(deliveries):
-                aws.send_message(json.loads(body), dedup_id=f"soak-{n}")
+
+            def feed() -> None:
+                """Send the deliveries in their shuffled order, keeping the queue shallow."""
+                sent = 0
+                while sent < len(deliveries):
+                    depth = aws.queue_depth("EventQueue")
+                    if sum(depth.values()) > CHUNK // 4:
+                        time.sleep(0.1)
+                        continue
+                    for n in range(sent, min(sent + CHUNK, len(deliveries))):
+                        aws.send_message(json.loads(deliveries[n]), dedup_id=f"soak-{n}")
+                    sent = min(sent + CHUNK, len(deliveries))
+
             admin.reset_stats()
             admin.set_faults(fault_config(fault_rate, seed))
 
@@ -325,6 +359,8 @@ def run(
                 aws.pipe.resume()
                 if outage_seconds > 0:
                     outage_thread.start()
+                feed()
+                if outage_seconds > 0:
                     outage_thread.join()
                 aws.wait_idle(7200)
             admin.clear_faults()
