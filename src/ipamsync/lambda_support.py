@@ -62,6 +62,7 @@ def _traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 SECRET_MAX_AGE = 300
 _lock = threading.Lock()
 _context: Any = None
+_refetch_secret = False
 
 
 def _credentials(env: Mapping[str, str]) -> Any:
@@ -72,7 +73,11 @@ def _credentials(env: Mapping[str, str]) -> Any:
         return None  # ClientConfig.from_env reads the local-only variables
     from aws_lambda_powertools.utilities import parameters
 
-    data = parameters.get_secret(arn, transform="json", max_age=SECRET_MAX_AGE)
+    global _refetch_secret
+    # After SOLIDserver refused the credentials, read the secret again (it may have been rotated)
+    # instead of Powertools' cached value.
+    data = parameters.get_secret(arn, transform="json", max_age=SECRET_MAX_AGE, force_fetch=_refetch_secret)
+    _refetch_secret = False
     return Credentials.from_mapping(data)
 
 
@@ -113,10 +118,12 @@ def get_context() -> Any:
     return _context
 
 
-def reset_context() -> None:
-    """Forget the container's context (after an auth failure: the secret may have been rotated)."""
-    global _context
+def reset_context(*, refetch_secret: bool = False) -> None:
+    """Forget the container's context; with ``refetch_secret`` (after an auth failure: the secret
+    may have been rotated) the next context reads the secret from Secrets Manager, not the cache."""
+    global _context, _refetch_secret
     with _lock:
+        _refetch_secret = _refetch_secret or refetch_secret
         if _context is not None:
             _context.ss.client.close()
         _context = None
@@ -155,7 +162,7 @@ def _record_failure(step: str, exc: BaseException) -> None:
     else:
         logger.exception(f"{step} failed", extra={"failure": detail})
     if isinstance(exc, SolidServerAuthError):
-        reset_context()
+        reset_context(refetch_secret=True)
 
 
 def _record_changes(result: Mapping[str, Any]) -> None:

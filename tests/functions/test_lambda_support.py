@@ -61,12 +61,12 @@ def test_credentials_come_from_the_secret_and_are_cached(lambda_env, emu):
         parameters.clear_caches()
         with pytest.raises(SolidServerAuthError):
             device.lambda_handler(MESSAGE, FakeLambdaContext("device"))
-        # ...and after an auth failure the container drops its client, so the fixed secret is read again.
+        # ...and after an auth failure the container drops its client and reads the secret again
+        # from Secrets Manager, not from Powertools' 5-minute cache: the fixed secret is used.
         assert lambda_support._context is None
         sm.put_secret_value(
             SecretId=arn, SecretString=json.dumps({"username": "ipmadmin", "password": PASSWORD})
         )
-        parameters.clear_caches()
         emu.admin.seed()
         assert device.lambda_handler(MESSAGE, FakeLambdaContext("device"))["device_id"]
 

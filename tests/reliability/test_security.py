@@ -174,13 +174,6 @@ def test_tls_is_verified_by_default(
         assert run.inventory().owned_by(f"aws:{run.truth().account}:us-east-1:{iid}")["devices"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG lambda_support.py:116-122/157-158: after SolidServerAuthError, reset_context() drops the "
-    "client but not Powertools' secret cache (get_secret max_age=300, line 75), so for up to 5 minutes every "
-    "invocation rebuilds its client from the old secret and fails again (docs/solidserver.md: 'the container "
-    "then drops its cached credentials, so a rotated secret is picked up')",
-)
 def test_a_rotated_secret_is_picked_up_after_an_auth_failure(
     make_pipeline: Callable[..., AbstractContextManager[Run]], rel_emulator: Any
 ) -> None:
