@@ -672,7 +672,7 @@ class Demo:
             if s.features() or s.key in ("worker-a", "cache1", "metrics")
         ]
         step(
-            f"launch {len(plan)} instances",
+            f"launch {len(plan)} instance{'s' if len(plan) != 1 else ''}",
             ["incl. " + "; ".join(showcase[:8]) + ("; …" if len(showcase) > 8 else "")],
             launch,
         )

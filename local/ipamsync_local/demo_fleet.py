@@ -229,7 +229,9 @@ def phase_plan(keys: Iterable[str]) -> PhasePlan:
     rename_keys = pick(list(renames), 2)
     rename = [(k, renames.get(k, f"renamed-{k}")) for k in rename_keys]
     taken = set(rename_keys)
-    terminate = [k for k in pick(["worker-b", "bastion", "web2", "svc08"], len(have) - 1) if k not in taken]
+    terminate = [k for k in ("worker-b", "bastion", "web2", "svc08") if k in present and k not in taken]
+    if not terminate:  # a small fleet: the last instance not renamed (or the only one)
+        terminate = [k for k in reversed(have) if k not in taken][:1] or have[-1:]
     return PhasePlan(stop=stop, start=start, rename=rename, terminate=terminate)
 
 
