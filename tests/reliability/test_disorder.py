@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -114,3 +115,49 @@ def test_observations_in_any_order_converge_on_the_newest(
         assert len(later) == len(late) and {s.status for s in later} == {"SUCCEEDED"}
         run.assert_converged()
         assert inv.duplicates() == {} and run.inventory().duplicates() == {}
+
+
+def test_an_address_reused_by_a_new_instance_waits_for_the_old_ones_termination(
+    make_pipeline: Callable[..., AbstractContextManager[Run]],
+) -> None:
+    """Disorder across instances: EC2 gives a terminated instance's private IP to a new instance and
+    the new instance's events are applied first. Its address (and PTR) are still held by the old
+    instance: ``HeldByAnotherInstance`` is retried until the old termination is applied."""
+    with make_pipeline(retry_scale=0.05) as run:
+        aws = run.aws
+        fleet, lambdas, pipe = aws.fleet, aws.lambdas, aws.pipe
+        assert fleet is not None and lambdas is not None and pipe is not None
+        old = fleet.launch("old-1")
+        run.wait()
+        ip = old.details["private_ips"][0]
+        pipe.pause()
+        fleet.terminate(old.instance_id)
+        lambdas.wait_idle(60)
+        held_back = _drain(run)  # the old instance's termination, held back
+        eni = aws.ec2.create_network_interface(SubnetId=old.details["subnet_id"], PrivateIpAddress=ip)
+        new = aws.ec2.run_instances(
+            ImageId="ami-12c6146b",
+            MinCount=1,
+            MaxCount=1,
+            NetworkInterfaces=[
+                {"NetworkInterfaceId": eni["NetworkInterface"]["NetworkInterfaceId"], "DeviceIndex": 0}
+            ],
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "new-1"}]}],
+        )["Instances"][0]["InstanceId"]
+        lambdas.wait_idle(60)
+        ip_errors = lambdas.get("IpFunction").stats.errors_by_type
+        pipe.resume()
+        deadline = time.monotonic() + 60
+        while not ip_errors.get("HeldByAnotherInstance") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ip_errors.get("HeldByAnotherInstance"), "the new instance's address was still held"
+        for n, body in enumerate(held_back):
+            aws.send_message(body, dedup_id=f"late-{n}")
+        run.wait()
+        assert run.dead_letters("EventDeadLetterQueue") == []
+        runs = [s for s in run.executions() if s.instance_id == new]
+        assert {s.status for s in runs} >= {"SUCCEEDED"}
+        assert any("HeldByAnotherInstance" in {f["error"] for f in s.task_failures} for s in runs)
+        run.assert_converged()
+        inv = run.inventory()
+        assert inv.address_map()[ip].metadata["aws_instance_id"] == new
