@@ -60,6 +60,19 @@ def test_cost_lines_add_up_and_use_the_price_table() -> None:
     assert f"${out['totals']['express']:.2f}" in text and f"${out['totals']['standard']:.2f}" in text
 
 
+def test_durations_come_from_the_paced_phase_when_measured() -> None:
+    paced = {
+        "function_duration_ms_mean": {lid: 20.0 for lid in _tp()["functions"]},
+        "billed_ms_mean": 200.0,
+    }
+    out = cost.compute(_tp(paced_durations=paced))
+    assert out["inputs"]["durations_from"] == "paced phase (no backlog)"
+    assert out["inputs"]["lambda_gb_s_per_event"] == pytest.approx(4.5 * 0.020 * 0.25)
+    assert out["inputs"]["express_billed_ms_mean"] == 200.0
+    partial = cost.compute(_tp(paced_durations={"function_duration_ms_mean": {"DnsFunction": 1.0}}))
+    assert partial["inputs"]["durations_from"] == "burst"
+
+
 def test_messages_over_64_kb_count_twice() -> None:
     big = _tp()
     big["executions"] = {**big["executions"], "input_bytes_mean": 70_000}

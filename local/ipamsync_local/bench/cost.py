@@ -143,7 +143,13 @@ def compute(tp: Mapping[str, Any]) -> dict[str, Any]:
     q = tp["queue"]
     exec_per_event = ex["per_event"]
     invocations = sum(f["per_event"] for f in functions.values())
-    gb_s = sum(f["per_event"] * f["duration_ms_mean"] / 1000 * LAMBDA_MEMORY_GB for f in functions.values())
+    # Durations: the paced phase's when measured (no backlog: the burst's durations grow with moto's
+    # scans of the backlog and of every instance it knows), else the burst's.
+    paced = tp.get("paced_durations") or {}
+    paced_fn = paced.get("function_duration_ms_mean") or {}
+    use_paced = bool(paced_fn) and all(lid in paced_fn for lid in functions) and paced.get("billed_ms_mean")
+    durations = {lid: (paced_fn[lid] if use_paced else f["duration_ms_mean"]) for lid, f in functions.items()}
+    gb_s = sum(f["per_event"] * durations[lid] / 1000 * LAMBDA_MEMORY_GB for lid, f in functions.items())
     chunks = max(1, math.ceil((ex.get("input_bytes_mean") or 0) / CHUNK))
     sqs_requests = (
         q["sends_per_event"] + q["receives_with_messages_per_event"] + q["deletes_per_event"]
@@ -151,7 +157,9 @@ def compute(tp: Mapping[str, Any]) -> dict[str, Any]:
     fn_log_bytes = tp["logs"]["function_log_bytes_per_event"] + invocations * PLATFORM_LOG_BYTES
     sfn_log_bytes = ex["log_bytes_per_execution"] * exec_per_event
     transitions = ex["transitions_per_execution"] * exec_per_event
-    billed_s = (ex.get("billed_ms_mean") or 100) / 1000
+    billed_ms = paced["billed_ms_mean"] if use_paced else ex.get("billed_ms_mean")
+    billed_s = (billed_ms or 100) / 1000
+    duration_source = "paced phase (no backlog)" if use_paced else "burst"
 
     def line(item: str, quantity: float, unit: str, price_key: str, note: str = "") -> dict[str, Any]:
         usd = quantity * MILLION * _price(price_key)
@@ -171,7 +179,9 @@ def compute(tp: Mapping[str, Any]) -> dict[str, Any]:
             gb_s,
             "GB-s",
             "lambda_gb_s_arm64",
-            "local durations stand in for Lambda's",
+            "local durations stand in for Lambda's: "
+            + ", ".join(f"{lid.removesuffix('Function').lower()} {d:.0f} ms" for lid, d in durations.items())
+            + f" ({duration_source})",
         ),
         line(
             "SQS FIFO requests (send, receive, delete)",
@@ -210,7 +220,7 @@ def compute(tp: Mapping[str, Any]) -> dict[str, Any]:
             exec_per_event * billed_s * EXPRESS_MEMORY_GB,
             "GB-s",
             "sfn_express_gb_s",
-            f"{ex.get('billed_ms_mean')} ms billed per execution (local, rounded up to 100 ms)",
+            f"{billed_ms} ms billed per execution (local, {duration_source}, rounded up to 100 ms)",
         ),
         line(
             "CloudWatch Logs: executions (level ALL + execution data)",
@@ -288,6 +298,9 @@ def compute(tp: Mapping[str, Any]) -> dict[str, Any]:
             "events_measured": events,
             "lambda_invocations_per_event": round(invocations, 3),
             "lambda_gb_s_per_event": round(gb_s, 6),
+            "durations_from": duration_source,
+            "lambda_duration_ms_mean": durations,
+            "express_billed_ms_mean": billed_ms,
             "executions_per_event": exec_per_event,
             "transitions_per_execution": ex["transitions_per_execution"],
             "sfn_log_bytes_per_execution": ex["log_bytes_per_execution"],

@@ -421,10 +421,19 @@ def throughput_markdown(section: Mapping[str, Any]) -> str:
             "",
             md_table(("", "component", "CPU s", "ms per event", "share of process CPU"), rows),
             "",
-            f"ipamsync's own code: {own / max(1, r['events']) * 1000:.1f} ms CPU per event. moto's Step "
+            f"ipamsync's own code: {own / max(1, r['events']) * 1000:.1f} ms CPU per event (one core would "
+            f"sustain ≈ {r['events'] / own if own else 0:.0f} events/s of it alone). moto's Step "
             "Functions "
             f"interpreter: ≈ {prof['moto_sfn_ms_per_execution']} ms CPU per execution. The sampler used "
             f"{prof['sampler_cpu_s']} s itself.",
+        ]
+    paced = r.get("paced_durations") or {}
+    if paced.get("function_duration_ms_mean"):
+        lines += [
+            "",
+            "Durations in the paced phase (no backlog; used by the cost model): "
+            + ", ".join(f"{k} {v} ms" for k, v in paced["function_duration_ms_mean"].items())
+            + f"; executions {paced.get('execution_ms_mean')} ms (billed {paced.get('billed_ms_mean')} ms).",
         ]
     overhead = r.get("client_overhead")
     if overhead:

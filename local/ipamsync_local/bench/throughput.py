@@ -587,6 +587,24 @@ def _phase(name: str, calls: list[Call], executions: list[Execution]) -> dict[st
 # --------------------------------------------------------------------------- figures for the cost model
 
 
+def _durations(before: Mapping[str, Any], after: Mapping[str, Any], summaries: list[Any]) -> dict[str, Any]:
+    """Mean Lambda and execution durations between two counter snapshots (the paced phase's)."""
+    functions = {}
+    for lid, a in after.items():
+        b = before.get(lid, {})
+        n = a["invocations"] - b.get("invocations", 0)
+        if n:
+            functions[lid] = round((a["duration_ms_total"] - b.get("duration_ms_total", 0.0)) / n, 2)
+    durations = [s.duration_ms for s in summaries if s.duration_ms is not None]
+    billed = [max(100, math.ceil(d / 100) * 100) for d in durations]
+    return {
+        "function_duration_ms_mean": functions,
+        "execution_ms_mean": round(statistics.fmean(durations), 1) if durations else None,
+        "billed_ms_mean": round(statistics.fmean(billed), 1) if billed else None,
+        "executions": len(durations),
+    }
+
+
 #: History event fields that are "execution data" (left out of the logs without IncludeExecutionData).
 _EXECUTION_DATA = frozenset({"input", "output", "parameters", "inputDetails", "outputDetails"})
 
@@ -777,9 +795,12 @@ def run(
             warm = _launch(aws, addresses, 0)
             aws.wait_idle(120)
             paced_phases: list[dict[str, Any]] = []
+            paced_durations: dict[str, Any] = {}
             if paced:
                 log(f"  paced: {paced} launches then {paced} terminations, one every {pace_s} s")
                 mark = tap.mark()
+                paced_recorded = len(aws.recorder.summaries)
+                paced_lambda = aws.counters()["lambda"]
                 pl = []
                 for i in range(paced):
                     pl.append(_launch(aws, addresses, launches + 1 + i))
@@ -799,6 +820,9 @@ def run(
                     phase = _phase(name, calls_, execs)
                     phase["events_per_s"] = None  # set by the pacing, not a throughput
                     paced_phases.append(phase)
+                paced_durations = _durations(
+                    paced_lambda, aws.counters()["lambda"], aws.recorder.summaries[paced_recorded:]
+                )
             admin = emu.admin()
             admin.reset_stats()
             mark = tap.mark()
@@ -891,6 +915,7 @@ def run(
                 "total": total,
                 "paced": paced_phases,
                 "pace_s": pace_s,
+                "paced_durations": paced_durations,
                 "elapsed_s": round(elapsed, 1),
                 "cpu": {
                     "process_s": round(process_cpu, 2),
@@ -1114,8 +1139,8 @@ def format_profile(result: Mapping[str, Any]) -> str:
     )
     text = table(("where the CPU goes (sampled)", "CPU s", "ms/event", "share of process"), rows)
     return (
-        text
-        + f"\nipamsync's own code: {own:.2f} s = {own / events * 1000:.2f} ms CPU per event; moto's Step "
+        text + f"\nipamsync's own code: {own:.2f} s = {own / events * 1000:.2f} ms CPU per event (one core "
+        f"would sustain ≈ {events / own if own else 0:.0f} events/s of it alone); moto's Step "
         f"Functions interpreter ≈ {prof['moto_sfn_ms_per_execution']} ms CPU per execution. "
         f"{prof['samples']} samples; the sampler itself used {prof['sampler_cpu_s']} s."
     )
