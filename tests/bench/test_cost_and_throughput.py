@@ -178,6 +178,13 @@ def test_components_by_file() -> None:
     assert throughput._package("/usr/lib/python3.11/json/decoder.py") is None
 
 
+def test_moto_cpu_is_split_by_package() -> None:
+    assert throughput._moto_package("/x/site-packages/moto/ec2/models/instances.py") == "ec2"
+    assert throughput._moto_package("/x/site-packages/moto/sqs/models.py") == "sqs"
+    assert throughput._moto_package("/x/site-packages/moto/settings.py") == "settings"
+    assert throughput._moto_package("/x/site-packages/antlr4/Parser.py") == "antlr4"
+
+
 def test_sampler_charges_thread_cpu_to_a_component() -> None:
     sampler = throughput.CpuSampler(interval=0.001).start()
     stop = threading.Event()

@@ -425,7 +425,14 @@ def throughput_markdown(section: Mapping[str, Any]) -> str:
             f"sustain ≈ {r['events'] / own if own else 0:.0f} events/s of it alone). moto's Step "
             "Functions "
             f"interpreter: ≈ {prof['moto_sfn_ms_per_execution']} ms CPU per execution. The sampler used "
-            f"{prof['sampler_cpu_s']} s itself.",
+            f"{prof['sampler_cpu_s']} s itself."
+            + (
+                " moto's CPU by package (ms per event): "
+                + ", ".join(f"{k} {v}" for k, v in prof["moto_by_package_ms_per_event"].items())
+                + "."
+                if prof.get("moto_by_package_ms_per_event")
+                else ""
+            ),
         ]
     paced = r.get("paced_durations") or {}
     if paced.get("function_duration_ms_mean"):

@@ -335,6 +335,13 @@ def _package(filename: str) -> str | None:
     return None
 
 
+def _moto_package(filename: str) -> str:
+    f = filename.replace("\\", "/")
+    if "/moto/" in f:
+        return f.rsplit("/moto/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    return "responses" if "/responses/" in f else ("antlr4" if "/antlr4/" in f else "other")
+
+
 class CpuSampler:
     """A CPU-time-weighted sampling profiler of the whole process.
 
@@ -352,10 +359,12 @@ class CpuSampler:
         self.cpu: collections.Counter[str] = collections.Counter()
         self.by_function: collections.Counter[str] = collections.Counter()
         self.functions: collections.Counter[str] = collections.Counter()
+        #: CPU of moto by the package of its innermost frame (``ec2``, ``sqs``, ``core``, …).
+        self.moto: collections.Counter[str] = collections.Counter()
         self.samples = 0
         self.own_cpu = 0.0
         self._last: dict[int, float] = {}
-        self._last_key: dict[int, tuple[str, str | None]] = {}
+        self._last_key: dict[int, tuple[str, str | None, str | None]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -381,36 +390,41 @@ class CpuSampler:
             self._thread.join()
         threading.Thread.run = self._original_run  # type: ignore[method-assign]
 
-    def _charge(self, key: tuple[str, str | None], cpu: float) -> None:
-        component, function = key
+    def _charge(self, key: tuple[str, str | None, str | None], cpu: float) -> None:
+        component, function, moto = key
         self.cpu[component] += cpu
         if function:
             self.functions[function] += cpu
+        if moto:
+            self.moto[moto] += cpu
 
     def _thread_ended(self, ident: int, final: float) -> None:
         with self._lock:
             previous = self._last.pop(ident, None)
             key = self._last_key.pop(ident, None)
             if key is None:
-                key = ("moto-sfn" if previous is None else "other", None)
+                key = ("moto-sfn" if previous is None else "other", None, None)
             used = final - (previous or 0.0)
             if used > 0:
                 self._charge(key, used)
 
-    def _classify(self, frame: Any) -> tuple[str, str | None]:
+    def _classify(self, frame: Any) -> tuple[str, str | None, str | None]:
         component: str | None = None
         function: str | None = None
+        moto: str | None = None
         while frame is not None:
             filename = frame.f_code.co_filename
             if component is None:
                 component = _package(filename)
+                if component in ("moto", "moto-sfn"):
+                    moto = _moto_package(filename)
             if function is None and "/functions/" in filename and filename.endswith("/app.py"):
                 function = filename.rsplit("/functions/", 1)[1].split("/", 1)[0]
             frame = frame.f_back
         component = component or "other"
         if function is not None:
             component = "h:" + ("moto" if component in ("moto", "moto-sfn", "local") else component)
-        return component, function
+        return component, function, moto
 
     def _loop(self) -> None:
         me = threading.get_ident()
@@ -990,6 +1004,9 @@ def run(
                     "by_function_cpu_s": {k: round(v, 3) for k, v in sampler.functions.items()},
                     "samples": sampler.samples,
                     "sampler_cpu_s": round(sampler.own_cpu, 2),
+                    "moto_by_package_ms_per_event": {
+                        k: round(v / n_events * 1000, 2) for k, v in sampler.moto.most_common(8)
+                    },
                     "moto_sfn_ms_per_execution": round(sampler.cpu.get("moto-sfn", 0.0) / n_exec * 1000, 1),
                 }
     result["seconds"] = round(time.monotonic() - wall_started, 1)
@@ -1143,6 +1160,12 @@ def format_profile(result: Mapping[str, Any]) -> str:
         f"would sustain ≈ {events / own if own else 0:.0f} events/s of it alone); moto's Step "
         f"Functions interpreter ≈ {prof['moto_sfn_ms_per_execution']} ms CPU per execution. "
         f"{prof['samples']} samples; the sampler itself used {prof['sampler_cpu_s']} s."
+        + (
+            "\nmoto by package (ms CPU per event): "
+            + ", ".join(f"{k} {v}" for k, v in prof["moto_by_package_ms_per_event"].items())
+            if prof.get("moto_by_package_ms_per_event")
+            else ""
+        )
     )
 
 
