@@ -96,15 +96,6 @@ def test_table_prints_the_saved_readme_table(
     assert capsys.readouterr().out.startswith("| benchmark | result | target / check |")
 
 
-def test_missing_soak_module_is_reported_not_fatal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "ipamsync_local.bench.soak", None)  # import → ImportError
-    monkeypatch.setattr(cli.res, "machine_facts", lambda: {"cpu": "stub"})
-    assert main(["bench", "--only", "soak", "--no-save", *_paths(tmp_path)]) == 0
-    assert "ipamsync_local.bench.soak is not available yet" in capsys.readouterr().out
-
-
 def test_soak_results_become_targets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

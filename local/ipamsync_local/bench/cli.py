@@ -21,6 +21,7 @@ benchmark failed.
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import json
 import os
@@ -327,16 +328,7 @@ class Bench:
         self.record("emulator", result, time.monotonic() - started, self.command("emulator"))
 
     def soak(self) -> None:
-        try:
-            from ipamsync_local.bench import soak  # type: ignore[attr-defined]
-        except ImportError as exc:
-            message = (
-                "soak: ipamsync_local.bench.soak is not available yet "
-                f'({exc}); it is being written for the issue "Prove nothing is lost". Skipped.'
-            )
-            _out(message)
-            self.notes.append(message)
-            return
+        soak = importlib.import_module("ipamsync_local.bench.soak")
         started = time.monotonic()
         kwargs: dict[str, Any] = {
             "events": self.sizes["soak_events"],
