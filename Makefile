@@ -29,6 +29,7 @@ install: $(STAMP) ## Create .venv and install ipamsync, its CLI and the pinned d
 
 lint: $(STAMP) ## ruff over the whole tree
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 build: $(STAMP) ## sam build (Python 3.13 from pyenv, no Docker)
 	$(SAM) build --parallel

@@ -117,7 +117,9 @@ def test_block_and_subnet(sds: sdsadv.SDS) -> None:
     assert subnet.is_terminal and subnet.subnet_prefix == 24
     assert subnet.params["parent_subnet_id"] == str(block.myid)
     subnets = block.get_subnet_list(terminal=1)
-    assert [(s["start_hostaddr"], s["subnet_size"], s["terminal"]) for s in subnets] == [("10.16.1.0", 24, True)]
+    assert [(s["start_hostaddr"], s["subnet_size"], s["terminal"]) for s in subnets] == [
+        ("10.16.1.0", 24, True)
+    ]
     found = sdsadv.Network(sds=sds, space=space, name="subnet-0abc")
     found.refresh()
     assert found.myid == subnet.myid
@@ -133,8 +135,13 @@ def test_block_and_subnet(sds: sdsadv.SDS) -> None:
 def test_address_with_metadata(sds: sdsadv.SDS) -> None:
     space, _, _ = make_networks(sds)
     # (the client's set_name() replaces the class parameters, so the name goes to the constructor)
-    ip = sdsadv.IpAddress(sds=sds, space=space, ipv4="10.16.1.10", name="web-1",
-                          class_params={"aws_instance_id": "i-0123456789abcdef0"})
+    ip = sdsadv.IpAddress(
+        sds=sds,
+        space=space,
+        ipv4="10.16.1.10",
+        name="web-1",
+        class_params={"aws_instance_id": "i-0123456789abcdef0"},
+    )
     ip.create()
     assert ip.myid > 0
     assert ip.params["subnet_start_hostaddr"] == "10.16.1.0"
@@ -185,8 +192,12 @@ def test_device_with_interface_linking_an_address_and_listing_by_metadata(sds: s
     ip.refresh()
     assert ip.params["ip_id"] == str(ip.myid)
 
-    devices = sdsadv.list_devices(sds, filters=[{"type": "metadata", "name": "env", "val": "prod"}],
-                                  metadatas=["aws_instance_id"], limit=0)
+    devices = sdsadv.list_devices(
+        sds,
+        filters=[{"type": "metadata", "name": "env", "val": "prod"}],
+        metadatas=["aws_instance_id"],
+        limit=0,
+    )
     assert devices == [{"name": "i-0abc", "extracted_ips": ["10.16.1.20"], "aws_instance_id": "i-0abc"}]
     in_net = sdsadv.list_devices(sds, filters=[{"type": "in_subnet", "val": "10.16.1.0/24"}], limit=0)
     assert [d["name"] for d in in_net] == ["i-0abc"]

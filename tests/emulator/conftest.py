@@ -15,7 +15,9 @@ from ipamsync_local.emulator import EmulatorServer
 class Api:
     """A minimal SOLIDserver v1 client: parameters in the query string, JSON rows back."""
 
-    def __init__(self, url: str, auth: tuple[str, str] | None = ("ipmadmin", "admin"), verify: bool | str = True):
+    def __init__(
+        self, url: str, auth: tuple[str, str] | None = ("ipmadmin", "admin"), verify: bool | str = True
+    ):
         self.url = url
         self.session = requests.Session()
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE & co. must not override verify
@@ -24,8 +26,11 @@ class Api:
 
     def call(self, method: str, service: str, **params: Any) -> requests.Response:
         return self.session.request(
-            method, f"{self.url}/rest/{service}", params={k: str(v) for k, v in params.items()},
-            verify=self.verify, timeout=10,
+            method,
+            f"{self.url}/rest/{service}",
+            params={k: str(v) for k, v in params.items()},
+            verify=self.verify,
+            timeout=10,
         )
 
     def get(self, service: str, **params: Any) -> requests.Response:
@@ -100,14 +105,42 @@ def net(api: Api) -> Net:
     """Space ``AWS``; IPv4 block 10.0.0.0/16 with subnet 10.0.1.0/24; IPv6 block 2001:db8::/56 with
     subnet 2001:db8::/64."""
     site_id = api.add("ip_site_add", site_name="AWS")
-    block_id = api.add("ip_subnet_add", site_id=site_id, subnet_addr="10.0.0.0", subnet_prefix=16,
-                       subnet_level=0, is_terminal=0, subnet_name="vpc-1")
-    subnet_id = api.add("ip_subnet_add", site_id=site_id, subnet_addr="10.0.1.0", subnet_prefix=24,
-                        parent_subnet_id=block_id, is_terminal=1, subnet_name="subnet-a")
-    block6_id = api.add("ip6_subnet6_add", site_id=site_id, subnet6_addr="2001:db8::", subnet6_prefix=56,
-                        subnet_level=0, is_terminal=0, subnet6_name="vpc-1-v6")
-    subnet6_id = api.add("ip6_subnet6_add", site_id=site_id, subnet6_addr="2001:db8::", subnet6_prefix=64,
-                         parent_subnet6_id=block6_id, is_terminal=1, subnet6_name="subnet-a-v6")
+    block_id = api.add(
+        "ip_subnet_add",
+        site_id=site_id,
+        subnet_addr="10.0.0.0",
+        subnet_prefix=16,
+        subnet_level=0,
+        is_terminal=0,
+        subnet_name="vpc-1",
+    )
+    subnet_id = api.add(
+        "ip_subnet_add",
+        site_id=site_id,
+        subnet_addr="10.0.1.0",
+        subnet_prefix=24,
+        parent_subnet_id=block_id,
+        is_terminal=1,
+        subnet_name="subnet-a",
+    )
+    block6_id = api.add(
+        "ip6_subnet6_add",
+        site_id=site_id,
+        subnet6_addr="2001:db8::",
+        subnet6_prefix=56,
+        subnet_level=0,
+        is_terminal=0,
+        subnet6_name="vpc-1-v6",
+    )
+    subnet6_id = api.add(
+        "ip6_subnet6_add",
+        site_id=site_id,
+        subnet6_addr="2001:db8::",
+        subnet6_prefix=64,
+        parent_subnet6_id=block6_id,
+        is_terminal=1,
+        subnet6_name="subnet-a-v6",
+    )
     return Net(site_id, block_id, subnet_id, block6_id, subnet6_id)
 
 

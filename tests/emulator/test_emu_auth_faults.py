@@ -25,19 +25,31 @@ def token_emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
-def signed(server: EmulatorServer, method: str, service: str, query: str, *, ts: int | None = None,
-           secret: str = TOKEN_SECRET, token_id: str = TOKEN_ID) -> requests.Response:
+def signed(
+    server: EmulatorServer,
+    method: str,
+    service: str,
+    query: str,
+    *,
+    ts: int | None = None,
+    secret: str = TOKEN_SECRET,
+    token_id: str = TOKEN_ID,
+) -> requests.Response:
     url = f"{server.url}/rest/{service}" + (f"?{query}" if query else "")
     stamp = int(time.time()) if ts is None else ts
-    headers = {"Authorization": f"SDS {token_id}:{token_signature(secret, stamp, method, url)}",
-               "X-SDS-TS": str(stamp)}
+    headers = {
+        "Authorization": f"SDS {token_id}:{token_signature(secret, stamp, method, url)}",
+        "X-SDS-TS": str(stamp),
+    }
     return requests.request(method, url, headers=headers, timeout=5)
 
 
 def test_native_headers(emulator: EmulatorServer) -> None:
     def call(user: str, password: str) -> int:
-        headers = {"X-IPM-Username": base64.b64encode(user.encode()).decode(),
-                   "X-IPM-Password": base64.b64encode(password.encode()).decode()}
+        headers = {
+            "X-IPM-Username": base64.b64encode(user.encode()).decode(),
+            "X-IPM-Password": base64.b64encode(password.encode()).decode(),
+        }
         return requests.get(f"{emulator.url}/rest/member_list", headers=headers, timeout=5).status_code
 
     assert call("ipmadmin", "admin") == 200
@@ -61,8 +73,14 @@ def test_basic_auth_and_missing_credentials(emulator: EmulatorServer) -> None:
 
 def test_custom_credentials() -> None:
     with EmulatorServer(port=0, username="robot", password="p@ss:word") as server:
-        assert requests.get(f"{server.url}/rest/member_list", auth=("robot", "p@ss:word"), timeout=5).status_code == 200
-        assert requests.get(f"{server.url}/rest/member_list", auth=("ipmadmin", "admin"), timeout=5).status_code == 401
+        assert (
+            requests.get(f"{server.url}/rest/member_list", auth=("robot", "p@ss:word"), timeout=5).status_code
+            == 200
+        )
+        assert (
+            requests.get(f"{server.url}/rest/member_list", auth=("ipmadmin", "admin"), timeout=5).status_code
+            == 401
+        )
 
 
 def test_token_signature(token_emulator: EmulatorServer) -> None:
@@ -74,8 +92,10 @@ def test_token_signature(token_emulator: EmulatorServer) -> None:
     # the signature covers the method and the full URL with its query
     url = f"{token_emulator.url}/rest/ip_site_list?WHERE=site_name%3D%27a%27"
     stamp = int(time.time())
-    headers = {"Authorization": f"SDS {TOKEN_ID}:{token_signature(TOKEN_SECRET, stamp, 'GET', url)}",
-               "X-SDS-TS": str(stamp)}
+    headers = {
+        "Authorization": f"SDS {TOKEN_ID}:{token_signature(TOKEN_SECRET, stamp, 'GET', url)}",
+        "X-SDS-TS": str(stamp),
+    }
     assert requests.get(url.replace("%27a%27", "%27b%27"), headers=headers, timeout=5).status_code == 401
     assert requests.get(url, headers=headers, timeout=5).status_code == 204
     assert requests.delete(url, headers=headers, timeout=5).status_code == 401
@@ -105,11 +125,21 @@ def test_tls_mode_with_verification() -> None:
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(f"{server.url}/rest/member_list", verify=True, timeout=5)
         localhost = server.url.replace("127.0.0.1", "localhost")
-        assert requests.get(f"{localhost}/rest/member_list", auth=("ipmadmin", "admin"), verify=server.cert_path,
-                            timeout=5).status_code == 200
+        assert (
+            requests.get(
+                f"{localhost}/rest/member_list",
+                auth=("ipmadmin", "admin"),
+                verify=server.cert_path,
+                timeout=5,
+            ).status_code
+            == 200
+        )
         served = ssl.get_server_certificate(("127.0.0.1", server.port))
-        san = x509.load_pem_x509_certificate(served.encode()).extensions.get_extension_for_class(
-            x509.SubjectAlternativeName).value
+        san = (
+            x509.load_pem_x509_certificate(served.encode())
+            .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            .value
+        )
         assert "localhost" in san.get_values_for_type(x509.DNSName)
         assert "127.0.0.1" in [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
         assert server.admin.health()["status"] == "ok"
@@ -198,9 +228,13 @@ def test_fault_configuration_is_validated(emulator: EmulatorServer) -> None:
     from ipamsync_local.emulator import EmulatorAdminError
 
     admin = emulator.admin
-    for bad in [{"rules": {"*": {"error_rates": {"500": 1.5}}}}, {"rules": {"*": {"error_rates": {"200": 0.1}}}},
-                {"rules": {"*": {"nonsense": 1}}}, {"whatever": True},
-                {"rules": {"*": {"error_rates": {"500": 0.6, "503": 0.6}}}}]:
+    for bad in [
+        {"rules": {"*": {"error_rates": {"500": 1.5}}}},
+        {"rules": {"*": {"error_rates": {"200": 0.1}}}},
+        {"rules": {"*": {"nonsense": 1}}},
+        {"whatever": True},
+        {"rules": {"*": {"error_rates": {"500": 0.6, "503": 0.6}}}},
+    ]:
         with pytest.raises(EmulatorAdminError):
             admin.set_faults(bad)
     merged = admin.merge_faults({"outage": True, "rules": {"ip_add": {"latency_ms": 5}}})
@@ -225,7 +259,11 @@ def test_counters_by_service_method_and_status(emulator: EmulatorServer, api: Ap
     assert site_add["writes"] == 3 and site_add["reads"] == 0
     assert stats["services"]["ip_site_list"]["statuses"] == {"200": 1, "503": 1}
     assert stats["services"]["hostdev_list"]["statuses"] == {"204": 1}
-    assert stats["totals"] == {"reads": 3, "writes": 4, "total": 7,
-                               "statuses": {"201": 1, "400": 1, "200": 3, "503": 1, "204": 1}}
+    assert stats["totals"] == {
+        "reads": 3,
+        "writes": 4,
+        "total": 7,
+        "statuses": {"201": 1, "400": 1, "200": 3, "503": 1, "204": 1},
+    }
     admin.reset_stats()
     assert admin.stats() == {"services": {}, "totals": {"reads": 0, "writes": 0, "total": 0, "statuses": {}}}

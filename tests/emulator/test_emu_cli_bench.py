@@ -40,9 +40,23 @@ def test_serve_seed_faults_stats_and_sigterm(tmp_path: Path) -> None:
     db = tmp_path / "state" / "emulator.db"
     env = {**os.environ, "IPAMSYNC_EMULATOR_USERNAME": "robot", "IPAMSYNC_EMULATOR_PASSWORD": "pw"}
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--db", str(db), "--ready-file", str(ready), "--seed",
-         "--faults", json.dumps({"rules": {"ip_site_list": {"latency_ms": 1}}})],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            *CLI,
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--ready-file",
+            str(ready),
+            "--seed",
+            "--faults",
+            json.dumps({"rules": {"ip_site_list": {"latency_ms": 1}}}),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         url = wait_for(ready)
@@ -50,12 +64,27 @@ def test_serve_seed_faults_stats_and_sigterm(tmp_path: Path) -> None:
         api = Api(url, auth=("robot", "pw"))
         assert [r["site_name"] for r in api.rows("ip_site_list")] == ["AWS"]
         zones = {r["dnszone_name"]: r["dnszone_is_reverse"] for r in api.rows("dns_zone_list")}
-        assert zones == {"ec2.example.internal": "0", "10.in-addr.arpa": "1", "16.172.in-addr.arpa": "1",
-                         "168.192.in-addr.arpa": "1"}
-        assert requests.get(f"{url}/rest/member_list", auth=("ipmadmin", "admin"), timeout=5).status_code == 401
+        assert zones == {
+            "ec2.example.internal": "0",
+            "10.in-addr.arpa": "1",
+            "16.172.in-addr.arpa": "1",
+            "168.192.in-addr.arpa": "1",
+        }
+        assert (
+            requests.get(f"{url}/rest/member_list", auth=("ipmadmin", "admin"), timeout=5).status_code == 401
+        )
 
-        done = cli("seed", "--url", url, "--space", "Lab", "--forward-zone", "lab.internal",
-                   "--reverse-zone", "0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa")
+        done = cli(
+            "seed",
+            "--url",
+            url,
+            "--space",
+            "Lab",
+            "--forward-zone",
+            "lab.internal",
+            "--reverse-zone",
+            "0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+        )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["space"]["site_name"] == "Lab"
         assert cli("seed", "--url", url).returncode == 0  # idempotent
@@ -67,7 +96,10 @@ def test_serve_seed_faults_stats_and_sigterm(tmp_path: Path) -> None:
         assert cli("faults", "--url", url, "--outage", "on").returncode == 0
         assert api.get("member_list").status_code == 503
         assert cli("faults", "--url", url, "--outage", "off").returncode == 0
-        assert cli("faults", "--url", url, "--set", '{"rules": {"*": {"error_rates": {"500": 1}}}}').returncode == 0
+        assert (
+            cli("faults", "--url", url, "--set", '{"rules": {"*": {"error_rates": {"500": 1}}}}').returncode
+            == 0
+        )
         assert api.get("member_list").status_code == 500
         config = tmp_path / "faults.json"
         config.write_text(json.dumps({"rules": {}}))
@@ -91,8 +123,12 @@ def test_serve_seed_faults_stats_and_sigterm(tmp_path: Path) -> None:
 
 def test_serve_tls_prints_an_https_url(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
-    proc = subprocess.Popen([*CLI, "serve", "--port", "0", "--tls", "--ready-file", str(ready)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", "0", "--tls", "--ready-file", str(ready)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = wait_for(ready)
         assert url.startswith("https://")
@@ -114,10 +150,18 @@ def test_seed_is_idempotent(emulator: EmulatorServer, api: Api) -> None:
 
 def test_bulk_loader_stores_what_ip_add_stores(emulator: EmulatorServer, api: Api, net: Net) -> None:
     assert emulator.store is not None
-    via_rest = api.add("ip_add", site_id=net.site_id, hostaddr="10.0.1.10", name="web",
-                       ip_class_parameters="aws_instance_id=i-1")
-    bulk_add_ipv4(emulator.store, int(net.site_id),
-                  [(int.from_bytes(bytes([10, 0, 1, 11]), "big"), "web", {"aws_instance_id": "i-1"})])
+    via_rest = api.add(
+        "ip_add",
+        site_id=net.site_id,
+        hostaddr="10.0.1.10",
+        name="web",
+        ip_class_parameters="aws_instance_id=i-1",
+    )
+    bulk_add_ipv4(
+        emulator.store,
+        int(net.site_id),
+        [(int.from_bytes(bytes([10, 0, 1, 11]), "big"), "web", {"aws_instance_id": "i-1"})],
+    )
     rest_row, bulk_row = api.rows("ip_address_list", ORDERBY="hostaddr", TAGS="ip.aws_instance_id")
     assert rest_row["ip_id"] == via_rest
     differing = {k for k in rest_row if rest_row[k] != bulk_row[k]}

@@ -73,9 +73,9 @@ def test_count_answers_total(api: Api, net: Net) -> None:
     for host in ("10.0.1.10", "10.0.1.11", "10.0.1.12"):
         api.add("ip_add", site_id=net.site_id, hostaddr=host)
     assert api.get("ip_address_count").json() == [{"total": "3"}]
-    assert api.get("ip_address_count", WHERE="hostaddr like '10.0.1.1_' and hostaddr != '10.0.1.12'").json() == [
-        {"total": "2"}
-    ]
+    assert api.get(
+        "ip_address_count", WHERE="hostaddr like '10.0.1.1_' and hostaddr != '10.0.1.12'"
+    ).json() == [{"total": "2"}]
     assert api.get("ip_block_subnet_count", WHERE="is_terminal='1'").json() == [{"total": "1"}]
 
 
@@ -86,14 +86,20 @@ def test_info_is_a_one_element_array_equal_to_the_list_row(api: Api, net: Net) -
     assert info == api.rows("ip_address_list", WHERE=f"ip_id={ip_id}")
 
 
-def test_every_documented_column_is_returned_and_every_value_is_a_string(api: Api, net: Net,
-                                                                         dns_setup: dict[str, str]) -> None:
+def test_every_documented_column_is_returned_and_every_value_is_a_string(
+    api: Api, net: Net, dns_setup: dict[str, str]
+) -> None:
     api.add("ip_add", site_id=net.site_id, hostaddr="10.0.1.10")
     api.add("ip6_address6_add", site_id=net.site_id, hostaddr="2001:db8::10")
     dev = api.add("hostdev_add", hostdev_name="dev")
     api.add("hostiface_add", hostdev_id=dev, hostiface_name="eth0")
-    api.add("dns_rr_add", dns_id=dns_setup["dns_id"], rr_name="a.ec2.example.internal", rr_type="A",
-            value1="10.0.1.10")
+    api.add(
+        "dns_rr_add",
+        dns_id=dns_setup["dns_id"],
+        rr_name="a.ec2.example.internal",
+        rr_type="A",
+        value1="10.0.1.10",
+    )
     for service, columns in [
         ("ip_site_list", SITE),
         ("ip_block_subnet_list", SUBNET),
@@ -132,8 +138,9 @@ def test_unknown_service_is_404_and_wrong_verb_is_405(api: Api) -> None:
 
 
 def test_parameters_come_from_the_query_string_and_bodies_are_ignored(api: Api) -> None:
-    response = api.session.post(f"{api.url}/rest/ip_site_add", params={"site_name": "Q"},
-                                data={"site_name": "from-body"}, timeout=5)
+    response = api.session.post(
+        f"{api.url}/rest/ip_site_add", params={"site_name": "Q"}, data={"site_name": "from-body"}, timeout=5
+    )
     assert response.status_code == 201
     assert api.one("ip_site_list")["site_name"] == "Q"
     response = api.session.post(f"{api.url}/rest/ip_site_add", data={"site_name": "only-body"}, timeout=5)
@@ -179,8 +186,12 @@ def test_raw_http11_pipelined_requests_on_one_socket(emulator: EmulatorServer) -
 def test_admin_endpoints_only_under_their_prefix(emulator: EmulatorServer, api: Api) -> None:
     assert requests.get(f"{emulator.url}/_emulator/health", timeout=5).json()["status"] == "ok"
     assert requests.get(f"{emulator.url}/emulator/stats", timeout=5).status_code == 404
-    assert requests.get(f"{emulator.url}/rest/_emulator/stats", auth=("ipmadmin", "admin"),
-                        timeout=5).status_code == 404
+    assert (
+        requests.get(
+            f"{emulator.url}/rest/_emulator/stats", auth=("ipmadmin", "admin"), timeout=5
+        ).status_code
+        == 404
+    )
     assert requests.post(f"{emulator.url}/_emulator/stats", timeout=5).status_code == 405
     assert requests.get(f"{emulator.url}/_emulator/nothing", timeout=5).status_code == 404
     assert requests.put(f"{emulator.url}/_emulator/faults", data="{not json", timeout=5).status_code == 400

@@ -47,8 +47,10 @@ def test_block_and_subnet_rows(api: Api, net: Net) -> None:
     assert subnet["parent_subnet_id"] == net.block_id and subnet["subnet_size"] == "256"
     assert subnet["parent_subnet_name"] == "vpc-1" and subnet["site_name"] == "AWS"
     # the lookups EfficientIP's clients build
-    rows = api.rows("ip_block_subnet_list", WHERE=f"site_id='{net.site_id}' and subnet_path like "
-                                                  f"'%#{net.block_id}#%' and is_terminal='1'")
+    rows = api.rows(
+        "ip_block_subnet_list",
+        WHERE=f"site_id='{net.site_id}' and subnet_path like '%#{net.block_id}#%' and is_terminal='1'",
+    )
     assert [r["subnet_id"] for r in rows] == [net.subnet_id]
     rows = api.rows("ip_block_subnet_list", WHERE="start_hostaddr='10.0.1.0' and subnet_size=256")
     assert [r["subnet_id"] for r in rows] == [net.subnet_id]
@@ -56,12 +58,28 @@ def test_block_and_subnet_rows(api: Api, net: Net) -> None:
 
 def test_sizes_in_every_accepted_form(api: Api, net: Net) -> None:
     a = api.add("ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.2.0", subnet_size=256, is_terminal=1)
-    b = api.add("ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.3.0", subnet_mask="255.255.255.0",
-                is_terminal=1)
-    c = api.add("ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.4.0", subnet_end_addr="10.0.4.127",
-                is_terminal=1)
-    d = api.add("ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.5.0", subnet_prefix=26,
-                subnet_size=64, is_terminal=1)
+    b = api.add(
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="10.0.3.0",
+        subnet_mask="255.255.255.0",
+        is_terminal=1,
+    )
+    c = api.add(
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="10.0.4.0",
+        subnet_end_addr="10.0.4.127",
+        is_terminal=1,
+    )
+    d = api.add(
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="10.0.5.0",
+        subnet_prefix=26,
+        subnet_size=64,
+        is_terminal=1,
+    )
     sizes = {i: api.one("ip_block_subnet_info", subnet_id=i)["subnet_size"] for i in (a, b, c, d)}
     assert sizes == {a: "256", b: "256", c: "128", d: "64"}
     for params in [
@@ -78,37 +96,85 @@ def test_sizes_in_every_accepted_form(api: Api, net: Net) -> None:
 
 
 def test_subnet_placed_under_the_containing_block(api: Api, net: Net) -> None:
-    subnet = api.add("ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.9.0", subnet_prefix=24,
-                     is_terminal=1)
+    subnet = api.add(
+        "ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.9.0", subnet_prefix=24, is_terminal=1
+    )
     row = api.one("ip_block_subnet_info", subnet_id=subnet)
     assert row["parent_subnet_id"] == net.block_id and row["subnet_level"] == "1"
-    body = api.error("POST", "ip_subnet_add", site_id=net.site_id, subnet_addr="192.168.0.0", subnet_prefix=24,
-                     is_terminal=1)
+    body = api.error(
+        "POST",
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="192.168.0.0",
+        subnet_prefix=24,
+        is_terminal=1,
+    )
     assert body["errno"] == "1006"
 
 
 def test_subnet_must_be_inside_its_parent(api: Api, net: Net) -> None:
-    body = api.error("POST", "ip_subnet_add", subnet_addr="10.1.0.0", subnet_prefix=24,
-                     parent_subnet_id=net.block_id, is_terminal=1)
+    body = api.error(
+        "POST",
+        "ip_subnet_add",
+        subnet_addr="10.1.0.0",
+        subnet_prefix=24,
+        parent_subnet_id=net.block_id,
+        is_terminal=1,
+    )
     assert body["errno"] == "1006"
-    body = api.error("POST", "ip_subnet_add", subnet_addr="10.0.0.0", subnet_prefix=15,
-                     parent_subnet_id=net.block_id, is_terminal=1)
+    body = api.error(
+        "POST",
+        "ip_subnet_add",
+        subnet_addr="10.0.0.0",
+        subnet_prefix=15,
+        parent_subnet_id=net.block_id,
+        is_terminal=1,
+    )
     assert body["errno"] == "1006"
     # a terminal subnet cannot be a parent
-    body = api.error("POST", "ip_subnet_add", subnet_addr="10.0.1.0", subnet_prefix=25,
-                     parent_subnet_id=net.subnet_id, is_terminal=1)
+    body = api.error(
+        "POST",
+        "ip_subnet_add",
+        subnet_addr="10.0.1.0",
+        subnet_prefix=25,
+        parent_subnet_id=net.subnet_id,
+        is_terminal=1,
+    )
     assert body["errno"] == "1006"
-    assert api.error("POST", "ip_subnet_add", subnet_addr="10.0.7.0", subnet_prefix=24, parent_subnet_id=999,
-                     is_terminal=1)["errno"] == "1003"
+    assert (
+        api.error(
+            "POST",
+            "ip_subnet_add",
+            subnet_addr="10.0.7.0",
+            subnet_prefix=24,
+            parent_subnet_id=999,
+            is_terminal=1,
+        )["errno"]
+        == "1003"
+    )
 
 
 def test_siblings_and_blocks_must_not_overlap(api: Api, net: Net) -> None:
     for addr, prefix in [("10.0.1.0", 25), ("10.0.1.128", 25), ("10.0.0.0", 23)]:
-        body = api.error("POST", "ip_subnet_add", site_id=net.site_id, subnet_addr=addr, subnet_prefix=prefix,
-                         parent_subnet_id=net.block_id, is_terminal=1)
+        body = api.error(
+            "POST",
+            "ip_subnet_add",
+            site_id=net.site_id,
+            subnet_addr=addr,
+            subnet_prefix=prefix,
+            parent_subnet_id=net.block_id,
+            is_terminal=1,
+        )
         assert body["errno"] == "1007", (addr, prefix)
-    body = api.error("POST", "ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.128.0", subnet_prefix=17,
-                     subnet_level=0, is_terminal=0)
+    body = api.error(
+        "POST",
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="10.0.128.0",
+        subnet_prefix=17,
+        subnet_level=0,
+        is_terminal=0,
+    )
     assert body["errno"] == "1007"
     # the same range in another space is fine
     other = api.add("ip_site_add", site_name="Other")
@@ -116,15 +182,27 @@ def test_siblings_and_blocks_must_not_overlap(api: Api, net: Net) -> None:
 
 
 def test_intermediate_networks_and_levels(api: Api, net: Net) -> None:
-    mid = api.add("ip_subnet_add", subnet_addr="10.0.16.0", subnet_prefix=20, parent_subnet_id=net.block_id,
-                  is_terminal=0)
-    leaf = api.add("ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.17.0", subnet_prefix=24,
-                   is_terminal=1)
+    mid = api.add(
+        "ip_subnet_add",
+        subnet_addr="10.0.16.0",
+        subnet_prefix=20,
+        parent_subnet_id=net.block_id,
+        is_terminal=0,
+    )
+    leaf = api.add(
+        "ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.17.0", subnet_prefix=24, is_terminal=1
+    )
     leaf_row = api.one("ip_block_subnet_info", subnet_id=leaf)
     assert leaf_row["parent_subnet_id"] == mid and leaf_row["subnet_level"] == "2"
     assert leaf_row["subnet_path"] == f"#{net.block_id}#{mid}#"
-    via_level = api.add("ip_subnet_add", site_id=net.site_id, subnet_addr="10.0.18.0", subnet_prefix=24,
-                        subnet_level=2, is_terminal=1)
+    via_level = api.add(
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="10.0.18.0",
+        subnet_prefix=24,
+        subnet_level=2,
+        is_terminal=1,
+    )
     assert api.one("ip_block_subnet_info", subnet_id=via_level)["parent_subnet_id"] == mid
     assert api.error("DELETE", "ip_subnet_delete", subnet_id=mid)["errno"] == "1009"
 
@@ -132,13 +210,26 @@ def test_intermediate_networks_and_levels(api: Api, net: Net) -> None:
 def test_network_address_and_size_cannot_be_edited(api: Api, net: Net) -> None:
     api.edit("ip_subnet_add", subnet_id=net.subnet_id, subnet_name="renamed")
     assert api.one("ip_block_subnet_info", subnet_id=net.subnet_id)["subnet_name"] == "renamed"
-    api.edit("ip_subnet_add", subnet_id=net.subnet_id, subnet_addr="10.0.1.0", subnet_prefix=24, is_terminal=1)
-    for params in [{"subnet_addr": "10.0.2.0"}, {"subnet_addr": "10.0.1.0", "subnet_prefix": 25},
-                   {"is_terminal": 0}]:
+    api.edit(
+        "ip_subnet_add", subnet_id=net.subnet_id, subnet_addr="10.0.1.0", subnet_prefix=24, is_terminal=1
+    )
+    for params in [
+        {"subnet_addr": "10.0.2.0"},
+        {"subnet_addr": "10.0.1.0", "subnet_prefix": 25},
+        {"is_terminal": 0},
+    ]:
         assert api.error("PUT", "ip_subnet_add", subnet_id=net.subnet_id, **params)["errno"] == "1010"
     # new_edit on an identical network edits it instead of creating a second one
-    same = api.add("ip_subnet_add", status=200, site_id=net.site_id, subnet_addr="10.0.1.0", subnet_prefix=24,
-                   parent_subnet_id=net.block_id, is_terminal=1, subnet_name="again")
+    same = api.add(
+        "ip_subnet_add",
+        status=200,
+        site_id=net.site_id,
+        subnet_addr="10.0.1.0",
+        subnet_prefix=24,
+        parent_subnet_id=net.block_id,
+        is_terminal=1,
+        subnet_name="again",
+    )
     assert same == net.subnet_id
     assert api.one("ip_block_subnet_info", subnet_id=net.subnet_id)["subnet_name"] == "again"
 
@@ -158,8 +249,9 @@ def test_network_delete_rules(api: Api, net: Net) -> None:
 
 
 def test_address_rows(api: Api, net: Net) -> None:
-    ip_id = api.add("ip_add", site_id=net.site_id, hostaddr="10.0.1.128", name="web-1",
-                    mac_addr="0A-1B-2C-3D-4E-5F")
+    ip_id = api.add(
+        "ip_add", site_id=net.site_id, hostaddr="10.0.1.128", name="web-1", mac_addr="0A-1B-2C-3D-4E-5F"
+    )
     row = api.one("ip_address_list", WHERE=f"hostaddr='10.0.1.128' and site_id='{net.site_id}'")
     assert row["ip_id"] == ip_id and row["type"] == "ip"
     assert row["ip_addr"] == "0a000180" and row["hostaddr"] == "10.0.1.128"
@@ -186,12 +278,17 @@ def test_address_must_be_inside_a_terminal_subnet_of_its_space(api: Api, net: Ne
     assert api.error("POST", "ip_add", site_name="nope", hostaddr="10.0.1.5")["errno"] == "1003"
     assert api.error("POST", "ip_add", hostaddr="10.0.1.5")["errno"] == "1001"
     assert api.error("POST", "ip_add", site_id=net.site_id, hostaddr="10.0.1.999")["errno"] == "1002"
-    assert api.error("POST", "ip_add", site_id=net.site_id, hostaddr="10.0.1.9", mac_addr="zz")["errno"] == "1002"
+    assert (
+        api.error("POST", "ip_add", site_id=net.site_id, hostaddr="10.0.1.9", mac_addr="zz")["errno"]
+        == "1002"
+    )
 
 
 def test_no_duplicate_address_and_new_edit_edits(api: Api, net: Net) -> None:
     ip_id = api.add("ip_add", site_id=net.site_id, hostaddr="10.0.1.7", name="first")
-    body = api.error("POST", "ip_add", site_id=net.site_id, hostaddr="10.0.1.7", name="dup", add_flag="new_only")
+    body = api.error(
+        "POST", "ip_add", site_id=net.site_id, hostaddr="10.0.1.7", name="dup", add_flag="new_only"
+    )
     assert body["errno"] == "1004"
     assert api.add("ip_add", status=200, site_id=net.site_id, hostaddr="10.0.1.7", name="second") == ip_id
     assert api.one("ip_address_info", ip_id=ip_id)["name"] == "second"
@@ -223,29 +320,81 @@ def test_ipv6_networks_and_addresses(api: Api, net: Net) -> None:
     assert subnet["parent_subnet6_id"] == net.block6_id and subnet["is_terminal"] == "1"
     assert subnet["end_hostaddr"] == "2001:0db8:0000:0000:ffff:ffff:ffff:ffff"
 
-    ip6 = api.add("ip6_address6_add", site_id=net.site_id, hostaddr="2001:DB8::1", ip6_name="web-v6",
-                  ip6_mac_addr="0a:1b:2c:3d:4e:5f")
+    ip6 = api.add(
+        "ip6_address6_add",
+        site_id=net.site_id,
+        hostaddr="2001:DB8::1",
+        ip6_name="web-v6",
+        ip6_mac_addr="0a:1b:2c:3d:4e:5f",
+    )
     row = api.one("ip6_address6_list", WHERE="hostaddr='2001:0db8:0000:0000:0000:0000:0000:0001'")
     assert row["ip6_id"] == ip6 and row["ip6_addr"] == "20010db8000000000000000000000001"
     assert row["ip6_name"] == "web-v6" and row["subnet6_id"] == net.subnet6_id
     assert row["subnet6_prefix"] == "64" and row["subnet_size"] == str(2**64)
     # any textual form is the same address
-    assert api.add("ip6_address6_add", status=200, site_id=net.site_id,
-                   hostaddr="2001:0db8:0:0::0001", ip6_name="renamed") == ip6
-    assert api.error("POST", "ip6_address6_add", site_id=net.site_id, hostaddr="2001:db8::1",
-                     add_flag="new_only")["errno"] == "1004"
-    assert api.error("POST", "ip6_address6_add", site_id=net.site_id, hostaddr="2001:db8:0:1::1")["errno"] == "1008"
+    assert (
+        api.add(
+            "ip6_address6_add",
+            status=200,
+            site_id=net.site_id,
+            hostaddr="2001:0db8:0:0::0001",
+            ip6_name="renamed",
+        )
+        == ip6
+    )
+    assert (
+        api.error(
+            "POST", "ip6_address6_add", site_id=net.site_id, hostaddr="2001:db8::1", add_flag="new_only"
+        )["errno"]
+        == "1004"
+    )
+    assert (
+        api.error("POST", "ip6_address6_add", site_id=net.site_id, hostaddr="2001:db8:0:1::1")["errno"]
+        == "1008"
+    )
     assert api.error("POST", "ip6_address6_add", site_id=net.site_id, hostaddr="10.0.1.5")["errno"] == "1002"
     # placement, containment and overlap rules apply to IPv6 too
-    placed = api.add("ip6_subnet6_add", site_id=net.site_id, subnet6_addr="2001:db8:0:1::", subnet6_prefix=64,
-                     is_terminal=1)
+    placed = api.add(
+        "ip6_subnet6_add",
+        site_id=net.site_id,
+        subnet6_addr="2001:db8:0:1::",
+        subnet6_prefix=64,
+        is_terminal=1,
+    )
     assert api.one("ip6_block6_subnet6_info", subnet6_id=placed)["parent_subnet6_id"] == net.block6_id
-    assert api.error("POST", "ip6_subnet6_add", site_id=net.site_id, subnet6_addr="2001:db8:0:1::",
-                     subnet6_prefix=65, parent_subnet6_id=net.block6_id, is_terminal=1)["errno"] == "1007"
-    assert api.error("POST", "ip6_subnet6_add", site_id=net.site_id, subnet6_addr="2001:db9::",
-                     subnet6_prefix=64, is_terminal=1)["errno"] == "1006"
-    assert api.error("PUT", "ip6_subnet6_add", subnet6_id=net.subnet6_id, subnet6_addr="2001:db8:0:2::",
-                     subnet6_prefix=64)["errno"] == "1010"
+    assert (
+        api.error(
+            "POST",
+            "ip6_subnet6_add",
+            site_id=net.site_id,
+            subnet6_addr="2001:db8:0:1::",
+            subnet6_prefix=65,
+            parent_subnet6_id=net.block6_id,
+            is_terminal=1,
+        )["errno"]
+        == "1007"
+    )
+    assert (
+        api.error(
+            "POST",
+            "ip6_subnet6_add",
+            site_id=net.site_id,
+            subnet6_addr="2001:db9::",
+            subnet6_prefix=64,
+            is_terminal=1,
+        )["errno"]
+        == "1006"
+    )
+    assert (
+        api.error(
+            "PUT",
+            "ip6_subnet6_add",
+            subnet6_id=net.subnet6_id,
+            subnet6_addr="2001:db8:0:2::",
+            subnet6_prefix=64,
+        )["errno"]
+        == "1010"
+    )
     assert api.error("DELETE", "ip6_subnet6_delete", subnet6_id=net.subnet6_id)["errno"] == "1009"
     api.delete("ip6_address6_delete", ip6_id=ip6)
     api.delete("ip6_subnet6_delete", subnet6_id=net.subnet6_id)

@@ -16,40 +16,59 @@ def decoded(value: str) -> dict[str, str]:
 
 
 def test_class_parameters_are_url_encoded_merged_and_deleted(api: Api, net: Net) -> None:
-    ip_id = api.add("ip_add", site_id=net.site_id, hostaddr="10.0.1.10",
-                    ip_class_parameters="aws_instance_id=i-1&name=web server&owner=a%26b")
+    ip_id = api.add(
+        "ip_add",
+        site_id=net.site_id,
+        hostaddr="10.0.1.10",
+        ip_class_parameters="aws_instance_id=i-1&name=web server&owner=a%26b",
+    )
     raw = api.one("ip_address_info", ip_id=ip_id)["ip_class_parameters"]
     assert "web%20server" in raw and "a%26b" in raw
     assert decoded(raw) == {"aws_instance_id": "i-1", "name": "web server", "owner": "a&b"}
     # an edit merges keys
     api.edit("ip_add", ip_id=ip_id, ip_class_parameters="owner=c&team=net")
     assert decoded(api.one("ip_address_info", ip_id=ip_id)["ip_class_parameters"]) == {
-        "aws_instance_id": "i-1", "name": "web server", "owner": "c", "team": "net"}
+        "aws_instance_id": "i-1",
+        "name": "web server",
+        "owner": "c",
+        "team": "net",
+    }
     # class_parameters_to_delete removes keys
     api.edit("ip_add", ip_id=ip_id, class_parameters_to_delete="name&team&absent")
     assert decoded(api.one("ip_address_info", ip_id=ip_id)["ip_class_parameters"]) == {
-        "aws_instance_id": "i-1", "owner": "c"}
+        "aws_instance_id": "i-1",
+        "owner": "c",
+    }
     # an edit without class parameters keeps them
     api.edit("ip_add", ip_id=ip_id, name="renamed")
     assert decoded(api.one("ip_address_info", ip_id=ip_id)["ip_class_parameters"]) == {
-        "aws_instance_id": "i-1", "owner": "c"}
+        "aws_instance_id": "i-1",
+        "owner": "c",
+    }
     # TAGS follow the stored keys
     rows = api.rows("ip_address_list", TAGS="ip.owner&ip.team", WHERE="tag_ip_owner='c'")
     assert rows[0]["tag_ip_team"] == ""
 
 
 def test_class_name_and_network_prefix_aliases(api: Api, net: Net) -> None:
-    api.edit("ip_subnet_add", subnet_id=net.subnet_id, network_class_parameters="gateway=10.0.1.1",
-             subnet_class_name="AWS-SUBNET")
+    api.edit(
+        "ip_subnet_add",
+        subnet_id=net.subnet_id,
+        network_class_parameters="gateway=10.0.1.1",
+        subnet_class_name="AWS-SUBNET",
+    )
     row = api.one("ip_block_subnet_info", subnet_id=net.subnet_id)
     assert decoded(row["subnet_class_parameters"]) == {"gateway": "10.0.1.1"}
     assert row["subnet_class_name"] == "AWS-SUBNET"
     api.edit("ip_subnet_add", subnet_id=net.subnet_id, subnet_class_parameters="az=eu-west-1a")
     assert decoded(api.one("ip_block_subnet_info", subnet_id=net.subnet_id)["subnet_class_parameters"]) == {
-        "gateway": "10.0.1.1", "az": "eu-west-1a"}
+        "gateway": "10.0.1.1",
+        "az": "eu-west-1a",
+    }
     api.edit("ip6_subnet6_add", subnet6_id=net.subnet6_id, network6_class_parameters="v6=yes")
-    assert decoded(api.one("ip6_block6_subnet6_info", subnet6_id=net.subnet6_id)[
-        "subnet6_class_parameters"]) == {"v6": "yes"}
+    assert decoded(
+        api.one("ip6_block6_subnet6_info", subnet6_id=net.subnet6_id)["subnet6_class_parameters"]
+    ) == {"v6": "yes"}
 
 
 def test_address_rows_carry_parent_class_parameters(api: Api, net: Net) -> None:
@@ -66,16 +85,33 @@ def test_a_failed_request_changes_nothing(api: Api, net: Net) -> None:
     dev = api.add("hostdev_add", hostdev_name="dev", hostdev_class_parameters="k=1")
     before = api.rows("hostdev_list")
     # rename is applied before the class parameters are checked: the whole request must roll back
-    body = api.error("PUT", "hostdev_add", hostdev_id=dev, hostdev_name="renamed",
-                     hostdev_class_parameters="k=" + "x" * 4000)
+    body = api.error(
+        "PUT",
+        "hostdev_add",
+        hostdev_id=dev,
+        hostdev_name="renamed",
+        hostdev_class_parameters="k=" + "x" * 4000,
+    )
     assert body["errno"] == "1013"
     assert api.rows("hostdev_list") == before
     # the interface row is inserted before its address link fails: nothing remains
-    assert api.error("POST", "hostiface_add", hostdev_id=dev, hostiface_name="eth0", hostiface_addr="10.0.1.77",
-                     site_id=net.site_id)["errno"] == "1003"
+    assert (
+        api.error(
+            "POST",
+            "hostiface_add",
+            hostdev_id=dev,
+            hostiface_name="eth0",
+            hostiface_addr="10.0.1.77",
+            site_id=net.site_id,
+        )["errno"]
+        == "1003"
+    )
     assert api.rows("hostiface_list") == []
     # the address is inserted before its link to a missing interface fails
-    assert api.error("POST", "ip_add", site_id=net.site_id, hostaddr="10.0.1.5", hostiface_id=42)["errno"] == "1003"
+    assert (
+        api.error("POST", "ip_add", site_id=net.site_id, hostaddr="10.0.1.5", hostiface_id=42)["errno"]
+        == "1003"
+    )
     assert api.rows("ip_address_list") == []
 
 

@@ -17,8 +17,22 @@ def names(rows: list[dict[str, str]]) -> list[str]:
 @pytest.fixture
 def devices(api: Api) -> dict[str, str]:
     ids = {}
-    for name in ["alpha", "beta", "gamma", "delta", "x' or '1'='1", "50%", "50x", "back\\slash", "backslash",
-                 " or 1=1", "unicodé-☃", "under_score", "underXscore", "d" * 2000]:
+    for name in [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "x' or '1'='1",
+        "50%",
+        "50x",
+        "back\\slash",
+        "backslash",
+        " or 1=1",
+        "unicodé-☃",
+        "under_score",
+        "underXscore",
+        "d" * 2000,
+    ]:
         ids[name] = api.add("hostdev_add", hostdev_name=name)
     return ids
 
@@ -46,10 +60,25 @@ def test_parser_literals() -> None:
     assert parse_where("a='back\\slash'") == Compare("a", "=", "back\\slash", True)
 
 
-@pytest.mark.parametrize("text", [
-    "a='unterminated", "a=", "='x'", "a 'x'", "a='1' and", "(a='1'", "a='1')", "a='1' b='2'",
-    "a=;'x'", "a == 'x'", "a='1' or or b='2'", "a like", "a not = 'x'", "(" * 100 + "a='1'" + ")" * 100,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a='unterminated",
+        "a=",
+        "='x'",
+        "a 'x'",
+        "a='1' and",
+        "(a='1'",
+        "a='1')",
+        "a='1' b='2'",
+        "a=;'x'",
+        "a == 'x'",
+        "a='1' or or b='2'",
+        "a like",
+        "a not = 'x'",
+        "(" * 100 + "a='1'" + ")" * 100,
+    ],
+)
 def test_parser_rejects_malformed_clauses(text: str) -> None:
     with pytest.raises(ApiError) as info:
         parse_where(text)
@@ -79,15 +108,25 @@ def test_equality_and_inequality(api: Api, devices: dict[str, str]) -> None:
 
 def test_keywords_are_case_insensitive_and_precedence_holds(api: Api, devices: dict[str, str]) -> None:
     # AND binds tighter than OR: alpha OR (beta AND gamma) -> alpha
-    assert names(api.rows("hostdev_list", WHERE="hostdev_name='alpha' Or hostdev_name='beta' AnD "
-                                                "hostdev_name='gamma'")) == ["alpha"]
-    assert names(api.rows("hostdev_list", WHERE="(hostdev_name='alpha' OR hostdev_name='beta') and "
-                                                "hostdev_name='beta'")) == ["beta"]
+    assert names(
+        api.rows("hostdev_list", WHERE="hostdev_name='alpha' Or hostdev_name='beta' AnD hostdev_name='gamma'")
+    ) == ["alpha"]
+    assert names(
+        api.rows(
+            "hostdev_list", WHERE="(hostdev_name='alpha' OR hostdev_name='beta') and hostdev_name='beta'"
+        )
+    ) == ["beta"]
     assert names(api.rows("hostdev_list", WHERE="hostdev_name LIKE 'gam%'")) == ["gamma"]
     assert names(api.rows("hostdev_list", WHERE="hostdev_name like 'a%' AND not hostdev_name like '%z'")) == [
-        "alpha"]
-    assert names(api.rows("hostdev_list", WHERE="hostdev_name not like '%a%' and hostdev_name like 'd%'",
-                          ORDERBY="hostdev_id")) == ["d" * 2000]
+        "alpha"
+    ]
+    assert names(
+        api.rows(
+            "hostdev_list",
+            WHERE="hostdev_name not like '%a%' and hostdev_name like 'd%'",
+            ORDERBY="hostdev_id",
+        )
+    ) == ["d" * 2000]
 
 
 def test_integers_quoted_or_not(api: Api, devices: dict[str, str]) -> None:
@@ -117,11 +156,14 @@ def test_injection_attempts_never_widen_the_match(api: Api, devices: dict[str, s
 
 def test_like_escapes(api: Api, devices: dict[str, str]) -> None:
     assert names(api.rows("hostdev_list", WHERE="hostdev_name like '50%'", ORDERBY="hostdev_name")) == [
-        "50%", "50x"]
+        "50%",
+        "50x",
+    ]
     assert names(api.rows("hostdev_list", WHERE="hostdev_name like '50\\%'")) == ["50%"]
     assert names(api.rows("hostdev_list", WHERE="hostdev_name like 'under\\_score'")) == ["under_score"]
-    assert names(api.rows("hostdev_list", WHERE="hostdev_name like 'under_score'", ORDERBY="hostdev_name")) == [
-        "underXscore", "under_score"]
+    assert names(
+        api.rows("hostdev_list", WHERE="hostdev_name like 'under_score'", ORDERBY="hostdev_name")
+    ) == ["underXscore", "under_score"]
     assert names(api.rows("hostdev_list", WHERE="hostdev_name like 'back\\\\slash'")) == ["back\\slash"]
     assert names(api.rows("hostdev_list", WHERE="hostdev_name like 'ALPHA'")) == []  # case-sensitive
     assert api.get("hostdev_list", WHERE="hostdev_name like 'x\\'").status_code == 400
@@ -180,16 +222,27 @@ def test_default_page_size_is_1000(api: Api, net: Net) -> None:
 
 def test_tags_expose_class_parameters_as_columns(api: Api, net: Net) -> None:
     for i, (instance, env) in enumerate([("i-0a", "prod"), ("i-0b", "dev"), ("i-0c", "prod")]):
-        api.add("hostdev_add", hostdev_name=f"host-{i}",
-                hostdev_class_parameters=f"aws_instance_id={instance}&env={env}")
-    rows = api.rows("hostdev_list", TAGS="hostdev.aws_instance_id", WHERE="tag_hostdev_aws_instance_id='i-0b'")
+        api.add(
+            "hostdev_add",
+            hostdev_name=f"host-{i}",
+            hostdev_class_parameters=f"aws_instance_id={instance}&env={env}",
+        )
+    rows = api.rows(
+        "hostdev_list", TAGS="hostdev.aws_instance_id", WHERE="tag_hostdev_aws_instance_id='i-0b'"
+    )
     assert names(rows) == ["host-1"]
     assert rows[0]["tag_hostdev_aws_instance_id"] == "i-0b"
-    rows = api.rows("hostdev_list", TAGS="hostdev.aws_instance_id&hostdev.env&hostdev.missing",
-                    WHERE="tag_hostdev_env='prod'", ORDERBY="tag_hostdev_aws_instance_id DESC")
+    rows = api.rows(
+        "hostdev_list",
+        TAGS="hostdev.aws_instance_id&hostdev.env&hostdev.missing",
+        WHERE="tag_hostdev_env='prod'",
+        ORDERBY="tag_hostdev_aws_instance_id DESC",
+    )
     assert names(rows) == ["host-2", "host-0"]
     assert rows[0]["tag_hostdev_missing"] == ""
-    assert api.get("hostdev_count", TAGS="hostdev.env", WHERE="tag_hostdev_env='prod'").json() == [{"total": "2"}]
+    assert api.get("hostdev_count", TAGS="hostdev.env", WHERE="tag_hostdev_env='prod'").json() == [
+        {"total": "2"}
+    ]
     # a tag column only exists when requested, and only known tag types are accepted
     assert api.get("hostdev_list", WHERE="tag_hostdev_env='prod'").status_code == 400
     assert api.get("hostdev_list", TAGS="ip.env").status_code == 400
@@ -202,12 +255,19 @@ def test_tags_on_addresses_networks_and_spaces(api: Api, net: Net) -> None:
     api.edit("ip_subnet_add", subnet_id=net.subnet_id, subnet_class_parameters="aws_subnet_id=subnet-1")
     api.add("ip_add", site_id=net.site_id, hostaddr="10.0.1.5", ip_class_parameters="aws_instance_id=i-1")
     api.add("ip_add", site_id=net.site_id, hostaddr="10.0.1.6")
-    rows = api.rows("ip_address_list", TAGS="ip.aws_instance_id&network.aws_subnet_id&site.region",
-                    WHERE="tag_network_aws_subnet_id='subnet-1' and tag_site_region='eu-west-1'",
-                    ORDERBY="hostaddr")
+    rows = api.rows(
+        "ip_address_list",
+        TAGS="ip.aws_instance_id&network.aws_subnet_id&site.region",
+        WHERE="tag_network_aws_subnet_id='subnet-1' and tag_site_region='eu-west-1'",
+        ORDERBY="hostaddr",
+    )
     assert [r["hostaddr"] for r in rows] == ["10.0.1.5", "10.0.1.6"]
     assert [r["tag_ip_aws_instance_id"] for r in rows] == ["i-1", ""]
-    assert api.rows("ip_address_list", TAGS="ip.aws_instance_id", WHERE="tag_ip_aws_instance_id=''")[0][
-        "hostaddr"] == "10.0.1.6"
+    assert (
+        api.rows("ip_address_list", TAGS="ip.aws_instance_id", WHERE="tag_ip_aws_instance_id=''")[0][
+            "hostaddr"
+        ]
+        == "10.0.1.6"
+    )
     row = api.one("ip_block_subnet_list", TAGS="network.aws_subnet_id", WHERE="tag_network_aws_subnet_id!=''")
     assert row["subnet_id"] == net.subnet_id

@@ -45,16 +45,64 @@ def populate(store: Store, addresses: int) -> int:
     """Create the space, block, subnets and addresses; returns the space id."""
     with store.transaction():
         site_id = int(site_add(store, Req({"site_name": SPACE}, "POST")).rows[0]["ret_oid"])
-        network_add(store, Req({"site_id": str(site_id), "subnet_addr": BLOCK, "subnet_prefix": "8",
-                                "subnet_level": "0", "is_terminal": "0", "subnet_name": "bench"}, "POST"), V4)
-        network_add(store, Req({"site_id": str(site_id), "subnet_addr": WRITE_SUBNET, "subnet_prefix": "22",
-                                "subnet_level": "0", "is_terminal": "0"}, "POST"), V4)
-        network_add(store, Req({"site_id": str(site_id), "subnet_addr": WRITE_SUBNET, "subnet_prefix": "22",
-                                "is_terminal": "1", "subnet_name": "writes"}, "POST"), V4)
+        network_add(
+            store,
+            Req(
+                {
+                    "site_id": str(site_id),
+                    "subnet_addr": BLOCK,
+                    "subnet_prefix": "8",
+                    "subnet_level": "0",
+                    "is_terminal": "0",
+                    "subnet_name": "bench",
+                },
+                "POST",
+            ),
+            V4,
+        )
+        network_add(
+            store,
+            Req(
+                {
+                    "site_id": str(site_id),
+                    "subnet_addr": WRITE_SUBNET,
+                    "subnet_prefix": "22",
+                    "subnet_level": "0",
+                    "is_terminal": "0",
+                },
+                "POST",
+            ),
+            V4,
+        )
+        network_add(
+            store,
+            Req(
+                {
+                    "site_id": str(site_id),
+                    "subnet_addr": WRITE_SUBNET,
+                    "subnet_prefix": "22",
+                    "is_terminal": "1",
+                    "subnet_name": "writes",
+                },
+                "POST",
+            ),
+            V4,
+        )
         subnets = -(-addresses // HOSTS_PER_SUBNET)
         for n in range(subnets):
-            network_add(store, Req({"site_id": str(site_id), "subnet_addr": f"10.{n // 256}.{n % 256}.0",
-                                    "subnet_prefix": "24", "is_terminal": "1"}, "POST"), V4)
+            network_add(
+                store,
+                Req(
+                    {
+                        "site_id": str(site_id),
+                        "subnet_addr": f"10.{n // 256}.{n % 256}.0",
+                        "subnet_prefix": "24",
+                        "is_terminal": "1",
+                    },
+                    "POST",
+                ),
+                V4,
+            )
     bulk_add_ipv4(store, site_id, _addresses(addresses))
     return site_id
 
@@ -108,15 +156,23 @@ def run(addresses: int = 100_000, samples: int = 200, seed: int = 1) -> dict[str
 
         def tag_lookup(i: int) -> Callable[[], requests.Response]:
             where = f"tag_ip_aws_instance_id='i-{i:017x}'"
-            return lambda: session.get(url + "ip_address_list",
-                                       params={"TAGS": "ip.aws_instance_id", "WHERE": where})
+            return lambda: session.get(
+                url + "ip_address_list", params={"TAGS": "ip.aws_instance_id", "WHERE": where}
+            )
 
         write_base = int.from_bytes(bytes([11, 0, 0, 1]), "big")
 
         def add(n: int) -> Callable[[], requests.Response]:
             host = ".".join(str(b) for b in (write_base + n).to_bytes(4, "big"))
-            return lambda: session.post(url + "ip_add", params={"site_id": str(site_id), "hostaddr": host,
-                                                                "name": f"new-{n}", "add_flag": "new_only"})
+            return lambda: session.post(
+                url + "ip_add",
+                params={
+                    "site_id": str(site_id),
+                    "hostaddr": host,
+                    "name": f"new-{n}",
+                    "add_flag": "new_only",
+                },
+            )
 
         _timed([lookup(picks[0]) for _ in range(5)], 200)  # warm the connection and caches
         lookups = _timed([lookup(i) for i in picks], 200)

@@ -30,8 +30,12 @@ def token_signature(secret: str, timestamp: int | str, method: str, url: str) ->
 
 
 def _unauthorized(why: str) -> ApiError:
-    return ApiError(Errno.AUTH, f"authentication failed: {why}", status=401,
-                    headers={"WWW-Authenticate": 'Basic realm="SOLIDserver"'})
+    return ApiError(
+        Errno.AUTH,
+        f"authentication failed: {why}",
+        status=401,
+        headers={"WWW-Authenticate": 'Basic realm="SOLIDserver"'},
+    )
 
 
 def _b64(text: str) -> str:
@@ -92,8 +96,13 @@ class Authenticator:
         if timestamp is None or not timestamp.strip().lstrip("-").isdigit():
             raise _unauthorized("missing or malformed X-SDS-TS")
         if abs(time.time() - int(timestamp)) > self.max_skew:
-            raise ApiError(Errno.CLOCK_SKEW, f"X-SDS-TS is more than {self.max_skew} s away from the "
-                           "server clock", status=412, parameters="X-SDS-TS", param_value=timestamp)
+            raise ApiError(
+                Errno.CLOCK_SKEW,
+                f"X-SDS-TS is more than {self.max_skew} s away from the server clock",
+                status=412,
+                parameters="X-SDS-TS",
+                param_value=timestamp,
+            )
         expected = token_signature(self.token_secret, timestamp.strip(), method, url)
         if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
             raise _unauthorized("bad token signature")

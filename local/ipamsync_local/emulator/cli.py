@@ -44,11 +44,18 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     _admin_args(seed)
     seed.add_argument("--space", default=DEFAULT_SPACE)
     seed.add_argument("--dns-server", default=DEFAULT_DNS_SERVER)
-    seed.add_argument("--forward-zone", action="append", dest="forward_zones",
-                      help=f"repeatable (default: {', '.join(DEFAULT_FORWARD_ZONES)})")
-    seed.add_argument("--reverse-zone", action="append", dest="reverse_zones",
-                      help="repeatable, *.in-addr.arpa or *.ip6.arpa "
-                      f"(default: {', '.join(DEFAULT_REVERSE_ZONES)})")
+    seed.add_argument(
+        "--forward-zone",
+        action="append",
+        dest="forward_zones",
+        help=f"repeatable (default: {', '.join(DEFAULT_FORWARD_ZONES)})",
+    )
+    seed.add_argument(
+        "--reverse-zone",
+        action="append",
+        dest="reverse_zones",
+        help=f"repeatable, *.in-addr.arpa or *.ip6.arpa (default: {', '.join(DEFAULT_REVERSE_ZONES)})",
+    )
     seed.set_defaults(func=cmd_seed)
 
     faults = sub.add_parser("faults", help="show or change fault injection")
@@ -161,12 +168,15 @@ def _run_admin(args: argparse.Namespace, call: Any) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    return _run_admin(args, lambda admin: admin.seed(
-        space=args.space,
-        dns_server=args.dns_server,
-        forward_zones=args.forward_zones or list(DEFAULT_FORWARD_ZONES),
-        reverse_zones=args.reverse_zones or list(DEFAULT_REVERSE_ZONES),
-    ))
+    return _run_admin(
+        args,
+        lambda admin: admin.seed(
+            space=args.space,
+            dns_server=args.dns_server,
+            forward_zones=args.forward_zones or list(DEFAULT_FORWARD_ZONES),
+            reverse_zones=args.reverse_zones or list(DEFAULT_REVERSE_ZONES),
+        ),
+    )
 
 
 def cmd_faults(args: argparse.Namespace) -> int:

@@ -27,15 +27,23 @@ def resolve_device(store: Store, req: Req) -> sqlite3.Row:
     if dev_id is not None:
         row = store.one("SELECT * FROM hostdev WHERE hostdev_id = ?", (dev_id,))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"device {dev_id} does not exist", parameters="hostdev_id",
-                           param_value=str(dev_id))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"device {dev_id} does not exist",
+                parameters="hostdev_id",
+                param_value=str(dev_id),
+            )
         return row
     name = req.get("hostdev_name")
     if name:
         row = _device_by_name(store, name)
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"device {name!r} does not exist", parameters="hostdev_name",
-                           param_value=name)
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"device {name!r} does not exist",
+                parameters="hostdev_name",
+                param_value=name,
+            )
         return row
     raise missing("hostdev_id", "hostdev_name")
 
@@ -43,8 +51,12 @@ def resolve_device(store: Store, req: Req) -> sqlite3.Row:
 def _device_site(store: Store, req: Req) -> int | None:
     site_id = req.uint("hostdev_site_id")
     if site_id and store.one("SELECT 1 FROM site WHERE site_id = ?", (site_id,)) is None:
-        raise ApiError(Errno.NOT_FOUND, f"space {site_id} does not exist", parameters="hostdev_site_id",
-                       param_value=str(site_id))
+        raise ApiError(
+            Errno.NOT_FOUND,
+            f"space {site_id} does not exist",
+            parameters="hostdev_site_id",
+            param_value=str(site_id),
+        )
     return site_id
 
 
@@ -56,14 +68,30 @@ def device_add(store: Store, req: Req) -> Result:
         existing = row["hostdev_id"] if row else None
 
     def apply(oid: int, current: str, created: bool) -> None:
-        apply_class(store, req, prefix_names=("hostdev_class_parameters",), otype="hostdev", table="hostdev",
-                    id_column="hostdev_id", oid=oid, current=current, class_name_param="hostdev_class_name",
-                    max_length=HOSTDEV_CLASS_PARAMETERS_MAX, created=created)
+        apply_class(
+            store,
+            req,
+            prefix_names=("hostdev_class_parameters",),
+            otype="hostdev",
+            table="hostdev",
+            id_column="hostdev_id",
+            oid=oid,
+            current=current,
+            class_name_param="hostdev_class_name",
+            max_length=HOSTDEV_CLASS_PARAMETERS_MAX,
+            created=created,
+        )
 
     def create() -> int:
         name = req.required("hostdev_name")
-        oid = store.insert("hostdev", {"hostdev_name": name, "name_key": name.lower(),
-                                       "hostdev_site_id": _device_site(store, req) or 0})
+        oid = store.insert(
+            "hostdev",
+            {
+                "hostdev_name": name,
+                "name_key": name.lower(),
+                "hostdev_site_id": _device_site(store, req) or 0,
+            },
+        )
         apply(oid, "", True)
         return oid
 
@@ -74,8 +102,12 @@ def device_add(store: Store, req: Req) -> Result:
         if by_id and name and name != row["hostdev_name"]:
             other = _device_by_name(store, name)
             if other is not None and other["hostdev_id"] != oid:
-                raise ApiError(Errno.ALREADY_EXISTS, f"device {name!r} already exists (names are unique, "
-                               "case-insensitive)", parameters="hostdev_name", param_value=name)
+                raise ApiError(
+                    Errno.ALREADY_EXISTS,
+                    f"device {name!r} already exists (names are unique, case-insensitive)",
+                    parameters="hostdev_name",
+                    param_value=name,
+                )
             store.update("hostdev", "hostdev_id", oid, {"hostdev_name": name, "name_key": name.lower()})
         site_id = _device_site(store, req)
         if site_id is not None:
@@ -116,8 +148,10 @@ def iface_add(store: Store, req: Req) -> Result:
         device = resolve_device(store, req)
         name = req.get("hostiface_name")
         if name:
-            row = store.one("SELECT hostiface_id FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
-                            (device["hostdev_id"], name))
+            row = store.one(
+                "SELECT hostiface_id FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
+                (device["hostdev_id"], name),
+            )
             existing = row["hostiface_id"] if row else None
     iface_type = req.get("hostiface_type")
     if iface_type is not None and iface_type not in IFACE_TYPES:
@@ -127,17 +161,29 @@ def iface_add(store: Store, req: Req) -> Result:
         assert device is not None
         name = req.required("hostiface_name")
         now = store.now()
-        oid = store.insert("hostiface", {
-            "hostdev_id": device["hostdev_id"],
-            "hostiface_name": name,
-            "hostiface_type": iface_type or "interface",
-            "hostiface_mac": addr.normalize_mac("hostiface_mac", req.text("hostiface_mac")),
-            "add_time": now,
-            "modify_time": now,
-        })
-        apply_class(store, req, prefix_names=("hostiface_class_parameters",), otype="hostiface",
-                    table="hostiface", id_column="hostiface_id", oid=oid, current="",
-                    class_name_param="hostiface_class_name", created=True)
+        oid = store.insert(
+            "hostiface",
+            {
+                "hostdev_id": device["hostdev_id"],
+                "hostiface_name": name,
+                "hostiface_type": iface_type or "interface",
+                "hostiface_mac": addr.normalize_mac("hostiface_mac", req.text("hostiface_mac")),
+                "add_time": now,
+                "modify_time": now,
+            },
+        )
+        apply_class(
+            store,
+            req,
+            prefix_names=("hostiface_class_parameters",),
+            otype="hostiface",
+            table="hostiface",
+            id_column="hostiface_id",
+            oid=oid,
+            current="",
+            class_name_param="hostiface_class_name",
+            created=True,
+        )
         _link_address(store, req, oid, device["hostdev_id"])
         return oid
 
@@ -147,19 +193,33 @@ def iface_add(store: Store, req: Req) -> Result:
         changes: dict[str, object] = {"modify_time": store.now()}
         name = req.get("hostiface_name")
         if name and name != row["hostiface_name"]:
-            if store.one("SELECT 1 FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
-                         (row["hostdev_id"], name)):
-                raise ApiError(Errno.ALREADY_EXISTS, f"device {row['hostdev_id']} already has an interface "
-                               f"{name!r}", parameters="hostiface_name", param_value=name)
+            if store.one(
+                "SELECT 1 FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
+                (row["hostdev_id"], name),
+            ):
+                raise ApiError(
+                    Errno.ALREADY_EXISTS,
+                    f"device {row['hostdev_id']} already has an interface {name!r}",
+                    parameters="hostiface_name",
+                    param_value=name,
+                )
             changes["hostiface_name"] = name
         if iface_type is not None:
             changes["hostiface_type"] = iface_type
         if req.has("hostiface_mac"):
             changes["hostiface_mac"] = addr.normalize_mac("hostiface_mac", req.text("hostiface_mac"))
         store.update("hostiface", "hostiface_id", oid, changes)
-        apply_class(store, req, prefix_names=("hostiface_class_parameters",), otype="hostiface",
-                    table="hostiface", id_column="hostiface_id", oid=oid, current=row["class_params"],
-                    class_name_param="hostiface_class_name")
+        apply_class(
+            store,
+            req,
+            prefix_names=("hostiface_class_parameters",),
+            otype="hostiface",
+            table="hostiface",
+            id_column="hostiface_id",
+            oid=oid,
+            current=row["class_params"],
+            class_name_param="hostiface_class_name",
+        )
         _link_address(store, req, oid, row["hostdev_id"])
 
     return upsert(req, existing, create, edit, "interface")
@@ -181,15 +241,21 @@ def _link_address(store: Store, req: Req, iface_id: int, dev_id: int) -> None:
     if site_id:
         oid = find_address(store, fam, site_id, value)
     else:
-        rows = store.all(f"SELECT {fam.ip_id_col} FROM {fam.ip_table} WHERE {fam.ip_addr_col} = ?",
-                         (fam.store_addr(value),))
+        rows = store.all(
+            f"SELECT {fam.ip_id_col} FROM {fam.ip_table} WHERE {fam.ip_addr_col} = ?",
+            (fam.store_addr(value),),
+        )
         if len(rows) > 1:
             raise missing("site_id")
         oid = rows[0][fam.ip_id_col] if rows else None
     if oid is None:
         where = f" in space {site_id}" if site_id else ""
-        raise ApiError(Errno.NOT_FOUND, f"address {fam.host(value)} does not exist{where}",
-                       parameters="hostiface_addr", param_value=text)
+        raise ApiError(
+            Errno.NOT_FOUND,
+            f"address {fam.host(value)} does not exist{where}",
+            parameters="hostiface_addr",
+            param_value=text,
+        )
     store.update(fam.ip_table, fam.ip_id_col, oid, {"hostdev_id": dev_id, "hostiface_id": iface_id})
 
 
@@ -203,14 +269,17 @@ def iface_delete(store: Store, req: Req) -> Result:
         if not name:
             raise missing("hostiface_id", "hostiface_name")
         device = resolve_device(store, req)
-        row = store.one("SELECT * FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
-                        (device["hostdev_id"], name))
+        row = store.one(
+            "SELECT * FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
+            (device["hostdev_id"], name),
+        )
     if row is None:
         return Result()
     iface_id = row["hostiface_id"]
     for table in ("ip4", "ip6"):
-        store.execute(f"UPDATE {table} SET hostdev_id = 0, hostiface_id = 0 WHERE hostiface_id = ?",
-                      (iface_id,))
+        store.execute(
+            f"UPDATE {table} SET hostdev_id = 0, hostiface_id = 0 WHERE hostiface_id = ?", (iface_id,)
+        )
     store.execute("DELETE FROM hostiface WHERE hostiface_id = ?", (iface_id,))
     store.drop_meta("hostiface", iface_id)
     return ret_oid(iface_id, created=False)

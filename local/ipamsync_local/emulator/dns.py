@@ -9,14 +9,73 @@ from .errors import ApiError, Errno, invalid, missing
 from .request import AddFlag, Req, Result, apply_class, ret_oid, upsert
 from .store import Store
 
-RR_TYPES = frozenset({
-    "A", "NS", "MD", "MF", "CNAME", "SOA", "MB", "MG", "MR", "NULL", "WKS", "PTR", "HINFO", "MINFO",
-    "MX", "TXT", "SPF", "RP", "AFSDB", "X25", "ISDN", "RT", "NSAP", "NSAP_PTR", "SIG", "KEY", "PX",
-    "GPOS", "AAAA", "LOC", "NXT", "EID", "NIMLOC", "SRV", "ATMA", "NAPTR", "KX", "CERT", "A6",
-    "DNAME", "OPT", "DS", "DNSSIG", "NSEC", "DNSKEY", "NSEC3", "NSEC3PARAM", "CDS", "CDNSKEY",
-    "CAA", "TLSA", "SSHFP", "OPENPGPKEY", "URI", "AVC", "NINFO", "DLV", "DHCID", "EUI48", "EUI64",
-    "NID", "L32", "L64",
-})
+RR_TYPES = frozenset(
+    {
+        "A",
+        "NS",
+        "MD",
+        "MF",
+        "CNAME",
+        "SOA",
+        "MB",
+        "MG",
+        "MR",
+        "NULL",
+        "WKS",
+        "PTR",
+        "HINFO",
+        "MINFO",
+        "MX",
+        "TXT",
+        "SPF",
+        "RP",
+        "AFSDB",
+        "X25",
+        "ISDN",
+        "RT",
+        "NSAP",
+        "NSAP_PTR",
+        "SIG",
+        "KEY",
+        "PX",
+        "GPOS",
+        "AAAA",
+        "LOC",
+        "NXT",
+        "EID",
+        "NIMLOC",
+        "SRV",
+        "ATMA",
+        "NAPTR",
+        "KX",
+        "CERT",
+        "A6",
+        "DNAME",
+        "OPT",
+        "DS",
+        "DNSSIG",
+        "NSEC",
+        "DNSKEY",
+        "NSEC3",
+        "NSEC3PARAM",
+        "CDS",
+        "CDNSKEY",
+        "CAA",
+        "TLSA",
+        "SSHFP",
+        "OPENPGPKEY",
+        "URI",
+        "AVC",
+        "NINFO",
+        "DLV",
+        "DHCID",
+        "EUI48",
+        "EUI64",
+        "NID",
+        "L32",
+        "L64",
+    }
+)
 #: record types whose value1 is a host name (stored without its trailing dot)
 NAME_VALUED = frozenset({"PTR", "CNAME", "NS", "DNAME"})
 DEFAULT_TTL = 3600
@@ -53,14 +112,21 @@ def add_zone(store: Store, server: str, zone: str, reverse: bool | None = None) 
         raise invalid("dnszone_name", zone, "string", f"{zone} cannot be {kind} zone")
     server_row = store.one("SELECT dns_id FROM dns_server WHERE dns_name = ?", (normalize_name(server),))
     if server_row is None:
-        raise ApiError(Errno.NOT_FOUND, f"DNS server {server!r} does not exist", parameters="dns_name",
-                       param_value=server)
-    row = store.one("SELECT dnszone_id FROM dns_zone WHERE dns_id = ? AND dnszone_name = ?",
-                    (server_row["dns_id"], zone))
+        raise ApiError(
+            Errno.NOT_FOUND,
+            f"DNS server {server!r} does not exist",
+            parameters="dns_name",
+            param_value=server,
+        )
+    row = store.one(
+        "SELECT dnszone_id FROM dns_zone WHERE dns_id = ? AND dnszone_name = ?", (server_row["dns_id"], zone)
+    )
     if row is not None:
         return row["dnszone_id"], False
-    oid = store.insert("dns_zone", {"dns_id": server_row["dns_id"], "dnszone_name": zone,
-                                    "dnszone_is_reverse": int(is_reverse)})
+    oid = store.insert(
+        "dns_zone",
+        {"dns_id": server_row["dns_id"], "dnszone_name": zone, "dnszone_is_reverse": int(is_reverse)},
+    )
     return oid, True
 
 
@@ -69,22 +135,31 @@ def _server(store: Store, req: Req) -> sqlite3.Row:
     if dns_id is not None:
         row = store.one("SELECT * FROM dns_server WHERE dns_id = ?", (dns_id,))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"DNS server {dns_id} does not exist", parameters="dns_id",
-                           param_value=str(dns_id))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"DNS server {dns_id} does not exist",
+                parameters="dns_id",
+                param_value=str(dns_id),
+            )
         return row
     name = req.get("dns_name")
     if name:
         row = store.one("SELECT * FROM dns_server WHERE dns_name = ?", (normalize_name(name),))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"DNS server {name!r} does not exist", parameters="dns_name",
-                           param_value=name)
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"DNS server {name!r} does not exist",
+                parameters="dns_name",
+                param_value=name,
+            )
         return row
     host = req.get("hostaddr")
     if host:
         row = store.one("SELECT * FROM dns_server WHERE ip_addr = ?", (addr.parse_v4("hostaddr", host),))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"no DNS server has address {host}", parameters="hostaddr",
-                           param_value=host)
+            raise ApiError(
+                Errno.NOT_FOUND, f"no DNS server has address {host}", parameters="hostaddr", param_value=host
+            )
         return row
     raise missing("dns_id", "dns_name", "hostaddr")
 
@@ -98,27 +173,49 @@ def _zone_for(store: Store, req: Req, server: sqlite3.Row, name: str) -> sqlite3
     zone_id = req.oid("dnszone_id")
     zone_name = req.get("dnszone_name", "zone")
     if zone_id is not None:
-        row = store.one("SELECT * FROM dns_zone WHERE dnszone_id = ? AND dns_id = ?",
-                        (zone_id, server["dns_id"]))
+        row = store.one(
+            "SELECT * FROM dns_zone WHERE dnszone_id = ? AND dns_id = ?", (zone_id, server["dns_id"])
+        )
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"zone {zone_id} does not exist on {server['dns_name']}",
-                           parameters="dnszone_id", param_value=str(zone_id))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"zone {zone_id} does not exist on {server['dns_name']}",
+                parameters="dnszone_id",
+                param_value=str(zone_id),
+            )
     elif zone_name:
-        row = store.one("SELECT * FROM dns_zone WHERE dnszone_name = ? AND dns_id = ?",
-                        (normalize_name(zone_name), server["dns_id"]))
+        row = store.one(
+            "SELECT * FROM dns_zone WHERE dnszone_name = ? AND dns_id = ?",
+            (normalize_name(zone_name), server["dns_id"]),
+        )
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"zone {zone_name!r} does not exist on {server['dns_name']}",
-                           parameters="dnszone_name", param_value=zone_name)
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"zone {zone_name!r} does not exist on {server['dns_name']}",
+                parameters="dnszone_name",
+                param_value=zone_name,
+            )
     else:
-        zones = [z for z in store.all("SELECT * FROM dns_zone WHERE dns_id = ?", (server["dns_id"],))
-                 if _owns(z["dnszone_name"], name)]
+        zones = [
+            z
+            for z in store.all("SELECT * FROM dns_zone WHERE dns_id = ?", (server["dns_id"],))
+            if _owns(z["dnszone_name"], name)
+        ]
         if not zones:
-            raise ApiError(Errno.WRONG_ZONE, f"no zone of {server['dns_name']} owns {name}",
-                           parameters="rr_name", param_value=name)
+            raise ApiError(
+                Errno.WRONG_ZONE,
+                f"no zone of {server['dns_name']} owns {name}",
+                parameters="rr_name",
+                param_value=name,
+            )
         return max(zones, key=lambda z: len(z["dnszone_name"]))
     if not _owns(row["dnszone_name"], name):
-        raise ApiError(Errno.WRONG_ZONE, f"zone {row['dnszone_name']} does not own {name}",
-                       parameters="rr_name", param_value=name)
+        raise ApiError(
+            Errno.WRONG_ZONE,
+            f"zone {row['dnszone_name']} does not own {name}",
+            parameters="rr_name",
+            param_value=name,
+        )
     return row
 
 
@@ -156,13 +253,21 @@ def _check_zone_kind(rr_type: str, name: str, zone: sqlite3.Row) -> str:
     """Rules by type; returns the hex address named by a PTR (``rr_name_ip_addr``)."""
     reverse = bool(zone["dnszone_is_reverse"])
     if rr_type in ("A", "AAAA") and reverse:
-        raise ApiError(Errno.WRONG_ZONE, f"{rr_type} record {name} cannot go in reverse zone "
-                       f"{zone['dnszone_name']}", parameters="rr_type", param_value=rr_type)
+        raise ApiError(
+            Errno.WRONG_ZONE,
+            f"{rr_type} record {name} cannot go in reverse zone {zone['dnszone_name']}",
+            parameters="rr_type",
+            param_value=rr_type,
+        )
     if rr_type == "PTR":
         if not reverse:
-            raise ApiError(Errno.WRONG_ZONE, f"PTR record {name} needs a reverse zone (*.in-addr.arpa or "
-                           f"*.ip6.arpa), not {zone['dnszone_name']}", parameters="rr_type",
-                           param_value="PTR")
+            raise ApiError(
+                Errno.WRONG_ZONE,
+                f"PTR record {name} needs a reverse zone (*.in-addr.arpa or "
+                f"*.ip6.arpa), not {zone['dnszone_name']}",
+                parameters="rr_type",
+                param_value="PTR",
+            )
         parsed = addr.address_of_reverse_name(name)
         if parsed is None:
             raise invalid("rr_name", name, "rr_zone_name_length", "not a reverse name of an address")
@@ -192,14 +297,22 @@ def rr_add(store: Store, req: Req) -> Result:
     if rr_id is not None:
         row = store.one("SELECT * FROM dns_rr WHERE rr_id = ?", (rr_id,))
         if row is None:
-            raise ApiError(Errno.DOES_NOT_EXIST, f"record {rr_id} does not exist", parameters="rr_id",
-                           param_value=str(rr_id))
+            raise ApiError(
+                Errno.DOES_NOT_EXIST,
+                f"record {rr_id} does not exist",
+                parameters="rr_id",
+                param_value=str(rr_id),
+            )
         return _rr_edit_by_id(store, req, row)
     server = _server(store, req)
     name = normalize_name(req.required("rr_name"))
     if len(name) > MAX_NAME:
-        raise ApiError(Errno.TOO_LONG, f"rr_name is longer than {MAX_NAME} characters", parameters="rr_name",
-                       param_value=name[:50])
+        raise ApiError(
+            Errno.TOO_LONG,
+            f"rr_name is longer than {MAX_NAME} characters",
+            parameters="rr_name",
+            param_value=name[:50],
+        )
     rr_type = _rr_type(req)
     values = _values(req, rr_type, required=True)
     zone = _zone_for(store, req, server, name)
@@ -212,19 +325,32 @@ def rr_add(store: Store, req: Req) -> Result:
     ttl = _ttl(req)
 
     def create() -> int:
-        oid = store.insert("dns_rr", {
-            "dns_id": server["dns_id"],
-            "dnszone_id": zone["dnszone_id"],
-            "rr_full_name": name,
-            "rr_type": rr_type,
-            **values,
-            **_derived(rr_type, name, zone["dnszone_name"], values),
-            "rr_name_ip_addr": name_ip,
-            "ttl": DEFAULT_TTL if ttl is None else ttl,
-            "last_update": store.now(),
-        })
-        apply_class(store, req, prefix_names=("rr_class_parameters",), otype="dns_rr", table="dns_rr",
-                    id_column="rr_id", oid=oid, current="", class_name_param="rr_class_name", created=True)
+        oid = store.insert(
+            "dns_rr",
+            {
+                "dns_id": server["dns_id"],
+                "dnszone_id": zone["dnszone_id"],
+                "rr_full_name": name,
+                "rr_type": rr_type,
+                **values,
+                **_derived(rr_type, name, zone["dnszone_name"], values),
+                "rr_name_ip_addr": name_ip,
+                "ttl": DEFAULT_TTL if ttl is None else ttl,
+                "last_update": store.now(),
+            },
+        )
+        apply_class(
+            store,
+            req,
+            prefix_names=("rr_class_parameters",),
+            otype="dns_rr",
+            table="dns_rr",
+            id_column="rr_id",
+            oid=oid,
+            current="",
+            class_name_param="rr_class_name",
+            created=True,
+        )
         return oid
 
     def edit(oid: int) -> None:
@@ -248,15 +374,27 @@ def _ttl(req: Req) -> int | None:
 
 def _rr_edit_by_id(store: Store, req: Req, row: sqlite3.Row) -> Result:
     if req.add_flag() is AddFlag.NEW_ONLY:
-        raise ApiError(Errno.ALREADY_EXISTS, f"record {row['rr_id']} already exists (add_flag=new_only)",
-                       parameters="rr_id", param_value=str(row["rr_id"]))
+        raise ApiError(
+            Errno.ALREADY_EXISTS,
+            f"record {row['rr_id']} already exists (add_flag=new_only)",
+            parameters="rr_id",
+            param_value=str(row["rr_id"]),
+        )
     name = req.get("rr_name")
     if name and normalize_name(name) != row["rr_full_name"]:
-        raise ApiError(Errno.IMMUTABLE, f"record {row['rr_id']} is {row['rr_full_name']}: its name cannot "
-                       "be edited", parameters="rr_name", param_value=name)
+        raise ApiError(
+            Errno.IMMUTABLE,
+            f"record {row['rr_id']} is {row['rr_full_name']}: its name cannot be edited",
+            parameters="rr_name",
+            param_value=name,
+        )
     if req.get("rr_type") and req.text("rr_type").strip().upper() != row["rr_type"]:
-        raise ApiError(Errno.IMMUTABLE, f"record {row['rr_id']} is of type {row['rr_type']}",
-                       parameters="rr_type", param_value=req.text("rr_type"))
+        raise ApiError(
+            Errno.IMMUTABLE,
+            f"record {row['rr_id']} is of type {row['rr_type']}",
+            parameters="rr_type",
+            param_value=req.text("rr_type"),
+        )
     values = _values(req, row["rr_type"], required=False)
     _rr_apply_edit(store, req, row, values, _ttl(req))
     return ret_oid(row["rr_id"], created=False)
@@ -267,15 +405,25 @@ def _rr_apply_edit(store: Store, req: Req, row: sqlite3.Row, values: dict[str, s
     merged.update(values)
     zone = store.one("SELECT dnszone_name FROM dns_zone WHERE dnszone_id = ?", (row["dnszone_id"],))
     assert zone is not None
-    changes: dict[str, object] = {**merged, **_derived(row["rr_type"], row["rr_full_name"],
-                                                       zone["dnszone_name"], merged)}
+    changes: dict[str, object] = {
+        **merged,
+        **_derived(row["rr_type"], row["rr_full_name"], zone["dnszone_name"], merged),
+    }
     if ttl is not None:
         changes["ttl"] = ttl
     changes["last_update"] = store.now()
     store.update("dns_rr", "rr_id", row["rr_id"], changes)
-    apply_class(store, req, prefix_names=("rr_class_parameters",), otype="dns_rr", table="dns_rr",
-                id_column="rr_id", oid=row["rr_id"], current=row["class_params"],
-                class_name_param="rr_class_name")
+    apply_class(
+        store,
+        req,
+        prefix_names=("rr_class_parameters",),
+        otype="dns_rr",
+        table="dns_rr",
+        id_column="rr_id",
+        oid=row["rr_id"],
+        current=row["class_params"],
+        class_name_param="rr_class_name",
+    )
 
 
 def rr_delete(store: Store, req: Req) -> Result:
@@ -295,8 +443,12 @@ def rr_delete(store: Store, req: Req) -> Result:
             args.append(value)
         rows = store.all(sql, tuple(args))
         if len(rows) > 1:
-            raise ApiError(Errno.INVALID_PARAMETER, f"{len(rows)} {rr_type} records are named {name}: give "
-                           "rr_id or value1", parameters="rr_name", param_value=name)
+            raise ApiError(
+                Errno.INVALID_PARAMETER,
+                f"{len(rows)} {rr_type} records are named {name}: give rr_id or value1",
+                parameters="rr_name",
+                param_value=name,
+            )
     if not rows:
         return Result()
     oid = rows[0]["rr_id"]

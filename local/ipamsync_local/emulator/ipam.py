@@ -25,15 +25,20 @@ def resolve_site(store: Store, req: Req, *, required: bool = True) -> sqlite3.Ro
     if site_id is not None:
         row = store.one("SELECT * FROM site WHERE site_id = ?", (site_id,))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"space {site_id} does not exist", parameters="site_id",
-                           param_value=str(site_id))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"space {site_id} does not exist",
+                parameters="site_id",
+                param_value=str(site_id),
+            )
         return row
     name = req.get("site_name")
     if name:
         row = store.one("SELECT * FROM site WHERE site_name = ?", (name,))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"space {name!r} does not exist", parameters="site_name",
-                           param_value=name)
+            raise ApiError(
+                Errno.NOT_FOUND, f"space {name!r} does not exist", parameters="site_name", param_value=name
+            )
         return row
     if required:
         raise missing("site_id", "site_name")
@@ -49,16 +54,28 @@ def site_add(store: Store, req: Req) -> Result:
     def create() -> int:
         name = req.required("site_name")
         parent = _parent_site(store, req)
-        oid = store.insert("site", {
-            "site_name": name,
-            "site_description": req.text("site_description"),
-            "parent_site_id": parent["site_id"] if parent else 0,
-            "tree_level": parent["tree_level"] + 1 if parent else 0,
-        })
+        oid = store.insert(
+            "site",
+            {
+                "site_name": name,
+                "site_description": req.text("site_description"),
+                "parent_site_id": parent["site_id"] if parent else 0,
+                "tree_level": parent["tree_level"] + 1 if parent else 0,
+            },
+        )
         _refresh_site_paths(store, oid)
-        apply_class(store, req, prefix_names=("site_class_parameters",), otype="site", table="site",
-                    id_column="site_id", oid=oid, current="", class_name_param="site_class_name",
-                    created=True)
+        apply_class(
+            store,
+            req,
+            prefix_names=("site_class_parameters",),
+            otype="site",
+            table="site",
+            id_column="site_id",
+            oid=oid,
+            current="",
+            class_name_param="site_class_name",
+            created=True,
+        )
         return oid
 
     def edit(oid: int) -> None:
@@ -67,15 +84,27 @@ def site_add(store: Store, req: Req) -> Result:
         name = req.get("site_name")
         if name and name != row["site_name"]:
             if store.one("SELECT 1 FROM site WHERE site_name = ?", (name,)):
-                raise ApiError(Errno.ALREADY_EXISTS, f"space {name!r} already exists",
-                               parameters="site_name", param_value=name)
+                raise ApiError(
+                    Errno.ALREADY_EXISTS,
+                    f"space {name!r} already exists",
+                    parameters="site_name",
+                    param_value=name,
+                )
             store.update("site", "site_id", oid, {"site_name": name})
             _refresh_site_paths(store, oid)
         if req.has("site_description"):
             store.update("site", "site_id", oid, {"site_description": req.text("site_description")})
-        apply_class(store, req, prefix_names=("site_class_parameters",), otype="site", table="site",
-                    id_column="site_id", oid=oid, current=row["class_params"],
-                    class_name_param="site_class_name")
+        apply_class(
+            store,
+            req,
+            prefix_names=("site_class_parameters",),
+            otype="site",
+            table="site",
+            id_column="site_id",
+            oid=oid,
+            current=row["class_params"],
+            class_name_param="site_class_name",
+        )
 
     return upsert(req, existing, create, edit, "space")
 
@@ -85,15 +114,23 @@ def _parent_site(store: Store, req: Req) -> sqlite3.Row | None:
     if parent_id is not None:
         row = store.one("SELECT * FROM site WHERE site_id = ?", (parent_id,))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"parent space {parent_id} does not exist",
-                           parameters="parent_site_id", param_value=str(parent_id))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"parent space {parent_id} does not exist",
+                parameters="parent_site_id",
+                param_value=str(parent_id),
+            )
         return row
     parent_name = req.get("parent_site_name")
     if parent_name and parent_name != "#":
         row = store.one("SELECT * FROM site WHERE site_name = ?", (parent_name,))
         if row is None:
-            raise ApiError(Errno.NOT_FOUND, f"parent space {parent_name!r} does not exist",
-                           parameters="parent_site_name", param_value=parent_name)
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"parent space {parent_name!r} does not exist",
+                parameters="parent_site_name",
+                param_value=parent_name,
+            )
         return row
     return None
 
@@ -105,10 +142,15 @@ def _refresh_site_paths(store: Store, site_id: int) -> None:
     parent = store.one("SELECT * FROM site WHERE site_id = ?", (row["parent_site_id"],))
     base_path = parent["tree_path"] if parent else "#"
     base_ids = parent["tree_id_path"] if parent else "#"
-    store.update("site", "site_id", site_id, {
-        "tree_path": f"{base_path}{row['site_name']}#",
-        "tree_id_path": f"{base_ids}{site_id}#",
-    })
+    store.update(
+        "site",
+        "site_id",
+        site_id,
+        {
+            "tree_path": f"{base_path}{row['site_name']}#",
+            "tree_id_path": f"{base_ids}{site_id}#",
+        },
+    )
     for child in store.all("SELECT site_id FROM site WHERE parent_site_id = ?", (site_id,)):
         _refresh_site_paths(store, child["site_id"])
 
@@ -127,8 +169,12 @@ def site_delete(store: Store, req: Req) -> Result:
     for table, what in (("site", "spaces"), ("subnet4", "IPv4 networks"), ("subnet6", "IPv6 networks")):
         column = "parent_site_id" if table == "site" else "site_id"
         if store.one(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (site_id,)):
-            raise ApiError(Errno.IN_USE, f"space {row['site_name']!r} still holds {what}",
-                           parameters="site_id", param_value=str(site_id))
+            raise ApiError(
+                Errno.IN_USE,
+                f"space {row['site_name']!r} still holds {what}",
+                parameters="site_id",
+                param_value=str(site_id),
+            )
     store.execute("DELETE FROM site WHERE site_id = ?", (site_id,))
     store.drop_meta("site", site_id)
     return ret_oid(site_id, created=False)
@@ -173,12 +219,38 @@ class Family:
         return f"IPv{self.version} network"
 
 
-V4 = Family(4, 32, "subnet4", "subnet_id", "parent_subnet_id", "subnet_name", "start_addr", "end_addr",
-            "subnet", ("network_class_parameters", "subnet_class_parameters"),
-            "ip4", "ip_id", "subnet_id", "addr")
-V6 = Family(6, 128, "subnet6", "subnet6_id", "parent_subnet6_id", "subnet6_name", "start_hex", "end_hex",
-            "subnet6", ("network6_class_parameters", "subnet6_class_parameters"),
-            "ip6", "ip6_id", "subnet6_id", "addr_hex")
+V4 = Family(
+    4,
+    32,
+    "subnet4",
+    "subnet_id",
+    "parent_subnet_id",
+    "subnet_name",
+    "start_addr",
+    "end_addr",
+    "subnet",
+    ("network_class_parameters", "subnet_class_parameters"),
+    "ip4",
+    "ip_id",
+    "subnet_id",
+    "addr",
+)
+V6 = Family(
+    6,
+    128,
+    "subnet6",
+    "subnet6_id",
+    "parent_subnet6_id",
+    "subnet6_name",
+    "start_hex",
+    "end_hex",
+    "subnet6",
+    ("network6_class_parameters", "subnet6_class_parameters"),
+    "ip6",
+    "ip6_id",
+    "subnet6_id",
+    "addr_hex",
+)
 
 
 def _range(fam: Family, req: Req) -> tuple[int, int] | None:
@@ -211,8 +283,9 @@ def _range(fam: Family, req: Req) -> tuple[int, int] | None:
         end = fam.parse(f"{fam.p}_end_addr", end_text)
         size = end - start + 1
         if end < start or size & (size - 1):
-            raise invalid(f"{fam.p}_end_addr", end_text, f"ipv{fam.version}_addr",
-                          "the range is not a CIDR network")
+            raise invalid(
+                f"{fam.p}_end_addr", end_text, f"ipv{fam.version}_addr", "the range is not a CIDR network"
+            )
         sizes.append((f"{fam.p}_end_addr", size))
     if not sizes:
         return None
@@ -221,8 +294,12 @@ def _range(fam: Family, req: Req) -> tuple[int, int] | None:
         raise invalid(sizes[1][0], req.text(sizes[1][0]), "", f"{names} disagree on the network size")
     size = sizes[0][1]
     if start % size:
-        raise invalid(addr_name, req.text(addr_name), f"ipv{fam.version}_addr",
-                      f"not aligned on a /{fam.bits - size.bit_length() + 1} boundary")
+        raise invalid(
+            addr_name,
+            req.text(addr_name),
+            f"ipv{fam.version}_addr",
+            f"not aligned on a /{fam.bits - size.bit_length() + 1} boundary",
+        )
     return start, start + size - 1
 
 
@@ -254,8 +331,13 @@ def network_add(store: Store, req: Req, fam: Family) -> Result:
             row = store.one(
                 f"SELECT {fam.id_col} FROM {fam.table} WHERE site_id = ? AND {fam.start_col} = ?"
                 f" AND {fam.end_col} = ? AND is_terminal = ? AND {fam.parent_col} = ?",
-                (plan.site_id, fam.store_addr(plan.start), fam.store_addr(plan.end), plan.terminal,
-                 plan.parent_id),
+                (
+                    plan.site_id,
+                    fam.store_addr(plan.start),
+                    fam.store_addr(plan.end),
+                    plan.terminal,
+                    plan.parent_id,
+                ),
             )
             existing = row[fam.id_col] if row else None
 
@@ -286,8 +368,11 @@ def _place(store: Store, req: Req, fam: Family) -> _Placement | None:
     bounds = _range(fam, req)
     if bounds is None:
         if req.get(f"{fam.p}_addr"):
-            raise missing(f"{fam.p}_prefix", f"{fam.p}_end_addr", *(
-                ("subnet_size", "subnet_mask") if fam.version == 4 else ()))
+            raise missing(
+                f"{fam.p}_prefix",
+                f"{fam.p}_end_addr",
+                *(("subnet_size", "subnet_mask") if fam.version == 4 else ()),
+            )
         return None
     start, end = bounds
     terminal_flag = req.flag("is_terminal")
@@ -298,8 +383,12 @@ def _place(store: Store, req: Req, fam: Family) -> _Placement | None:
     if parent_id is not None:
         parent = _net(store, fam, parent_id)
         if parent is None:
-            raise ApiError(Errno.NOT_FOUND, f"parent {fam.what} {parent_id} does not exist",
-                           parameters=fam.parent_col, param_value=str(parent_id))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"parent {fam.what} {parent_id} does not exist",
+                parameters=fam.parent_col,
+                param_value=str(parent_id),
+            )
         if site is not None and site["site_id"] != parent["site_id"]:
             raise invalid("site_id", site["site_id"], ">0", "the parent network is in another space")
     elif level == 0:
@@ -310,26 +399,39 @@ def _place(store: Store, req: Req, fam: Family) -> _Placement | None:
         if level is not None:
             candidates = [row for row in candidates if row["subnet_level"] == level - 1]
         if not candidates:
-            raise ApiError(Errno.OUTSIDE_PARENT,
-                           f"no {fam.what} block of the space contains {fam.host(start)}/"
-                           f"{_prefix_of(fam, start, end)}",
-                           parameters=f"{fam.p}_addr", param_value=fam.host(start))
+            raise ApiError(
+                Errno.OUTSIDE_PARENT,
+                f"no {fam.what} block of the space contains {fam.host(start)}/{_prefix_of(fam, start, end)}",
+                parameters=f"{fam.p}_addr",
+                param_value=fam.host(start),
+            )
         parent = candidates[0]
     terminal = int(terminal_flag) if terminal_flag is not None else (1 if parent is not None else 0)
     if parent is None and terminal:
-        raise ApiError(Errno.OUTSIDE_PARENT, "a terminal network needs a parent block",
-                       parameters="is_terminal", param_value="1")
+        raise ApiError(
+            Errno.OUTSIDE_PARENT,
+            "a terminal network needs a parent block",
+            parameters="is_terminal",
+            param_value="1",
+        )
     site_id = parent["site_id"] if parent is not None else (site["site_id"] if site is not None else 0)
     if parent is not None:
         if parent["is_terminal"]:
-            raise ApiError(Errno.OUTSIDE_PARENT, f"parent network {parent[fam.id_col]} is terminal",
-                           parameters=fam.parent_col, param_value=str(parent[fam.id_col]))
+            raise ApiError(
+                Errno.OUTSIDE_PARENT,
+                f"parent network {parent[fam.id_col]} is terminal",
+                parameters=fam.parent_col,
+                param_value=str(parent[fam.id_col]),
+            )
         p_start, p_end = fam.load_addr(parent[fam.start_col]), fam.load_addr(parent[fam.end_col])
         if not (p_start <= start and end <= p_end):
-            raise ApiError(Errno.OUTSIDE_PARENT,
-                           f"{fam.host(start)}/{_prefix_of(fam, start, end)} is not inside its parent "
-                           f"{fam.host(p_start)}/{_prefix_of(fam, p_start, p_end)}",
-                           parameters=f"{fam.p}_addr", param_value=fam.host(start))
+            raise ApiError(
+                Errno.OUTSIDE_PARENT,
+                f"{fam.host(start)}/{_prefix_of(fam, start, end)} is not inside its parent "
+                f"{fam.host(p_start)}/{_prefix_of(fam, p_start, p_end)}",
+                parameters=f"{fam.p}_addr",
+                param_value=fam.host(start),
+            )
     parent_key = parent[fam.id_col] if parent is not None else 0
     return _Placement(
         site_id=site_id,
@@ -351,10 +453,13 @@ def _create_network(store: Store, req: Req, fam: Family, plan: _Placement) -> in
     )
     if clash is not None:
         c_start, c_end = fam.load_addr(clash[fam.start_col]), fam.load_addr(clash[fam.end_col])
-        raise ApiError(Errno.OVERLAP,
-                       f"{fam.host(plan.start)}/{_prefix_of(fam, plan.start, plan.end)} overlaps network "
-                       f"{clash[fam.id_col]} ({fam.host(c_start)}/{_prefix_of(fam, c_start, c_end)})",
-                       parameters=f"{fam.p}_addr", param_value=fam.host(plan.start))
+        raise ApiError(
+            Errno.OVERLAP,
+            f"{fam.host(plan.start)}/{_prefix_of(fam, plan.start, plan.end)} overlaps network "
+            f"{clash[fam.id_col]} ({fam.host(c_start)}/{_prefix_of(fam, c_start, c_end)})",
+            parameters=f"{fam.p}_addr",
+            param_value=fam.host(plan.start),
+        )
     values: dict[str, object] = {
         "site_id": plan.site_id,
         fam.start_col: fam.store_addr(plan.start),
@@ -374,9 +479,18 @@ def _create_network(store: Store, req: Req, fam: Family, plan: _Placement) -> in
         lock = req.flag("lock_network_broadcast")
         values["lock_network_broadcast"] = 1 if lock is None else int(lock)
     oid = store.insert(fam.table, values)
-    apply_class(store, req, prefix_names=fam.class_inputs, otype=fam.table, table=fam.table,
-                id_column=fam.id_col, oid=oid, current="", class_name_param=f"{fam.p}_class_name",
-                created=True)
+    apply_class(
+        store,
+        req,
+        prefix_names=fam.class_inputs,
+        otype=fam.table,
+        table=fam.table,
+        id_column=fam.id_col,
+        oid=oid,
+        current="",
+        class_name_param=f"{fam.p}_class_name",
+        created=True,
+    )
     return oid
 
 
@@ -388,25 +502,45 @@ def _edit_network(store: Store, req: Req, fam: Family, oid: int) -> None:
         new_start = fam.parse(f"{fam.p}_addr", req.text(f"{fam.p}_addr"))
         bounds = _range(fam, req)
         if new_start != start or (bounds is not None and bounds != (start, end)):
-            raise ApiError(Errno.IMMUTABLE, f"the address and size of a network cannot be edited "
-                           f"(network {oid} is {fam.host(start)}/{_prefix_of(fam, start, end)})",
-                           parameters=f"{fam.p}_addr", param_value=req.text(f"{fam.p}_addr"))
+            raise ApiError(
+                Errno.IMMUTABLE,
+                f"the address and size of a network cannot be edited "
+                f"(network {oid} is {fam.host(start)}/{_prefix_of(fam, start, end)})",
+                parameters=f"{fam.p}_addr",
+                param_value=req.text(f"{fam.p}_addr"),
+            )
     terminal = req.flag("is_terminal")
     if terminal is not None and int(terminal) != row["is_terminal"]:
-        raise ApiError(Errno.IMMUTABLE, f"network {oid} cannot change between block/network and "
-                       "terminal subnet", parameters="is_terminal", param_value=req.text("is_terminal"))
+        raise ApiError(
+            Errno.IMMUTABLE,
+            f"network {oid} cannot change between block/network and terminal subnet",
+            parameters="is_terminal",
+            param_value=req.text("is_terminal"),
+        )
     parent_id = req.oid(fam.parent_col)
     if parent_id is not None and parent_id != row[fam.parent_col]:
-        raise ApiError(Errno.IMMUTABLE, f"network {oid} cannot be moved to another parent",
-                       parameters=fam.parent_col, param_value=str(parent_id))
+        raise ApiError(
+            Errno.IMMUTABLE,
+            f"network {oid} cannot be moved to another parent",
+            parameters=fam.parent_col,
+            param_value=str(parent_id),
+        )
     if req.has(fam.name_col):
         store.update(fam.table, fam.id_col, oid, {fam.name_col: req.text(fam.name_col)})
     lock = req.flag("lock_network_broadcast") if fam.version == 4 else None
     if lock is not None:
         store.update(fam.table, fam.id_col, oid, {"lock_network_broadcast": int(lock)})
-    apply_class(store, req, prefix_names=fam.class_inputs, otype=fam.table, table=fam.table,
-                id_column=fam.id_col, oid=oid, current=row["class_params"],
-                class_name_param=f"{fam.p}_class_name")
+    apply_class(
+        store,
+        req,
+        prefix_names=fam.class_inputs,
+        otype=fam.table,
+        table=fam.table,
+        id_column=fam.id_col,
+        oid=oid,
+        current=row["class_params"],
+        class_name_param=f"{fam.p}_class_name",
+    )
 
 
 def network_delete(store: Store, req: Req, fam: Family) -> Result:
@@ -428,19 +562,24 @@ def network_delete(store: Store, req: Req, fam: Family) -> Result:
             args.append(fam.store_addr(bounds[1]))
         rows = store.all(sql, tuple(args))
         if len(rows) > 1:
-            raise ApiError(Errno.INVALID_PARAMETER, f"{len(rows)} networks start at {fam.host(start)}: "
-                           f"give {fam.id_col} or the prefix", parameters=f"{fam.p}_addr",
-                           param_value=fam.host(start))
+            raise ApiError(
+                Errno.INVALID_PARAMETER,
+                f"{len(rows)} networks start at {fam.host(start)}: give {fam.id_col} or the prefix",
+                parameters=f"{fam.p}_addr",
+                param_value=fam.host(start),
+            )
         row = rows[0] if rows else None
     if row is None:
         return Result()
     oid = row[fam.id_col]
     if store.one(f"SELECT 1 FROM {fam.table} WHERE {fam.parent_col} = ? LIMIT 1", (oid,)):
-        raise ApiError(Errno.IN_USE, f"network {oid} still holds networks", parameters=fam.id_col,
-                       param_value=str(oid))
+        raise ApiError(
+            Errno.IN_USE, f"network {oid} still holds networks", parameters=fam.id_col, param_value=str(oid)
+        )
     if store.one(f"SELECT 1 FROM {fam.ip_table} WHERE {fam.ip_subnet_col} = ? LIMIT 1", (oid,)):
-        raise ApiError(Errno.IN_USE, f"network {oid} still holds addresses", parameters=fam.id_col,
-                       param_value=str(oid))
+        raise ApiError(
+            Errno.IN_USE, f"network {oid} still holds addresses", parameters=fam.id_col, param_value=str(oid)
+        )
     store.execute(f"DELETE FROM {fam.table} WHERE {fam.id_col} = ?", (oid,))
     store.drop_meta(fam.table, oid)
     return ret_oid(oid, created=False)
@@ -463,10 +602,19 @@ class AddrFields:
     class_name_param: str
 
 
-A4 = AddrFields(V4, "ip_addr", ("name", "ip_name"), "name", "mac_addr", "mac_addr",
-                "ip_class_parameters", "ip_class_name")
-A6 = AddrFields(V6, "ip6_addr", ("ip6_name",), "ip6_name", "ip6_mac_addr", "ip6_mac_addr",
-                "ip6_class_parameters", "ip6_class_name")
+A4 = AddrFields(
+    V4, "ip_addr", ("name", "ip_name"), "name", "mac_addr", "mac_addr", "ip_class_parameters", "ip_class_name"
+)
+A6 = AddrFields(
+    V6,
+    "ip6_addr",
+    ("ip6_name",),
+    "ip6_name",
+    "ip6_mac_addr",
+    "ip6_mac_addr",
+    "ip6_class_parameters",
+    "ip6_class_name",
+)
 
 
 def _addr_value(req: Req, f: AddrFields) -> int | None:
@@ -488,24 +636,37 @@ def find_address(store: Store, fam: Family, site_id: int, value: int) -> int | N
 def terminal_subnet_for(store: Store, fam: Family, site_id: int, value: int) -> sqlite3.Row:
     rows = _containing(store, fam, site_id, value, value, terminal=1)
     if not rows:
-        raise ApiError(Errno.NO_TERMINAL_SUBNET,
-                       f"{fam.host(value)} is not inside a terminal subnet of space {site_id}",
-                       parameters="hostaddr", param_value=fam.host(value))
+        raise ApiError(
+            Errno.NO_TERMINAL_SUBNET,
+            f"{fam.host(value)} is not inside a terminal subnet of space {site_id}",
+            parameters="hostaddr",
+            param_value=fam.host(value),
+        )
     subnet = rows[0]
     if fam.version == 4:
         start, end = fam.load_addr(subnet[fam.start_col]), fam.load_addr(subnet[fam.end_col])
         if subnet["lock_network_broadcast"] and end - start + 1 >= 4 and value in (start, end):
             kind = "network" if value == start else "broadcast"
-            raise ApiError(Errno.NO_TERMINAL_SUBNET,
-                           f"{fam.host(value)} is the {kind} address of subnet {subnet[fam.id_col]}"
-                           " (lock_network_broadcast)", parameters="hostaddr", param_value=fam.host(value))
+            raise ApiError(
+                Errno.NO_TERMINAL_SUBNET,
+                f"{fam.host(value)} is the {kind} address of subnet {subnet[fam.id_col]}"
+                " (lock_network_broadcast)",
+                parameters="hostaddr",
+                param_value=fam.host(value),
+            )
     return subnet
 
 
 def ip4_values(site_id: int, subnet_id: int, value: int, name: str = "", mac: str = "") -> dict[str, object]:
     """The stored columns of a new IPv4 address (shared by ``ip_add`` and the bulk loader)."""
-    return {"site_id": site_id, "subnet_id": subnet_id, "addr": value, "hostaddr": addr.dotted4(value),
-            "name": name, "mac_addr": mac}
+    return {
+        "site_id": site_id,
+        "subnet_id": subnet_id,
+        "addr": value,
+        "hostaddr": addr.dotted4(value),
+        "name": name,
+        "mac_addr": mac,
+    }
 
 
 def address_add(store: Store, req: Req, f: AddrFields) -> Result:
@@ -517,12 +678,20 @@ def address_add(store: Store, req: Req, f: AddrFields) -> Result:
         row = store.one(f"SELECT * FROM {fam.ip_table} WHERE {fam.ip_id_col} = ?", (existing,))
         assert row is not None
         if value is not None and value != fam.load_addr(row[fam.ip_addr_col]):
-            raise ApiError(Errno.IMMUTABLE, f"address {existing} is {row['hostaddr']}: its address "
-                           "cannot be edited", parameters="hostaddr", param_value=fam.host(value))
+            raise ApiError(
+                Errno.IMMUTABLE,
+                f"address {existing} is {row['hostaddr']}: its address cannot be edited",
+                parameters="hostaddr",
+                param_value=fam.host(value),
+            )
         site = resolve_site(store, req, required=False)
         if site is not None and site["site_id"] != row["site_id"]:
-            raise ApiError(Errno.IMMUTABLE, f"address {existing} cannot move to another space",
-                           parameters="site_id", param_value=str(site["site_id"]))
+            raise ApiError(
+                Errno.IMMUTABLE,
+                f"address {existing} cannot move to another space",
+                parameters="site_id",
+                param_value=str(site["site_id"]),
+            )
     elif value is not None:
         site = resolve_site(store, req)
         assert site is not None
@@ -538,14 +707,28 @@ def address_add(store: Store, req: Req, f: AddrFields) -> Result:
         if fam.version == 4:
             values = ip4_values(site["site_id"], subnet[fam.id_col], value, name, mac)
         else:
-            values = {"site_id": site["site_id"], "subnet6_id": subnet[fam.id_col],
-                      "addr_hex": addr.hex6(value), "hostaddr": addr.expanded6(value),
-                      "ip6_name": name, "ip6_mac_addr": mac}
+            values = {
+                "site_id": site["site_id"],
+                "subnet6_id": subnet[fam.id_col],
+                "addr_hex": addr.hex6(value),
+                "hostaddr": addr.expanded6(value),
+                "ip6_name": name,
+                "ip6_mac_addr": mac,
+            }
         oid = store.insert(fam.ip_table, values)
         _link_from_address(store, req, fam, oid, current=(0, 0))
-        apply_class(store, req, prefix_names=(f.class_param,), otype=fam.ip_table, table=fam.ip_table,
-                    id_column=fam.ip_id_col, oid=oid, current="", class_name_param=f.class_name_param,
-                    created=True)
+        apply_class(
+            store,
+            req,
+            prefix_names=(f.class_param,),
+            otype=fam.ip_table,
+            table=fam.ip_table,
+            id_column=fam.ip_id_col,
+            oid=oid,
+            current="",
+            class_name_param=f.class_name_param,
+            created=True,
+        )
         return oid
 
     def edit(oid: int) -> None:
@@ -558,9 +741,17 @@ def address_add(store: Store, req: Req, f: AddrFields) -> Result:
             changes[f.mac_col] = addr.normalize_mac(f.mac_param, req.text(f.mac_param))
         store.update(fam.ip_table, fam.ip_id_col, oid, changes)
         _link_from_address(store, req, fam, oid, current=(row["hostdev_id"], row["hostiface_id"]))
-        apply_class(store, req, prefix_names=(f.class_param,), otype=fam.ip_table, table=fam.ip_table,
-                    id_column=fam.ip_id_col, oid=oid, current=row["class_params"],
-                    class_name_param=f.class_name_param)
+        apply_class(
+            store,
+            req,
+            prefix_names=(f.class_param,),
+            otype=fam.ip_table,
+            table=fam.ip_table,
+            id_column=fam.ip_id_col,
+            oid=oid,
+            current=row["class_params"],
+            class_name_param=f.class_name_param,
+        )
 
     return upsert(req, existing, create, edit, "address")
 
@@ -574,16 +765,28 @@ def _link_from_address(store: Store, req: Req, fam: Family, oid: int, current: t
     if iface_given:
         iface = store.one("SELECT * FROM hostiface WHERE hostiface_id = ?", (iface_given,))
         if iface is None:
-            raise ApiError(Errno.NOT_FOUND, f"interface {iface_given} does not exist",
-                           parameters="hostiface_id", param_value=str(iface_given))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"interface {iface_given} does not exist",
+                parameters="hostiface_id",
+                param_value=str(iface_given),
+            )
         if dev_given and dev_given != iface["hostdev_id"]:
-            raise invalid("hostdev_id", dev_given, ">=0", f"interface {iface_given} belongs to device "
-                          f"{iface['hostdev_id']}")
+            raise invalid(
+                "hostdev_id",
+                dev_given,
+                ">=0",
+                f"interface {iface_given} belongs to device {iface['hostdev_id']}",
+            )
         hostdev_id, hostiface_id = iface["hostdev_id"], iface_given
     elif dev_given:
         if store.one("SELECT 1 FROM hostdev WHERE hostdev_id = ?", (dev_given,)) is None:
-            raise ApiError(Errno.NOT_FOUND, f"device {dev_given} does not exist", parameters="hostdev_id",
-                           param_value=str(dev_given))
+            raise ApiError(
+                Errno.NOT_FOUND,
+                f"device {dev_given} does not exist",
+                parameters="hostdev_id",
+                param_value=str(dev_given),
+            )
         if dev_given != hostdev_id:
             hostiface_id = 0
         hostdev_id = dev_given
@@ -630,7 +833,9 @@ def bulk_add_ipv4(
     """
     subnets = store.all(
         "SELECT subnet_id, start_addr, end_addr FROM subnet4 WHERE site_id = ? AND is_terminal = 1"
-        " ORDER BY start_addr", (site_id,))
+        " ORDER BY start_addr",
+        (site_id,),
+    )
     starts = [row["start_addr"] for row in subnets]
     count = 0
     with store.transaction() as conn:
@@ -645,8 +850,10 @@ def bulk_add_ipv4(
             values = ip4_values(site_id, subnet["subnet_id"], value, name)
             values["class_params"] = encode_class_params(params)
             oid = store.insert("ip4", values)
-            conn.executemany("INSERT INTO meta (otype, oid, key, value) VALUES ('ip4', ?, ?, ?)",
-                             [(oid, k, v) for k, v in params.items()])
+            conn.executemany(
+                "INSERT INTO meta (otype, oid, key, value) VALUES ('ip4', ?, ?, ?)",
+                [(oid, k, v) for k, v in params.items()],
+            )
             count += 1
     return count
 

@@ -116,7 +116,8 @@ def upsert(
         return ret_oid(create(), created=True)
     if flag is AddFlag.NEW_ONLY:
         raise ApiError(
-            Errno.ALREADY_EXISTS, f"{what} already exists (id {existing}, add_flag=new_only)",
+            Errno.ALREADY_EXISTS,
+            f"{what} already exists (id {existing}, add_flag=new_only)",
             param_value=str(existing),
         )
     edit(existing)
@@ -129,8 +130,9 @@ def explicit_id(store: Store, req: Req, table: str, id_column: str, what: str) -
     if oid is None:
         return None
     if store.one(f"SELECT 1 FROM {table} WHERE {id_column} = ?", (oid,)) is None:
-        raise ApiError(Errno.DOES_NOT_EXIST, f"{what} {oid} does not exist", parameters=id_column,
-                       param_value=str(oid))
+        raise ApiError(
+            Errno.DOES_NOT_EXIST, f"{what} {oid} does not exist", parameters=id_column, param_value=str(oid)
+        )
     return oid
 
 
@@ -151,8 +153,9 @@ def apply_class(
     """Class name and parameters of an object: edits merge keys; ``class_parameters_to_delete``
     removes keys. ``prefix_names`` are the accepted names of the ``*_class_parameters`` input."""
     if req.has(class_name_param):
-        store.execute(f"UPDATE {table} SET class_name = ? WHERE {id_column} = ?",
-                      (req.text(class_name_param), oid))
+        store.execute(
+            f"UPDATE {table} SET class_name = ? WHERE {id_column} = ?", (req.text(class_name_param), oid)
+        )
     params = decode_class_params(current)
     changed = created
     for name in prefix_names:
@@ -160,9 +163,13 @@ def apply_class(
         if raw is None:
             continue
         if max_length is not None and len(raw) > max_length:
-            raise ApiError(Errno.TOO_LONG, f"{name} is longer than {max_length} characters",
-                           parameters=name, param_format=f"string, max length: {max_length}",
-                           param_value=str(len(raw)))
+            raise ApiError(
+                Errno.TOO_LONG,
+                f"{name} is longer than {max_length} characters",
+                parameters=name,
+                param_format=f"string, max length: {max_length}",
+                param_value=str(len(raw)),
+            )
         params.update(decode_class_params(raw))
         changed = True
     to_delete = req.get("class_parameters_to_delete")

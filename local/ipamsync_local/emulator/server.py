@@ -206,13 +206,19 @@ class _Handler(BaseHTTPRequestHandler):
             return
         split = urlsplit(self.path)
         if split.path.startswith(ADMIN_PREFIX):
-            self._admin(method, split.path[len(ADMIN_PREFIX):].strip("/"), body)
+            self._admin(method, split.path[len(ADMIN_PREFIX) :].strip("/"), body)
             return
         if not split.path.startswith(REST_PREFIX):
-            self._send(404, ApiError(Errno.UNKNOWN_SERVICE, f"no such path {split.path!r}: the v1 API is "
-                                     "at /rest/<service>", status=404).body())
+            self._send(
+                404,
+                ApiError(
+                    Errno.UNKNOWN_SERVICE,
+                    f"no such path {split.path!r}: the v1 API is at /rest/<service>",
+                    status=404,
+                ).body(),
+            )
             return
-        self._rest(method, split.path[len(REST_PREFIX):].strip("/"), split.query)
+        self._rest(method, split.path[len(REST_PREFIX) :].strip("/"), split.query)
 
     def _rest(self, method: str, service: str, query: str) -> None:
         emulator = self.server.emulator
@@ -239,8 +245,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except Exception:
             log.exception("emulator bug while serving %s %s", method, service)
-            self._reply_error(service, method, ApiError(Errno.INTERNAL, "internal error of the emulator",
-                                                        status=500))
+            self._reply_error(
+                service, method, ApiError(Errno.INTERNAL, "internal error of the emulator", status=500)
+            )
             return
         if decision.drop_after_commit:
             emulator.stats.record(service, method, "dropped_after_commit")
@@ -279,8 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
 def _injected(status: int, retry_after: int, outage: bool) -> ApiError:
     headers = {"Retry-After": str(retry_after)} if status in (429, 503) else {}
     if outage:
-        return ApiError(Errno.SERVICE_UNAVAILABLE, "service unavailable (emulated outage)", status=503,
-                        headers=headers)
+        return ApiError(
+            Errno.SERVICE_UNAVAILABLE, "service unavailable (emulated outage)", status=503, headers=headers
+        )
     errno = Errno.RATE_LIMITED if status == 429 else Errno.SERVICE_UNAVAILABLE
     return ApiError(errno, f"injected fault: HTTP {status}", status=status, headers=headers)
 
@@ -376,8 +384,12 @@ class EmulatorServer:
         self.port = int(self._httpd.server_address[1])
         if self._seed:
             seed(self.store)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"emulator-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -426,8 +438,7 @@ class EmulatorServer:
         if handler is None:
             if any(r == route for _, r in routes):
                 allowed = sorted(m for m, r in routes if r == route)
-                return 405, {"error": f"{method} not allowed on {ADMIN_PREFIX}{route}",
-                             "allowed": allowed}
+                return 405, {"error": f"{method} not allowed on {ADMIN_PREFIX}{route}", "allowed": allowed}
             return 404, {"error": f"no admin endpoint {ADMIN_PREFIX}{route}"}
         return 200, handler()
 
@@ -460,4 +471,3 @@ def _outage(data: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError('the body must be {"outage": true} or {"outage": false}')
     return value
-

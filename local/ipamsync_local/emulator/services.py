@@ -58,8 +58,13 @@ def _list(view: View) -> Callable[[Store, Req], Result]:
         if limit == 0:
             limit = DEFAULT_PAGE_SIZE
         if limit > MAX_PAGE_SIZE:
-            raise ApiError(Errno.BAD_QUERY, f"limit is at most {MAX_PAGE_SIZE}", parameters="limit",
-                           param_format=f"1..{MAX_PAGE_SIZE}", param_value=str(limit))
+            raise ApiError(
+                Errno.BAD_QUERY,
+                f"limit is at most {MAX_PAGE_SIZE}",
+                parameters="limit",
+                param_format=f"1..{MAX_PAGE_SIZE}",
+                param_value=str(limit),
+            )
         offset = parse_paging(_special(req.params, "offset"), "offset", 0)
         rows = store.list_rows(
             view,
@@ -76,8 +81,9 @@ def _list(view: View) -> Callable[[Store, Req], Result]:
 
 def _count(view: View) -> Callable[[Store, Req], Result]:
     def run(store: Store, req: Req) -> Result:
-        total = store.count_rows(view, where=_special(req.params, "WHERE") or "",
-                                 tags=_special(req.params, "TAGS") or "")
+        total = store.count_rows(
+            view, where=_special(req.params, "WHERE") or "", tags=_special(req.params, "TAGS") or ""
+        )
         return Result([{"total": str(total)}])
 
     return run
@@ -152,12 +158,23 @@ def lookup(name: str, method: str) -> Service:
     """The service, or 404 (unknown service) / 405 (known service, wrong verb)."""
     service = SERVICES.get(name)
     if service is None:
-        raise ApiError(Errno.UNKNOWN_SERVICE, f"unknown service {name!r}", status=404, parameters="service",
-                       param_value=name)
+        raise ApiError(
+            Errno.UNKNOWN_SERVICE,
+            f"unknown service {name!r}",
+            status=404,
+            parameters="service",
+            param_value=name,
+        )
     if method not in service.methods:
         allowed = ", ".join(sorted(service.methods))
-        raise ApiError(Errno.METHOD_NOT_ALLOWED, f"{name} answers {allowed}, not {method}", status=405,
-                       parameters="method", param_value=method, headers={"Allow": allowed})
+        raise ApiError(
+            Errno.METHOD_NOT_ALLOWED,
+            f"{name} answers {allowed}, not {method}",
+            status=405,
+            parameters="method",
+            param_value=method,
+            headers={"Allow": allowed},
+        )
     return service
 
 

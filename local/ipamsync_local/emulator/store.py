@@ -192,8 +192,19 @@ CREATE TABLE IF NOT EXISTS member (
 """
 
 #: tables wiped by reset(), children first
-DATA_TABLES = ("dns_rr", "dns_zone", "dns_server", "ip6", "ip4", "hostiface", "hostdev",
-               "subnet6", "subnet4", "site", "meta")
+DATA_TABLES = (
+    "dns_rr",
+    "dns_zone",
+    "dns_server",
+    "ip6",
+    "ip4",
+    "hostiface",
+    "hostdev",
+    "subnet6",
+    "subnet4",
+    "site",
+    "meta",
+)
 
 
 # --------------------------------------------------------------------------- class parameters
@@ -317,9 +328,7 @@ class Store:
         if not values:
             return
         sets = ", ".join(f"{k} = :{k}" for k in values)
-        self._conn.execute(
-            f"UPDATE {table} SET {sets} WHERE {id_column} = :_oid", {**values, "_oid": oid}
-        )
+        self._conn.execute(f"UPDATE {table} SET {sets} WHERE {id_column} = :_oid", {**values, "_oid": oid})
 
     @staticmethod
     def now() -> int:
@@ -450,6 +459,11 @@ def parse_paging(value: str | None, name: str, default: int) -> int:
         return default
     text = value.strip()
     if not text.isdigit():
-        raise ApiError(Errno.BAD_QUERY, f"{name} must be a non-negative integer", parameters=name,
-                       param_format=">=0", param_value=text[:50])
+        raise ApiError(
+            Errno.BAD_QUERY,
+            f"{name} must be a non-negative integer",
+            parameters=name,
+            param_format=">=0",
+            param_value=text[:50],
+        )
     return int(text)

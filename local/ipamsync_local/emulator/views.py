@@ -42,8 +42,22 @@ def I(expr: str) -> Column:  # noqa: E743
     return Column(expr, "int")
 
 
-_ZERO_SUFFIXES = ("_id", "_size", "_count", "_percent", "_total", "_used", "_free", "_level", "_time",
-                  "_port", "_delay", "_days", "_offset", "_lag_count")
+_ZERO_SUFFIXES = (
+    "_id",
+    "_size",
+    "_count",
+    "_percent",
+    "_total",
+    "_used",
+    "_free",
+    "_level",
+    "_time",
+    "_port",
+    "_delay",
+    "_days",
+    "_offset",
+    "_lag_count",
+)
 
 
 def default_for(name: str) -> str:
@@ -260,8 +274,12 @@ SUBNET6 = build(
         "network": ("subnet6", "n.subnet6_id"),
         "site": ("site", "s.site_id"),
     },
-    overrides={"row_enabled": "1", "subnet6_is_valid": "1", "lock_network_broadcast": "1",
-               "site_is_template": "0"},
+    overrides={
+        "row_enabled": "1",
+        "subnet6_is_valid": "1",
+        "lock_network_broadcast": "1",
+        "site_is_template": "0",
+    },
 )
 
 # --------------------------------------------------------------------------- IPv4 addresses
@@ -313,8 +331,11 @@ ADDRESS = build(
         "site_class_parameters": T("s.class_params"),
         "subnet_class_parameters": T("n.class_params"),
     },
-    tag_types={"ip": ("ip4", "a.ip_id"), "network": ("subnet4", "n.subnet_id"),
-               "site": ("site", "s.site_id")},
+    tag_types={
+        "ip": ("ip4", "a.ip_id"),
+        "network": ("subnet4", "n.subnet_id"),
+        "site": ("site", "s.site_id"),
+    },
     overrides={"type": "ip", "site_is_template": "0", "lock_network_broadcast": "1"},
 )
 
@@ -471,8 +492,12 @@ HOSTIFACE = build(
         "hostdev_class_parameters": T("d.class_params"),
     },
     tag_types={"hostiface": ("hostiface", "i.hostiface_id"), "hostdev": ("hostdev", "d.hostdev_id")},
-    overrides={"row_enabled": "1", "hostiface_auto_link": "0", "iplnetdev_enabled": "0",
-               "iplport_enabled": "0"},
+    overrides={
+        "row_enabled": "1",
+        "hostiface_auto_link": "0",
+        "iplnetdev_enabled": "0",
+        "iplport_enabled": "0",
+    },
 )
 
 # --------------------------------------------------------------------------- DNS
@@ -588,8 +613,11 @@ DNS_RR = build(
         "rr_last_update_time": I("r.last_update"),
         "rr_class_parameters": T("r.class_params"),
     },
-    tag_types={"rr": ("dns_rr", "r.rr_id"), "dnszone": ("dns_zone", "z.dnszone_id"),
-               "dns": ("dns_server", "v.dns_id")},
+    tag_types={
+        "rr": ("dns_rr", "r.rr_id"),
+        "dnszone": ("dns_zone", "z.dnszone_id"),
+        "dns": ("dns_server", "v.dns_id"),
+    },
     overrides={"dnszone_is_rpz": "0", "dns_cloud": "0", "rr_auth_gsstsig": "0"},
 )
 
