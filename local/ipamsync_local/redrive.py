@@ -195,6 +195,25 @@ def redrive(
     return report
 
 
+def redrive_local(
+    aws: Any, *, dry_run: bool = False, out: Callable[[str], None] = lambda s: None
+) -> RedriveReport:
+    """:func:`redrive` on a :class:`~ipamsync_local.aws.LocalAws` stack (its queues and enrich)."""
+    lambdas = aws.lambdas
+    assert lambdas is not None, "the local stack has no Lambda service"
+    return redrive(
+        aws.sqs,
+        dead_letter_queue_urls=[
+            aws.queue_url("WorkflowDeadLetterQueue"),
+            aws.queue_url("EventDeadLetterQueue"),
+        ],
+        event_queue_url=aws.queue_url("EventQueue"),
+        invoke_enrich=lambda event: lambdas.invoke_async("EnrichFunction", event),
+        dry_run=dry_run,
+        out=out,
+    )
+
+
 # --------------------------------------------------------------------------- CLI
 
 

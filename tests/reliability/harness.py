@@ -305,21 +305,9 @@ class Run:
         return self.aws.dead_letters(queue)
 
     def redrive(self, *, dry_run: bool = False) -> Any:
-        from ipamsync_local.redrive import redrive
+        from ipamsync_local.redrive import redrive_local
 
-        aws = self.aws
-        assert aws.lambdas is not None
-        lambdas = aws.lambdas
-        return redrive(
-            aws.sqs,
-            dead_letter_queue_urls=[
-                aws.queue_url("WorkflowDeadLetterQueue"),
-                aws.queue_url("EventDeadLetterQueue"),
-            ],
-            event_queue_url=aws.queue_url("EventQueue"),
-            invoke_enrich=lambda event: lambdas.invoke_async("EnrichFunction", event),
-            dry_run=dry_run,
-        )
+        return redrive_local(self.aws, dry_run=dry_run)
 
 
 @contextlib.contextmanager

@@ -147,43 +147,6 @@ def run_coldstart(runs: int) -> dict[str, Any]:
     return result
 
 
-def format_coldstart(result: dict[str, Any]) -> str:
-    from ipamsync_local.bench.coldstart import IMPORT_TARGET_MS, LAYER_TARGET_MB
-    from ipamsync_local.report import table
-
-    rows = [
-        (
-            name,
-            f"{f['import_ms_median']:.0f}",
-            f"{f['import_ms_max']:.0f}",
-            "-" if f.get("first_call_ms_median") is None else f"{f['first_call_ms_median']:.0f}",
-            f"{f.get('package_bytes', 0):,}",
-            "✔" if f["meets_import_target"] else "✘",
-        )
-        for name, f in result["functions"].items()
-    ]
-    text = table(
-        (
-            "function",
-            "import ms (median)",
-            "import ms (max)",
-            "first call ms (median)",
-            "package bytes",
-            f"import ≤ {IMPORT_TARGET_MS:.0f} ms",
-        ),
-        rows,
-    )
-    ok = "✔" if result["layer_meets_target"] else "✘"
-    top = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in result.get("layer_top", []))
-    return (
-        text + f"\nlayer: {result['layer_mb']} MB unzipped ({result.get('layer_bytes', 0):,} bytes; target ≤ "
-        f"{LAYER_TARGET_MB:.0f} MB {ok}); largest packages (MB): {top}\n"
-        f"python {result['python']}, {result['runs']} fresh interpreters per function; first call = the "
-        "first lambda_handler call after import against a local emulator (X-Ray SDK, requests, settings, "
-        "version probe)."
-    )
-
-
 def soak_checks(result: Any) -> dict[str, Any]:
     """``lost``/``wrong``/``duplicates`` wherever the soak result reports them (top level or one
     level down)."""
@@ -283,9 +246,11 @@ class Bench:
         )
 
     def coldstart(self) -> None:
+        from ipamsync_local.bench import coldstart
+
         started = time.monotonic()
         result = run_coldstart(self.sizes["coldstart_runs"])
-        _out(format_coldstart(result))
+        _out(coldstart.format_table(result))
         self.record("coldstart", result, time.monotonic() - started, self.command("coldstart"))
         for name, f in result["functions"].items():
             self.target(

@@ -235,9 +235,9 @@ def format_table(result: dict[str, Any]) -> str:
             name,
             f"{f['import_ms_median']:.0f}",
             f"{f['import_ms_max']:.0f}",
-            "-" if f["first_call_ms_median"] is None else f"{f['first_call_ms_median']:.0f}",
-            f"{f['package_mb']:.3f}",
-            "yes" if f["meets_import_target"] else "NO",
+            "-" if f.get("first_call_ms_median") is None else f"{f['first_call_ms_median']:.0f}",
+            f"{f['package_bytes']:,} B" if "package_bytes" in f else f"{f['package_mb']:.3f} MB",
+            "✔" if f["meets_import_target"] else "✘",
         )
         for name, f in result["functions"].items()
     ]
@@ -246,14 +246,22 @@ def format_table(result: dict[str, Any]) -> str:
             "function",
             "import ms (median)",
             "import ms (max)",
-            "first call ms",
-            "package MB",
+            "first call ms (median)",
+            "package size",
             f"import ≤ {IMPORT_TARGET_MS:.0f} ms",
         ),
         rows,
     )
-    ok = "yes" if result["layer_meets_target"] else "NO"
+    ok = "✔" if result["layer_meets_target"] else "✘"
+    size = f"{result['layer_mb']} MB unzipped"
+    if "layer_bytes" in result:
+        size += f" ({result['layer_bytes']:,} bytes)"
+    top = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in result.get("layer_top", []))
     return (
-        text + f"\nlayer: {result['layer_mb']} MB unzipped (target ≤ {LAYER_TARGET_MB:.0f} MB: {ok}); "
-        f"python {result['python']}, {result['runs']} fresh interpreters per function"
+        text
+        + f"\nlayer: {size}; target ≤ {LAYER_TARGET_MB:.0f} MB {ok}"
+        + (f"; largest packages (MB): {top}" if top else "")
+        + f"\npython {result['python']}, {result['runs']} fresh interpreters per function; first call = the "
+        "first lambda_handler call after import against a local emulator (X-Ray SDK, requests, settings, "
+        "version probe)."
     )

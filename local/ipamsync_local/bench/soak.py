@@ -33,10 +33,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import random
 import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,6 +43,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from ipamsync_local.emulator.process import EmulatorProcess
+from ipamsync_local.redrive import redrive_local
 
 DNS_SERVER = "ns.ipamsync.local"
 FORWARD_ZONE = "ec2.example.internal"
@@ -79,56 +80,26 @@ class _Emulator:
         self.separate_process = separate_process
         self.url = ""
         self.ca_path = ""
-        self._proc: subprocess.Popen[str] | None = None
         self._server: Any = None
 
     def start(self) -> _Emulator:
-        from ipamsync_local.emulator.cli import ENV_PASSWORD, ENV_USERNAME
-
-        if not self.separate_process:
+        if self.separate_process:
+            self._server = EmulatorProcess(seed=False, username=USERNAME, password=self.password).start()
+            self.url, self.ca_path = self._server.url, self._server.ca_path
+        else:
             from ipamsync_local.emulator import EmulatorServer
 
             self._server = EmulatorServer(tls=True, username=USERNAME, password=self.password).start()
             self.url, self.ca_path = self._server.url, str(self._server.cert_path)
-            return self
-        args = [sys.executable, "-c", "import sys; from ipamsync_local.cli import main; sys.exit(main())"]
-        args += ["emulator", "serve", "--host", "127.0.0.1", "--port", "0", "--tls"]
-        # the credentials go through the environment, not the command line (visible in ps)
-        env = {**os.environ, ENV_USERNAME: USERNAME, ENV_PASSWORD: self.password}
-        self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
-        assert self._proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while not (self.url and self.ca_path):
-            line = self._proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the emulator exited ({self._proc.poll()}) before it listened")
-            if "listening on" in line:
-                self.url = line.split()[-1]
-            elif line.startswith("CA certificate:"):
-                self.ca_path = line.split(":", 1)[1].strip()
-            if time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start in time")
         return self
 
     @property
     def admin(self) -> Any:
-        from ipamsync_local.emulator import EmulatorAdmin
-
-        return EmulatorAdmin(self.url, verify=self.ca_path)
+        return self._server.admin
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.terminate()
-                try:
-                    self._proc.wait(10)
-                except subprocess.TimeoutExpired:  # pragma: no cover
-                    self._proc.kill()
-                    self._proc.wait(10)
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
 
 
 def _solidserver(emu: _Emulator) -> Any:
@@ -240,21 +211,6 @@ def _drain(aws: Any) -> list[str]:
         for m in msgs:
             bodies.append(m["Body"])
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-
-
-def _redrive(aws: Any) -> Any:
-    from ipamsync_local.redrive import redrive
-
-    lambdas = aws.lambdas
-    return redrive(
-        aws.sqs,
-        dead_letter_queue_urls=[
-            aws.queue_url("WorkflowDeadLetterQueue"),
-            aws.queue_url("EventDeadLetterQueue"),
-        ],
-        event_queue_url=aws.queue_url("EventQueue"),
-        invoke_enrich=lambda event: lambdas.invoke_async("EnrichFunction", event),
-    )
 
 
 @contextlib.contextmanager
@@ -373,10 +329,10 @@ def run(
                 rounds, replayed = 0, 0
                 while rounds < REDRIVE_ROUNDS and (rounds == 0 or aws.dead_letters("EventDeadLetterQueue")):
                     rounds += 1
-                    report = _redrive(aws)
+                    report = redrive_local(aws)
                     replayed += report.replayed_messages + report.replayed_events
                     aws.wait_idle(3600)
-                last = _redrive(aws)
+                last = redrive_local(aws)
             stats = admin.stats()
 
             summaries = list(aws.recorder.summaries)

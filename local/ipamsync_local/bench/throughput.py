@@ -33,9 +33,7 @@ import contextlib
 import datetime as dt
 import json
 import math
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,6 +42,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ipamsync_local.emulator.process import EmulatorProcess
 
 DNS_SERVER = "ns.ipamsync.local"
 FORWARD_ZONE = "ec2.example.internal"
@@ -62,83 +62,6 @@ Log = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     pass
-
-
-# --------------------------------------------------------------------------- emulator process
-
-
-class EmulatorProcess:
-    """``ipamsync emulator serve --tls --seed`` in a child process (its own core and GIL)."""
-
-    def __init__(self, *, seed: bool = True, tls: bool = True) -> None:
-        self.seed = seed
-        self.tls = tls
-        self.proc: subprocess.Popen[str] | None = None
-        self.url = ""
-        self.ca_path = ""
-
-    def start(self, timeout: float = 30.0) -> EmulatorProcess:
-        args = [
-            sys.executable,
-            "-c",
-            "import sys; from ipamsync_local.cli import main; sys.exit(main())",
-            "emulator",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-        ]
-        if self.tls:
-            args.append("--tls")
-        if self.seed:
-            args.append("--seed")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + timeout
-        assert self.proc.stdout is not None
-        while not (self.url and (self.ca_path or not self.tls)):
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the emulator exited ({self.proc.poll()}) before it listened")
-            if "listening on" in line:
-                self.url = line.split()[-1]
-            elif line.startswith("CA certificate:"):
-                self.ca_path = line.split(":", 1)[1].strip()
-            if time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start in time")
-        return self
-
-    @property
-    def ca_pem(self) -> str | None:
-        return Path(self.ca_path).read_text(encoding="utf-8") if self.ca_path else None
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the emulator process so far (from /proc)."""
-        assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def admin(self) -> Any:
-        from ipamsync_local.emulator import EmulatorAdmin
-
-        return EmulatorAdmin(self.url, verify=self.ca_path or True)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:  # pragma: no cover
-                self.proc.kill()
-                self.proc.wait(10)
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-    def __enter__(self) -> EmulatorProcess:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # --------------------------------------------------------------------------- instrumentation
@@ -837,7 +760,7 @@ def run(
                 paced_durations = _durations(
                     paced_lambda, aws.counters()["lambda"], aws.recorder.summaries[paced_recorded:]
                 )
-            admin = emu.admin()
+            admin = emu.admin
             admin.reset_stats()
             mark = tap.mark()
             recorded = len(aws.recorder.summaries)
