@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ipamsync_local import demo_fleet as fleetlib
+from ipamsync_local import truth as truthlib
 
 DEFAULT_DATA_DIR = Path(".ipamsync") / "demo"
 DEFAULT_SPACE = "AWS"
@@ -433,6 +434,18 @@ class Run:
     caught_up: int = 0
 
 
+@dataclass
+class Earlier:
+    """What earlier runs (another EC2) left in SOLIDserver, read before this run starts."""
+
+    #: instances SOLIDserver still holds as live (caught up: their "terminated" events are replayed)
+    live: list[str] = field(default_factory=list)
+    #: instances already terminated: instance id → their device's name
+    gone: dict[str, str] = field(default_factory=dict)
+    #: (VPC or subnet id, CIDR) of the networks they made
+    networks: list[tuple[str, str]] = field(default_factory=list)
+
+
 class Demo:
     def __init__(self, args: argparse.Namespace, screen: Screen) -> None:
         from ipamsync_local.aws.executions import default_state_dir
@@ -580,40 +593,40 @@ class Demo:
                 + (f", {self.zone_override}" if self.zone_override else "")
                 + f"; reverse {', '.join(reverse_zones) or 'none'}"
             )
-            settings = fleetlib.Settings(
-                account=aws.context.account_id,
-                region=aws.context.region,
-                space=args.space,
-                dns_server=args.dns_server,
-                forward_zone=args.forward_zone,
-                reverse_zones=tuple(reverse_zones),
-                ttl=300,
-            )
-            stale = self._earlier_devices(ss, settings)
+            earlier = self._earlier(ss, aws)
+            stale = earlier.live
             if target.emulator is not None:
                 admin = target.admin()
                 admin.reset_stats()  # from here on, the counters are the pipeline's calls
                 admin.close()
             ok = self._phases(aws, target, network, stale)
             calls = self._solidserver_calls(target)
-            return self._final(aws, target, ss, settings, calls, ok)
+            return self._final(aws, target, ss, earlier, calls, ok)
         return 1  # pragma: no cover
 
-    def _earlier_devices(self, ss: Any, settings: fleetlib.Settings) -> list[str]:
-        """Instances of earlier runs (this account and region) that SOLIDserver still holds as live:
-        this EC2 is new and does not know them."""
-        from ipamsync.solidserver.where import Where
+    def _earlier(self, ss: Any, aws: Any) -> Earlier:
+        """What earlier runs left in SOLIDserver: this EC2 is new and knows none of it."""
+        from ipamsync_local.inventory import read_inventory
 
-        col = "tag_hostdev_ipamsync_owner"
-        found = ss.list_devices(
-            where=Where.startswith(col, settings.owner_prefix), tags=["hostdev.ipamsync_owner"]
-        )
-        live = [
-            d
-            for d in found
-            if fleetlib.TOMBSTONE not in d.metadata and d.metadata.get("aws_state") != "terminated"
-        ]
-        return sorted({d.metadata["ipamsync_owner"].rsplit(":", 1)[1] for d in live})
+        inv = read_inventory(ss, self.args.dns_server)
+        prefix = truthlib.owner_of(aws.context.account_id, aws.context.region, "i-")
+        found = Earlier()
+        for d in inv.devices:
+            owner = d.metadata.get(truthlib.OWNER, "")
+            if not owner.startswith(prefix):
+                continue
+            iid = owner.rsplit(":", 1)[1]
+            if truthlib.TOMBSTONE in d.metadata or d.metadata.get("aws_state") == "terminated":
+                found.gone[iid] = d.name  # left as it is: a tombstone keeps its name
+            else:
+                found.live.append(iid)
+        found.live.sort()
+        for n in inv.networks:
+            owner = n.metadata.get(truthlib.OWNER, "")
+            resource = owner.rsplit(":", 1)[-1]
+            if owner.startswith("aws:") and resource.startswith(("vpc-", "subnet-")):
+                found.networks.append((resource, n.cidr))
+        return found
 
     # ------------------------------------------------------------------ phases
 
@@ -840,7 +853,7 @@ class Demo:
         aws: Any,
         target: Target,
         ss: Any,
-        settings: fleetlib.Settings,
+        earlier: Earlier,
         calls: dict[str, Any],
         converged: bool,
     ) -> int:
@@ -849,8 +862,8 @@ class Demo:
         screen = self.screen
         args = self.args
         inv = read_inventory(ss, args.dns_server)
-        truth = fleetlib.expected_state(aws.ec2, settings)
-        view = scope(inv, settings, args.space)
+        truth, ignored = self._truth(aws, ss, inv, earlier)
+        view = scope(inv, args.space)
         screen.section(f"SOLIDserver · IPAM (space {args.space})")
         screen.line(ipam_tree(view))
         screen.section("SOLIDserver · devices")
@@ -925,9 +938,7 @@ class Demo:
         for label, value in rows:
             screen.line(f"  {label:<18} {value}")
 
-        problems = fleetlib.compare(truth, inv)
-        live = sum(1 for e in truth.instances.values() if not e.gone)
-        gone = len(truth.instances) - live
+        problems = truthlib.compare(inv, truth, ignore_instances=ignored)
         screen.section("Consistency check (SOLIDserver against EC2)")
         if problems:
             screen.line(f"  ✘ SOLIDserver differs from EC2 in {len(problems)} point(s):")
@@ -936,12 +947,11 @@ class Demo:
             if len(problems) > 60:
                 screen.line(f"    … and {len(problems) - 60} more")
         else:
-            addrs = sum(len(e.addresses) for e in truth.instances.values())
-            recs = sum(len(e.records) for e in truth.instances.values())
+            n = truth.summary()
             screen.line(
-                f"  ✔ SOLIDserver matches EC2: {live} live instance(s) with {addrs} addresses and "
-                f"{recs} DNS records, {gone} terminated (tombstones only), {len(truth.networks)} "
-                "networks, no duplicates"
+                f"  ✔ SOLIDserver matches EC2: {n['live']} live instance(s) with {n['addresses']} addresses "
+                f"and {n['records']} DNS records, {n['terminated']} terminated (tombstones only), "
+                f"{n['networks']} networks, no duplicates"
             )
         if workflow or events:
             from ipamsync_local.aws.cli import describe_dead_letter
@@ -957,6 +967,32 @@ class Demo:
         if args.keep_running:
             self._keep_running(aws, target)
         return 0 if ok else 1
+
+    def _truth(self, aws: Any, ss: Any, inv: Any, earlier: Earlier) -> tuple[truthlib.Truth, set[str]]:
+        """What SOLIDserver must hold (:mod:`ipamsync_local.truth`, from moto's EC2 and README's
+        rules), and the instances to leave out: those of other accounts or regions.
+
+        Instances of earlier runs (this account and region, unknown to this EC2) must be tombstones
+        and nothing else: the ones caught up now named after their id, the older ones as they were.
+        Their VPCs' networks stay (networks are never deleted)."""
+        account, region = aws.context.account_id, aws.context.region
+        prefix = truthlib.owner_of(account, region, "i-")
+        owners = {
+            o.metadata.get(truthlib.OWNER, "")
+            for o in (*inv.devices, *inv.interfaces, *inv.addresses, *inv.records)
+        }
+        instances = {o for o in owners if o.startswith("aws:") and o.count(":") == 3 and ":i-" in o}
+        unknown = {o.rsplit(":", 1)[1] for o in instances if o.startswith(prefix)}
+        truth = truthlib.compute_truth(
+            aws.ec2,
+            truthlib.settings_from_parameters(aws.template.parameters),
+            zones=truthlib.zones_of(ss, self.args.dns_server),
+            account=account,
+            region=region,
+            unknown_terminated={iid: earlier.gone.get(iid, iid) for iid in sorted(unknown)},
+            networks_before=earlier.networks,
+        )
+        return truth, {o.rsplit(":", 1)[1] for o in instances if not o.startswith(prefix)}
 
     def _look_again(self, aws: Any, target: Target, summaries: list[Any]) -> None:
         sd = f" --state-dir {self.state_dir}" if self.state_dir_given else ""
@@ -1098,14 +1134,14 @@ def _quiet_runtime_logs(state_dir: Path) -> None:
 # --------------------------------------------------------------------------- views
 
 
-def scope(inv: Any, settings: fleetlib.Settings, space: str) -> Any:
+def scope(inv: Any, space: str) -> Any:
     """The part of SOLIDserver the demo is about: its space, and what its instances own (a real
     appliance holds much more)."""
     from ipamsync_local.inventory import Inventory
 
     spaces = [s for s in inv.spaces if s.name == space]
     ids = {s.id for s in spaces}
-    mine = ("aws:", fleetlib.PUBLIC_OWNER)
+    mine = ("aws:", truthlib.PUBLIC_OWNER)
 
     def owned(obj: Any) -> bool:
         return str(obj.metadata.get("ipamsync_owner", "")).startswith(mine)
@@ -1121,7 +1157,7 @@ def scope(inv: Any, settings: fleetlib.Settings, space: str) -> Any:
 
 
 def _owner(meta: dict[str, str]) -> str:
-    owner = meta.get(fleetlib.OWNER, "")
+    owner = meta.get(truthlib.OWNER, "")
     if owner.startswith("aws:") and owner.count(":") == 3:
         return owner.rsplit(":", 1)[1]
     return owner or "(not ipamsync)"
@@ -1149,7 +1185,7 @@ def ipam_tree(inv: Any) -> str:
 
     def walk(net: Any, depth: int) -> None:
         kind = "subnet" if net.terminal else ("block" if net.parent_id is None else "network")
-        owner = net.metadata.get(fleetlib.OWNER, "")
+        owner = net.metadata.get(truthlib.OWNER, "")
         extra = [net.metadata["aws_availability_zone"]] if net.metadata.get("aws_availability_zone") else []
         if not owner.startswith("aws:"):
             extra.append(f"owner {owner or '(not ipamsync)'}")

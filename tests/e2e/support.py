@@ -2,8 +2,8 @@
 pipe → the real ASL in moto's interpreter → the real handlers → the SOLIDserver emulator over HTTPS.
 
 Every scenario asserts SOLIDserver's exact contents afterwards against the truth computed from what
-moto's EC2 says (:mod:`ipamsync_local.demo_fleet`: written from README's rules, no ipamsync sync
-code), plus the scenario's own explicit facts.
+moto's EC2 says (:mod:`ipamsync_local.truth`: written from README's rules, no ipamsync sync code),
+plus the scenario's own explicit facts. The network is the demo's (:mod:`ipamsync_local.demo_fleet`).
 
 One emulator (TLS, its CA in SSM, the credentials in Secrets Manager) serves the session; each
 module runs one :class:`~ipamsync_local.aws.LocalAws` with its template parameters (moto is
@@ -22,11 +22,21 @@ from typing import Any
 import pytest
 import requests
 
+from ipamsync.settings import Settings
 from ipamsync.solidserver import ClientConfig, Credentials, Secret, SolidServer, SolidServerClient
 from ipamsync_local import demo_fleet
 from ipamsync_local.aws import LocalAws
 from ipamsync_local.emulator import EmulatorServer
 from ipamsync_local.inventory import Inventory, read_inventory
+from ipamsync_local.truth import (
+    Truth,
+    compare,
+    compute_truth,
+    format_differences,
+    owner_of,
+    settings_from_parameters,
+    zones_of,
+)
 from tests.conftest import PASSWORD
 
 DNS_SERVER = "ns.e2e.local"
@@ -39,7 +49,7 @@ REVERSE = ("10.in-addr.arpa", "16.172.in-addr.arpa")
 class Pipeline:
     """A running local pipeline on the emulator, with the demo's two VPCs and four subnets."""
 
-    def __init__(self, aws: LocalAws, emu: EmulatorServer, settings: demo_fleet.Settings) -> None:
+    def __init__(self, aws: LocalAws, emu: EmulatorServer, settings: Settings) -> None:
         self.aws = aws
         self.emu = emu
         self.settings = settings
@@ -55,7 +65,6 @@ class Pipeline:
         self.used_subnets: set[str] = set()
         zone6 = demo_fleet.ip6_reverse_zone(self.network.ipv6_block)
         emu.admin.add_dns_zone(DNS_SERVER, zone6, reverse=True)
-        self.settings = demo_fleet.Settings(**{**settings.__dict__, "reverse_zones": (*REVERSE, zone6)})
 
     # -------------------------------------------------------------- driving
     def subnet(self, key: str) -> str:
@@ -85,18 +94,29 @@ class Pipeline:
     def inventory(self) -> Inventory:
         return read_inventory(self.ss, DNS_SERVER)
 
-    def truth(self) -> demo_fleet.Truth:
-        # Networks are never deleted: those of terminated instances' subnets stay.
-        return demo_fleet.expected_state(self.aws.ec2, self.settings, extra_subnets=self.used_subnets)
+    def owner(self, instance_id: str) -> str:
+        """The ``ipamsync_owner`` value of an instance's objects."""
+        return owner_of(self.aws.context.account_id, self.aws.context.region, instance_id)
 
-    def exact(self, *instance_ids: str) -> tuple[demo_fleet.Truth, Inventory]:
+    def truth(self) -> Truth:
+        # Networks are never deleted: those of terminated instances' subnets stay.
+        return compute_truth(
+            self.aws.ec2,
+            self.settings,
+            zones=zones_of(self.ss, DNS_SERVER),
+            account=self.aws.context.account_id,
+            region=self.aws.context.region,
+            extra_subnets=self.used_subnets,
+        )
+
+    def exact(self, *instance_ids: str) -> tuple[Truth, Inventory]:
         """SOLIDserver holds exactly what EC2 says, for these instances and for everything else."""
         truth, inv = self.truth(), self.inventory()
-        for iid in instance_ids:
-            problems = demo_fleet.compare_instance(truth.instances[iid], inv, truth)
-            assert problems == [], "\n".join(problems)
-        problems = demo_fleet.compare(truth, inv)
-        assert problems == [], "\n".join(problems)
+        assert set(instance_ids) <= set(truth.instances), "EC2 does not describe them all"
+        diffs = compare(inv, truth.restrict(instance_ids))  # theirs first: the clearer report
+        assert diffs == [], format_differences(diffs)
+        diffs = compare(inv, truth)
+        assert diffs == [], format_differences(diffs)
         return truth, inv
 
     def executions_of(self, instance_id: str) -> list[Any]:
@@ -122,7 +142,7 @@ def start_pipeline(
     *,
     time_scale: float = 0.02,
     **kw: Any,
-) -> tuple[LocalAws, demo_fleet.Settings]:
+) -> tuple[LocalAws, Settings]:
     """A reset, seeded emulator and a started LocalAws (the caller stops it)."""
     emu.admin.reset()
     emu.admin.clear_faults()
@@ -147,17 +167,7 @@ def start_pipeline(
         lambda_log=state_dir / "lambda.log",
         **kw,
     ).start()
-    settings = demo_fleet.Settings(
-        account=aws.context.account_id,
-        region=aws.context.region,
-        space=SPACE,
-        dns_server=DNS_SERVER,
-        forward_zone=ZONE,
-        ttl=300,
-        stopped_policy=params.get("StoppedPolicy", "keep"),
-        terminated_policy=params.get("TerminatedPolicy", "delete"),
-    )
-    return aws, settings
+    return aws, settings_from_parameters(params)
 
 
 def pipeline_fixture(parameters: Mapping[str, str] | None = None, **kw: Any):

@@ -11,9 +11,9 @@ import threading
 import time
 from typing import Any
 
-from ipamsync_local import demo_fleet
 from ipamsync_local.cli import main as ipamsync
 from ipamsync_local.demo import serve_local_aws
+from ipamsync_local.truth import compare, format_differences
 from tests.conftest import load_handler
 
 from .support import Pipeline, body, pipeline_fixture
@@ -150,7 +150,7 @@ def test_permanent_failure_is_dead_lettered_then_redriven(pipeline: Pipeline) ->
     inv = pipeline.inventory()
     held = inv.address_map()[ip]
     assert held.id == squatter and held.name == "squatter" and "ipamsync_owner" not in held.metadata
-    assert inv.owned_by(pipeline.settings.owner(iid))["addresses"] == []
+    assert inv.owned_by(pipeline.owner(iid))["addresses"] == []
 
     # The conflict is resolved, then the dead letters are replayed through the local AWS's HTTP
     # endpoint with the same command an operator runs against AWS.
@@ -183,7 +183,7 @@ def test_permanent_failure_is_dead_lettered_then_redriven(pipeline: Pipeline) ->
     replays = [s for s in pipeline.executions_of(iid) if s.execution_arn not in arns]
     assert replays and {s.status for s in replays} == {"SUCCEEDED"}
     _, inv = pipeline.exact(iid)
-    assert inv.address_map()[ip].metadata["ipamsync_owner"] == pipeline.settings.owner(iid)
+    assert inv.address_map()[ip].metadata["ipamsync_owner"] == pipeline.owner(iid)
 
 
 def test_public_ip_at_the_start_of_a_24_is_synced(pipeline: Pipeline) -> None:
@@ -202,4 +202,5 @@ def test_public_ip_at_the_start_of_a_24_is_synced(pipeline: Pipeline) -> None:
     assert first.status == "SUCCEEDED", (first.error, first.task_failures)
     pipeline.settle()
     truth, inv = pipeline.truth(), pipeline.inventory()
-    assert demo_fleet.compare_instance(truth.instances[iid], inv, truth) == []
+    diffs = compare(inv, truth.restrict({iid}))
+    assert diffs == [], format_differences(diffs)

@@ -149,9 +149,7 @@ def test_rename_moves_the_device_the_address_names_and_the_records(pipeline: Pip
     _, inv = pipeline.exact(iid)
     assert len(pipeline.executions_of(iid)) == 2 + 4  # launch, then stopping/stopped/pending/running
     assert inv.device_of(iid).name == f"brand-new-name-{iid}"
-    assert {a.name for a in inv.owned_by(pipeline.settings.owner(iid))["addresses"]} == {
-        f"brand-new-name.{ZONE}"
-    }
+    assert {a.name for a in inv.owned_by(pipeline.owner(iid))["addresses"]} == {f"brand-new-name.{ZONE}"}
     assert not any(r.fqdn.startswith("old-name.") or r.value.startswith("old-name.") for r in inv.records)
     private = pipeline.describe(iid)["PrivateIpAddress"]
     assert (f"brand-new-name.{ZONE}", "A", private) in inv.records_of(iid)
@@ -204,7 +202,7 @@ def test_terminate_removes_exactly_what_the_instance_owned(pipeline: Pipeline) -
     hand_record = ss.create_record(
         DNS_SERVER, zone, f"printer.{ZONE}", "A", "10.0.0.100", ttl=600, metadata={}
     )
-    owner = pipeline.settings.owner(doomed)
+    owner = pipeline.owner(doomed)
     before = pipeline.inventory()
     owned_before = before.owned_by(owner)
     assert len(owned_before["addresses"]) == 2 * 2 + 1 and len(owned_before["interfaces"]) == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ipamsync_local import demo_fleet
+from ipamsync_local.truth import compare, format_differences
 
 from .support import ZONE, Pipeline, pipeline_fixture
 
@@ -21,13 +21,13 @@ def test_remove_dns_policy_drops_the_records_of_a_stopped_instance_and_restores_
     _, inv = pipeline.exact(iid)
     running_records = inv.records_of(iid)
     assert {r[1] for r in running_records} == {"A", "AAAA", "PTR"} and len(running_records) == 4
-    addresses = {a.address for a in inv.owned_by(pipeline.settings.owner(iid))["addresses"]}
+    addresses = {a.address for a in inv.owned_by(pipeline.owner(iid))["addresses"]}
 
     pipeline.aws.fleet.stop(iid)
     pipeline.settle()
     _, inv = pipeline.exact(iid)
     assert inv.records_of(iid) == set()
-    assert {a.address for a in inv.owned_by(pipeline.settings.owner(iid))["addresses"]} == addresses
+    assert {a.address for a in inv.owned_by(pipeline.owner(iid))["addresses"]} == addresses
     assert inv.device_of(iid).metadata["aws_state"] == "stopped"
 
     pipeline.aws.fleet.start(iid)
@@ -52,11 +52,12 @@ def test_retain_policy_keeps_the_device_marked_terminated(pipeline: Pipeline) ->
     pipeline.aws.fleet.terminate(iid)
     pipeline.settle()
     truth, inv = pipeline.truth(), pipeline.inventory()
-    assert demo_fleet.compare_instance(truth.instances[other], inv, truth) == []
-    owned = inv.owned_by(pipeline.settings.owner(iid))
+    diffs = compare(inv, truth.restrict({other}))
+    assert diffs == [], format_differences(diffs)
+    owned = inv.owned_by(pipeline.owner(iid))
     (device,) = owned["devices"]
     assert device.name == f"keepsake-{iid}"
-    expected = truth.instances[iid].device_metadata
+    expected = {**truth.instances[iid].device_metadata, **truth.instances[iid].tags}
     assert {
         k: v for k, v in device.metadata.items() if not k.startswith("ipamsync_") or k == "ipamsync_owner"
     } == expected
