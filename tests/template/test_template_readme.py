@@ -66,7 +66,7 @@ def test_transient_errors_are_named(readme: str) -> None:
 
 def test_decisions(readme: str) -> None:
     body = section(readme, "Decisions log")
-    for topic in ("Express", "FIFO", "Device first", "layer", "arm64", "estimate", "make bench"):
+    for topic in ("Express", "FIFO", "Device first", "layer", "arm64", "per million events", "make bench"):
         assert topic in body, topic
 
 

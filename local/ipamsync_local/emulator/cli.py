@@ -134,8 +134,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         faults=faults,
         seed=args.seed,
     )
+    # SIGTERM and Ctrl-C only set an event: no KeyboardInterrupt can land inside a lock or a
+    # handshake and leave the shutdown waiting on it
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     server.start()
     try:
         print(f"ipamsync emulator listening on {server.url}", flush=True)
@@ -145,11 +147,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             Path(args.ready_file).write_text(server.url + "\n", encoding="utf-8")
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         server.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if args.ready_file:
             Path(args.ready_file).unlink(missing_ok=True)
     return 0
