@@ -465,54 +465,15 @@ def _first_message(aws: Any, instance_id: str, cache: dict[str, list[dict[str, A
 # --------------------------------------------------------------------------- report
 
 
-def _mark(ok: bool) -> str:
-    return "✔" if ok else "✘"
-
-
 def format_table(result: Mapping[str, Any]) -> str:
+    from ipamsync_local.bench import results as res
     from ipamsync_local.report import table
 
-    rows = []
-    for s in result["scenarios"]:
-        rows.append(
-            (
-                s["label"],
-                "+".join(st for st in s["states"]) or "-",
-                s["reads"],
-                s["writes"],
-                s["calls"],
-                s["min_reads"],
-                s["min_writes"],
-                s["min_calls"],
-                f"{s['ratio']:.2f}",
-                s["cold_reads"] + s["cold_writes"],
-                _mark(s["meets_targets"]),
-            )
-        )
-    text = table(
-        (
-            "scenario",
-            "events",
-            "reads",
-            "writes",
-            "calls",
-            "min reads",
-            "min writes",
-            "min calls",
-            "calls/min",
-            "cold calls",
-            "targets",
-        ),
-        rows,
-    )
-    replay = next((s for s in result["scenarios"] if s["scenario"] == "replay"), None)
     lines = [
-        text,
+        table(res.CALLS_HEADER, res.calls_rows(result)),
         "reads/writes/calls: warm containers (what every event costs); cold calls: once per fresh execution "
         "environment (version probe, space, zones; cached 5 min), paid by the scenario's first event.",
-        f"Targets: replay makes 0 writes {_mark(bool(replay) and replay['writes'] == 0)}; "
-        f"calls ≤ {result['ratio_target']} x minimum in every scenario "
-        f"{_mark(all(s['checks']['ratio'] for s in result['scenarios']))}.",
+        res.calls_targets(result),
     ]
     ev_rows = []
     for e in result["events"]:
