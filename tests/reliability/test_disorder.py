@@ -10,7 +10,6 @@ newest one, and a terminated instance is never resurrected.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import defaultdict
@@ -29,17 +28,7 @@ SEED = 1127
 
 def _drain(run: Run) -> list[dict[str, Any]]:
     """Every message of the (paused) event queue, in queue order; the queue is left empty."""
-    sqs, url = run.aws.sqs, run.aws.queue_url("EventQueue")
-    bodies = []
-    while True:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
-            "Messages", []
-        )
-        if not msgs:
-            return bodies
-        for m in msgs:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return [m["body"] for m in run.aws.dead_letters("EventQueue", delete=True)]
 
 
 def test_observations_in_any_order_converge_on_the_newest(

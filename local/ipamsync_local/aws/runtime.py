@@ -615,8 +615,10 @@ class LocalAws:
     ) -> list[dict[str, Any]]:
         """The messages of a (dead-letter) queue: body (parsed JSON when it is), id, attributes.
 
-        Peeking receives every message and makes it visible again (``delete=False``) or deletes it.
-        On a FIFO queue one receive returns at most 10 messages of a message group.
+        Peeking (``delete=False``) receives every message and makes it visible again at the end; on
+        a FIFO queue a message group then yields at most 10 messages (the rest of the group waits
+        behind the in-flight ones). ``delete=True`` drains the queue: each batch is deleted as it
+        arrives, so every group is read to its end.
         """
         url = self.queue_url(queue)
         found: list[dict[str, Any]] = []
@@ -639,12 +641,12 @@ class LocalAws:
                 found.append(
                     {"message_id": m["MessageId"], "body": body, "attributes": m.get("Attributes", {})}
                 )
-                handles.append(m["ReceiptHandle"])
+                if delete:
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                else:
+                    handles.append(m["ReceiptHandle"])
         for handle in handles:
-            if delete:
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
-            else:
-                self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         return found
 
     def busy(self, *, queue: bool = True) -> dict[str, int]:

@@ -309,11 +309,12 @@ def calls_markdown(section: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _ms(d: Mapping[str, Any], key: str) -> str:
+def fmt_ms(d: Mapping[str, Any], key: str, digits: int = 1) -> str:
+    """``d[key]`` milliseconds as ``"368 ms"``, or in seconds from 10 s (``"648.1 s"``); ``-`` if absent."""
     value = d.get(key)
     if value is None:
         return "-"
-    return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.0f} ms"
+    return f"{value / 1000:.{digits}f} s" if value >= 10_000 else f"{value:.0f} ms"
 
 
 def throughput_markdown(section: Mapping[str, Any]) -> str:
@@ -329,10 +330,10 @@ def throughput_markdown(section: Mapping[str, Any]) -> str:
                 p["duplicate_applications"],
                 f"{p['makespan_s']:.1f}",
                 p["events_per_s"] if p["events_per_s"] is not None else "(paced)",
-                _ms(p["latency_ms"], "p50"),
-                _ms(p["latency_ms"], "p99"),
-                _ms(p["queue_wait_ms"], "p50"),
-                _ms(p["execution_ms"], "p50"),
+                fmt_ms(p["latency_ms"], "p50"),
+                fmt_ms(p["latency_ms"], "p99"),
+                fmt_ms(p["queue_wait_ms"], "p50"),
+                fmt_ms(p["execution_ms"], "p50"),
             )
         )
     lines = _section_head("Throughput and latency through the full local pipeline", section)
@@ -639,7 +640,7 @@ def render(latest: Mapping[str, Any]) -> str:
 
 def _paced(tp: Mapping[str, Any], key: str) -> str:
     values = [x for p in tp.get("paced") or [] for x in [p["latency_ms"].get(key)] if x is not None]
-    return _ms({key: max(values)}, key) if values else "-"
+    return fmt_ms({key: max(values)}, key) if values else "-"
 
 
 def readme_table(latest: Mapping[str, Any]) -> str:
@@ -682,8 +683,8 @@ def _readme_rows(key: str, s: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(
             (
                 f"Local pipeline, {tp['launches']} launches + {tp['launches']} terminations",
-                f"{t['events_per_s']} events/s; burst latency p50 {_ms(t['latency_ms'], 'p50')}, p99 "
-                f"{_ms(t['latency_ms'], 'p99')} (backlog); paced latency p50 "
+                f"{t['events_per_s']} events/s; burst latency p50 {fmt_ms(t['latency_ms'], 'p50')}, p99 "
+                f"{fmt_ms(t['latency_ms'], 'p99')} (backlog); paced latency p50 "
                 f"{_paced(tp, 'p50')}, p99 {_paced(tp, 'p99')}",
                 f"{t['applied']}/{t['events']} applied, {t['missing']} missing, "
                 f"{t['duplicate_applications']} duplicates",

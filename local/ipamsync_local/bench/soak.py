@@ -199,20 +199,6 @@ def _lifecycle(
     return dict(actions)
 
 
-def _drain(aws: Any) -> list[str]:
-    sqs, url = aws.sqs, aws.queue_url("EventQueue")
-    bodies: list[str] = []
-    while True:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600).get(
-            "Messages", []
-        )
-        if not msgs:
-            return bodies
-        for m in msgs:
-            bodies.append(m["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-
-
 @contextlib.contextmanager
 def _phase(timings: dict[str, float], name: str) -> Iterator[None]:
     started = time.monotonic()
@@ -269,11 +255,11 @@ def run(
             ) as aws,
         ):
             aws.pipe.pause()
-            bodies: list[str] = []
+            bodies: list[dict[str, Any]] = []
 
             def collect() -> None:
                 aws.lambdas.wait_idle(3600)
-                bodies.extend(_drain(aws))
+                bodies.extend(m["body"] for m in aws.dead_letters("EventQueue", delete=True))
 
             with _phase(timings, "events_s"):
                 actions = _lifecycle(aws, events, instances, rng, say, collect)
@@ -293,7 +279,7 @@ def run(
                         time.sleep(0.1)
                         continue
                     for n in range(sent, min(sent + CHUNK, len(deliveries))):
-                        aws.send_message(json.loads(deliveries[n]), dedup_id=f"soak-{n}")
+                        aws.send_message(deliveries[n], dedup_id=f"soak-{n}")
                     sent = min(sent + CHUNK, len(deliveries))
 
             admin.reset_stats()

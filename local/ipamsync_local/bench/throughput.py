@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ipamsync_local.bench.results import fmt_ms
 from ipamsync_local.emulator.process import EmulatorProcess
 
 DNS_SERVER = "ns.ipamsync.local"
@@ -939,13 +940,6 @@ def run(
 # --------------------------------------------------------------------------- report
 
 
-def _ms(d: Mapping[str, float], key: str) -> str:
-    value = d.get(key)
-    if value is None:
-        return "-"
-    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.0f} ms"
-
-
 def format_table(result: Mapping[str, Any]) -> str:
     from ipamsync_local.report import table
 
@@ -961,11 +955,11 @@ def format_table(result: Mapping[str, Any]) -> str:
                 p["duplicate_applications"],
                 f"{p['makespan_s']:.1f}",
                 f"{p['events_per_s']:.2f}" if p["events_per_s"] else "-",
-                _ms(lat, "p50"),
-                _ms(lat, "p99"),
-                _ms(q, "p50"),
-                _ms(ex, "p50"),
-                _ms(ex, "p99"),
+                fmt_ms(lat, "p50", digits=2),
+                fmt_ms(lat, "p99", digits=2),
+                fmt_ms(q, "p50", digits=2),
+                fmt_ms(ex, "p50", digits=2),
+                fmt_ms(ex, "p99", digits=2),
             )
         )
     out = [
