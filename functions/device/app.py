@@ -1,25 +1,31 @@
-"""Device step: the instance's device and interfaces in Device Manager; the freshness guard.
+"""Device step (``SyncDevice``): the instance's device and interfaces in Device Manager; the
+freshness guard. Also the hourly tombstone collection (``{"action": "gc"}``, step ``device-gc``).
 
-Input: ``{"body": "<message JSON>"}`` (an SQS record via the state machine) or ``{"message": {...}}``.
-Also invoked hourly with ``{"action": "gc"}`` to delete expired tombstones.
-Output: ``{"instance_id", "stale", "lifecycle", "device_id", "interfaces", "changes"}``.
+Input: ``{"message"}`` (see ``ipamsync.steps``). Output: ``DeviceResult.to_dict()``.
 """
 
-from ipamsync.lambda_support import maintenance_step, sync_step
-from ipamsync.sync.device import collect_tombstones, sync_device
+from typing import Any
+
+from ipamsync.runtime.handler import maintenance_handler, sync_handler
+from ipamsync.steps import MessageInput
+from ipamsync.sync.common import SyncContext
+from ipamsync.sync.device import DeviceResult, collect_tombstones, sync_device
 
 
-@sync_step("device")
-def _sync(message, ctx, event):
-    return sync_device(message, ctx).to_dict()
+def sync(inputs: MessageInput, ctx: SyncContext) -> DeviceResult:
+    return sync_device(inputs.message, ctx)
 
 
-@maintenance_step("device-gc")
-def _gc(ctx, event):
+def gc(ctx: SyncContext) -> dict[str, int]:
     return {"tombstones_deleted": collect_tombstones(ctx)}
 
 
-def lambda_handler(event, context):
+sync_handler_ = sync_handler("device", MessageInput.from_event, sync)
+gc_handler = maintenance_handler("device-gc", gc)
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda's entry: the hourly schedule's ``{"action": "gc"}``, else a sync input."""
     if isinstance(event, dict) and event.get("action") == "gc":
-        return _gc(event, context)
-    return _sync(event, context)
+        return gc_handler(event, context)
+    return sync_handler_(event, context)

@@ -1,13 +1,16 @@
-"""DNS step: A, AAAA and PTR records for the instance's hostname.
+"""DNS step (``SyncDns``): A, AAAA and PTR records for the instance's hostname.
 
-Input: ``{"body": "<message JSON>"}`` or ``{"message": {...}}``. Output: ``{"enabled", "records",
-"skipped", "changes"}``.
+Input: ``{"message"}``. Output: ``DnsResult.to_dict()``.
 """
 
-from ipamsync.lambda_support import sync_step
-from ipamsync.sync.dns import sync_dns
+from ipamsync.runtime.handler import sync_handler
+from ipamsync.steps import MessageInput
+from ipamsync.sync.common import SyncContext
+from ipamsync.sync.dns import DnsResult, sync_dns
 
 
-@sync_step("dns")
-def lambda_handler(message, ctx, event):
-    return sync_dns(message, ctx, device=event.get("device")).to_dict()
+def sync(inputs: MessageInput, ctx: SyncContext) -> DnsResult:
+    return sync_dns(inputs.message, ctx)
+
+
+lambda_handler = sync_handler("dns", MessageInput.from_event, sync)

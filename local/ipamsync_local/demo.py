@@ -841,9 +841,9 @@ class Demo:
             totals = admin.stats()["totals"]
             admin.close()
             return {"reads": totals["reads"], "writes": totals["writes"], "source": "the emulator's counters"}
-        from ipamsync import lambda_support
+        from ipamsync.runtime import container
 
-        calls = lambda_support.get_context().ss.client.calls
+        calls = container.sync_context().ss.client.calls
         return {"reads": calls["read"], "writes": calls["write"], "source": "the functions' client"}
 
     # ------------------------------------------------------------------ final screen
@@ -1249,7 +1249,7 @@ def dns_view(inv: Any) -> str:
 _STATE_LABELS = {
     "SyncDevice": "device",
     "SkipStale": "stale: skipped",
-    "SyncSubnets": "subnets",
+    "SyncNetworks": "networks",
     "SkipNetworks": "(no subnets)",
     "SyncAddresses": "addresses",
     "SyncDns": "dns",

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ipamsync.errors import InvalidMessage
+from ipamsync.errors import INPUT_ERROR_NAMES, InvalidMessage
 from ipamsync.model import Message, parse_message
 
 
@@ -63,8 +63,9 @@ class RedriveReport:
 
 
 #: Errors that say the input itself can never be applied (everything else may succeed once its
-#: cause — credentials, SOLIDserver configuration, a conflicting object, an outage — is fixed).
-NEVER_APPLIES = frozenset({"InvalidMessage"})
+#: cause — credentials, SOLIDserver configuration, a conflicting object, an outage — is fixed):
+#: the product's own list, the one the state machine's contract is built from.
+NEVER_APPLIES = frozenset(INPUT_ERROR_NAMES)
 
 
 def _error_message(cause: Any) -> str:

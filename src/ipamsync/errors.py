@@ -1,10 +1,11 @@
-"""Named errors.
+"""Named errors, and the one source of the state machine's retry policy.
 
 Step Functions sees an exception's class name as the task's error name (Lambda's ``errorType``),
-so every class here is part of the state machine's contract: the ASL retries the
-:class:`TransientError` subclasses listed in :data:`TRANSIENT_ERROR_NAMES` and sends everything else
-to the dead-letter path. Renaming a class is an interface change (``tests/template`` checks that
-the ASL and this module agree).
+so every class here is part of the state machine's contract. The names the ASL retries
+(:data:`TRANSIENT_ERROR_NAMES`) and the ones it sends straight to the dead-letter path
+(:data:`PERMANENT_ERROR_NAMES`) are computed from the class tree below, and :data:`RETRY_POLICY`
+is the ``Retry`` list every Lambda task of ``statemachine/*.asl.json`` must carry (a test checks
+each task against it). Renaming a class is an interface change.
 
 No exception message ever contains a credential: messages are built from service names, status
 codes, SOLIDserver's ``errno``/``errmsg`` and parameter *names* only.
@@ -164,22 +165,68 @@ class ConfigurationError(PermanentError):
     """ipamsync's configuration does not match SOLIDserver (missing DNS server, bad setting...)."""
 
 
-#: Error names the state machine retries with backoff (see statemachine/sync.asl.json).
-TRANSIENT_ERROR_NAMES: tuple[str, ...] = (
-    "SolidServerUnavailable",
-    "SolidServerTimeout",
-    "SolidServerThrottled",
-    "HeldByAnotherInstance",
+def _leaves(base: type[IpamsyncError]) -> tuple[str, ...]:
+    """Names of the concrete errors under ``base``, in definition order."""
+    out: list[str] = []
+
+    def walk(cls: type) -> None:
+        sub: type
+        for sub in cls.__subclasses__():
+            if sub.__module__ == __name__ and sub.__name__ not in out:
+                out.append(sub.__name__)
+            walk(sub)
+
+    walk(base)
+    return tuple(n for n in out if n not in _ABSTRACT)
+
+
+_ABSTRACT = frozenset({"SolidServerError"})
+
+#: Error names the state machine retries with backoff: every :class:`TransientError`.
+TRANSIENT_ERROR_NAMES: tuple[str, ...] = _leaves(TransientError)
+
+#: Error names that go straight to the dead-letter path: every :class:`PermanentError`.
+PERMANENT_ERROR_NAMES: tuple[str, ...] = _leaves(PermanentError)
+
+#: Errors that say the input itself can never be applied: ``redrive`` keeps such entries in their
+#: queue instead of replaying them (every other error may succeed once its cause is fixed).
+INPUT_ERROR_NAMES: tuple[str, ...] = ("InvalidMessage",)
+
+#: Lambda's own service errors (the ``lambda:invoke`` integration's names).
+LAMBDA_SERVICE_ERRORS: tuple[str, ...] = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
 )
 
-#: Error names that go straight to the dead-letter path.
-PERMANENT_ERROR_NAMES: tuple[str, ...] = (
-    "SolidServerAuthError",
-    "SolidServerRequestError",
-    "SolidServerNotFound",
-    "SolidServerConflict",
-    "UnexpectedResponse",
-    "OwnershipConflict",
-    "InvalidMessage",
-    "ConfigurationError",
+#: The ``Retry`` list of every Lambda task, in order (README "State machine" explains each):
+#: L = Lambda service errors, R = throttling by the sync functions' reserved concurrency (the load
+#: bound on SOLIDserver: expected under bursts, waited out), T = ipamsync's transient errors,
+#: Timeout = a task or function timeout, retried once.
+RETRY_POLICY: tuple[dict[str, object], ...] = (
+    {
+        "ErrorEquals": list(LAMBDA_SERVICE_ERRORS),
+        "IntervalSeconds": 1,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 3,
+        "MaxDelaySeconds": 4,
+        "JitterStrategy": "FULL",
+    },
+    {
+        "ErrorEquals": ["Lambda.TooManyRequestsException"],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 6,
+        "MaxDelaySeconds": 8,
+        "JitterStrategy": "FULL",
+    },
+    {
+        "ErrorEquals": list(TRANSIENT_ERROR_NAMES),
+        "IntervalSeconds": 2,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 4,
+        "MaxDelaySeconds": 16,
+        "JitterStrategy": "FULL",
+    },
+    {"ErrorEquals": ["States.Timeout", "Sandbox.Timedout"], "IntervalSeconds": 2, "MaxAttempts": 1},
 )

@@ -106,28 +106,42 @@ def format_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+def canonical_ip(value: str, version: int) -> str:
+    """The compressed text of an IPv``version`` address (``ValueError`` otherwise)."""
+    addr = ipaddress.ip_address(value)
+    if addr.version != version:
+        raise ValueError(f"not an IPv{version} address")
+    if getattr(addr, "scope_id", None) is not None:  # "fe80::1%eth0": EC2 never reports zones
+        raise ValueError("an IPv6 address with a scope id")
+    return str(addr)
+
+
+def canonical_cidr(value: str, version: int) -> str:
+    """The compressed text of an IPv``version`` network in strict CIDR notation (``ValueError``)."""
+    net = ipaddress.ip_network(value, strict=True)
+    if net.version != version:
+        raise ValueError(f"not an IPv{version} network")
+    if getattr(net.network_address, "scope_id", None) is not None:
+        raise ValueError("an IPv6 network with a scope id")
+    return str(net)
+
+
 def _ip(value: Any, path: str, version: int) -> str:
     if not isinstance(value, str):
         raise _fail(path, "must be an address string")
     try:
-        addr = ipaddress.ip_address(value)
+        return canonical_ip(value, version)
     except ValueError:
-        raise _fail(path, f"{value[:60]!r} is not an IP address") from None
-    if addr.version != version:
-        raise _fail(path, f"{value!r} is not an IPv{version} address")
-    return str(addr)
+        raise _fail(path, f"{value[:60]!r} is not an IPv{version} address") from None
 
 
 def _cidr(value: Any, path: str, version: int) -> str:
     if not isinstance(value, str):
         raise _fail(path, "must be a CIDR string")
     try:
-        net = ipaddress.ip_network(value, strict=True)
+        return canonical_cidr(value, version)
     except ValueError:
-        raise _fail(path, f"{value[:60]!r} is not a network in CIDR notation") from None
-    if net.version != version:
-        raise _fail(path, f"{value!r} is not an IPv{version} network")
-    return str(net)
+        raise _fail(path, f"{value[:60]!r} is not an IPv{version} network in CIDR notation") from None
 
 
 def _list(data: Mapping[str, Any], key: str, path: str, limit: int) -> list[Any]:
@@ -432,14 +446,3 @@ def parse_message(data: Any) -> Message:
         if msg.vpc(eni.vpc_id) is None:
             raise _fail(f"$.instance.network_interfaces[{i}].vpc_id", f"{eni.vpc_id} is not in $.vpcs")
     return msg
-
-
-def message_from_event(event: Any) -> Message:
-    """The message in a Lambda input: ``{"body": "<json>"}`` (SQS record / state machine),
-    ``{"message": {...}}``, or the message itself."""
-    if isinstance(event, Mapping):
-        if "body" in event:
-            return parse_message(event["body"])
-        if "message" in event:
-            return parse_message(event["message"])
-    return parse_message(event)

@@ -37,7 +37,7 @@ from ipamsync_local.truth import (
     settings_from_parameters,
     zones_of,
 )
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 DNS_SERVER = "ns.e2e.local"
 ZONE = "ec2.e2e.internal"

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def _demo(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:

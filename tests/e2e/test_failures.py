@@ -14,7 +14,7 @@ from typing import Any
 from ipamsync_local.cli import main as ipamsync
 from ipamsync_local.demo import serve_local_aws
 from ipamsync_local.truth import compare, format_differences
-from tests.conftest import load_handler
+from tests.helpers import load_handler
 
 from .support import Pipeline, body, pipeline_fixture
 
@@ -35,7 +35,9 @@ class FlakyDevice:
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         if self._real is None:
             self._real = load_handler("device").lambda_handler
-        instance = (json.loads(event["body"]).get("instance") or {}).get("id") if "body" in event else None
+        instance = (
+            (json.loads(event["message"]).get("instance") or {}).get("id") if "message" in event else None
+        )
         with self.lock:
             inject = instance is not None and instance == self.target and self.failed == 0
             if inject:

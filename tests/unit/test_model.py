@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 
 from ipamsync.errors import InvalidMessage
-from ipamsync.model import SCHEMA, message_from_event, parse_message
+from ipamsync.model import SCHEMA, parse_message
+from ipamsync.steps import MessageInput
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DOC = json.loads((ROOT / "docs/message.schema.json").read_text())
@@ -46,7 +47,7 @@ def test_state_machine_input_fixture_carries_a_valid_message():
     records = json.loads((ROOT / "events/statemachine-input-running.json").read_text())
     assert isinstance(records, list) and records
     for rec in records:
-        msg = message_from_event(rec)
+        msg = parse_message(rec["body"])
         assert rec["attributes"]["MessageGroupId"] == msg.instance.id
 
 
@@ -94,7 +95,7 @@ def test_malformed_messages_get_a_named_error_naming_the_field(mutate, where):
 @pytest.mark.parametrize("raw", ["", "{", "[]", "null", '"text"', b"\xff\xfe", "{}" * 3])
 def test_non_json_or_non_object_bodies(raw):
     with pytest.raises(InvalidMessage):
-        message_from_event({"body": raw})
+        MessageInput.from_event({"message": raw})
 
 
 def test_owner_and_tolerated_odd_tag_values():

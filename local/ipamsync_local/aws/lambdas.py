@@ -6,12 +6,12 @@
   files do not collide. Nothing of ``ipamsync_local`` is visible to the handlers.
 * **One execution environment.** All functions run in this process, so they share the modules of
   the layer: Powertools' ``Metrics``/``Logger`` singletons, the SOLIDserver client cache in
-  ``ipamsync.lambda_support``. Lambda never runs two invocations in one execution environment at
+  ``ipamsync.runtime.container``. Lambda never runs two invocations in one execution environment at
   once, and Powertools' metric set is not thread-safe (a flush on one thread while another adds a
   metric raises ``dictionary changed size during iteration``), so handler bodies run one at a time
   (one process-wide lock, the "sandbox"). Everything around them — the interpreter, retries, the
   pipe, SQS, EventBridge — is concurrent. Starting the service is a cold start: the layer's
-  per-container caches are reset (``reset_context``, ``reset_enrich_deps``, Powertools parameter
+  per-container caches are reset (``ipamsync.runtime.container.reset``, Powertools parameter
   caches), and again when it stops.
 * **Environment.** Lambda gives each function its own environment; here it is process-wide
   (``os.environ``), which is exact because every variable comes from the template's Globals except
@@ -209,10 +209,9 @@ def _load_handler(spec: FunctionSpec, layer_dirs: list[Path]) -> tuple[Handler, 
 def cold_start() -> None:
     """Forget the layer's per-container state (a new execution environment)."""
     try:
-        from ipamsync import lambda_support
+        from ipamsync.runtime import container
 
-        lambda_support.reset_context()
-        lambda_support.reset_enrich_deps()
+        container.reset()
     except ImportError:  # pragma: no cover - ipamsync is a dependency of the handlers
         pass
     try:

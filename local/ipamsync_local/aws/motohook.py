@@ -44,6 +44,12 @@ What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
     through the API: moto's response serializer costs ~50 ms of CPU per execution history (a third
     of an execution's whole cost). A canary test checks it equals the API's answer.
 
+12. ``Subnet.ipv6_cidr_block_association_set`` — moto 5.2.5 reports a subnet's IPv6 CIDR state as
+    ``{"State": {"State": "associated"}}`` (the text of a dict once serialised); AWS says
+    ``{"State": "associated"}``. :func:`fix_moto_quirks` (applied by :meth:`MotoHooks.install`, and
+    by tests that use ``mock_aws`` directly) makes moto answer as AWS does, so the product needs no
+    workaround. It is a fix, not a hook: it stays installed for the process.
+
 The SQS wrapper (7) also reports sends and visibility changes (:attr:`MotoHooks.on_sqs_activity`)
 so the pipe wakes up when a message may have become receivable instead of polling an empty queue.
 
@@ -262,6 +268,31 @@ _ACTIVE_LOCK = threading.Lock()
 _TREES: dict[str, Any] = {}
 
 
+_FIXED = False
+
+
+def fix_moto_quirks() -> None:
+    """Make moto answer as AWS does where it does not (item 12 above). Idempotent."""
+    global _FIXED
+    if _FIXED:
+        return
+    from moto.ec2.models.subnets import Subnet
+
+    def ipv6_cidr_block_association_set(self: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "ipv6CidrBlock": a["ipv6CidrBlock"],
+                "associationId": a["associationId"],
+                "ipv6CidrBlockState": {"state": a["ipv6CidrBlockState"]["State"]},
+            }
+            for a in self.ipv6_cidr_block_associations.values()
+            if a["ipv6CidrBlockState"]["State"] == "associated"
+        ]
+
+    Subnet.ipv6_cidr_block_association_set = property(ipv6_cidr_block_association_set)  # type: ignore[assignment]
+    _FIXED = True
+
+
 class MotoHooks:
     """Install the seams above for the duration of a local runtime (one at a time per process)."""
 
@@ -302,6 +333,7 @@ class MotoHooks:
     def install(self) -> MotoHooks:
         global _ACTIVE
         check_moto_version()
+        fix_moto_quirks()
         with _ACTIVE_LOCK:
             if _ACTIVE is not None:
                 raise RuntimeError("another local AWS runtime is running in this process")

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[3]
 FUNCTIONS = {
     "EnrichFunction": "enrich",
     "DeviceFunction": "device",
-    "SubnetFunction": "subnet",
-    "IpFunction": "ip",
+    "NetworksFunction": "networks",
+    "AddressesFunction": "addresses",
     "DnsFunction": "dns",
 }
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "six")

@@ -79,9 +79,9 @@ class Containers:
     """
 
     def __init__(self, aws: Any) -> None:
-        from ipamsync import lambda_support
+        from ipamsync.runtime import container
 
-        self._ls = lambda_support
+        self._ls = container
         self.contexts: dict[str, Any] = {}
         self.cpu: collections.Counter[str] = collections.Counter()
         self.calls: collections.Counter[str] = collections.Counter()

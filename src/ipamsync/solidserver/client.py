@@ -11,14 +11,14 @@
 from __future__ import annotations
 
 import base64
+import builtins
 import contextvars
 import hashlib
-import json
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ from ipamsync.errors import (
     ConfigurationError,
     SolidServerAuthError,
     SolidServerConflict,
+    SolidServerError,
     SolidServerNotFound,
     SolidServerRequestError,
     SolidServerThrottled,
@@ -52,8 +53,8 @@ _CONFLICT_HINTS = ("already exist", "already used", "duplicate", "overlap", "alr
 _NOT_FOUND_HINTS = ("not found", "does not exist", "doesn't exist", "unknown", "no such")
 
 
-#: Monotonic time by which the current invocation must be done (set per Lambda invocation; a
-#: context variable because the local runtime runs several invocations on threads of one process).
+#: Monotonic time by which the current invocation must be done (set per Lambda invocation by
+#: ``ipamsync.runtime.handler``; a context variable, so that it belongs to the invocation's thread).
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("solidserver_deadline", default=None)
 #: Time kept in hand after the last SOLIDserver call (logging, metrics, returning the result).
 DEADLINE_MARGIN = 1.5
@@ -62,7 +63,13 @@ DEADLINE_MARGIN = 1.5
 class RateLimiter:
     """Token bucket: at most ``rate`` requests per second on average, bursts of ``burst``."""
 
-    def __init__(self, rate: float, burst: float | None = None, clock=time.monotonic, sleep=time.sleep):
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.rate = float(rate)
         self.capacity = float(burst if burst is not None else max(1.0, rate))
         self._tokens = self.capacity
@@ -103,15 +110,15 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class SolidServerClient:
-    """One per process (see :func:`ipamsync.solidserver.get_client`): thread-safe, pooled."""
+    """One per execution environment (see :mod:`ipamsync.runtime.container`): thread-safe, pooled."""
 
     def __init__(
         self,
         config: ClientConfig,
         *,
         session: requests.Session | None = None,
-        sleep=time.sleep,
-        clock=time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         import requests  # deferred: ~0.1 s of a Lambda cold start, paid when the client is built
@@ -286,21 +293,24 @@ class SolidServerClient:
     def _raise(status: int, err: Mapping[str, Any], method: str, service: str, probe: bool) -> None:
         errno = str(err.get("errno")) if err.get("errno") not in (None, "") else None
         errmsg = str(err.get("errmsg") or err.get("msg") or "")[:500] or None
-        kw = {"service": service, "status": status, "errno": errno, "errmsg": errmsg, "method": method}
+
+        def error(cls: type[SolidServerError], message: str) -> SolidServerError:
+            return cls(message, service=service, status=status, errno=errno, errmsg=errmsg, method=method)
+
         if status >= 500:
-            raise SolidServerUnavailable("SOLIDserver failed", **kw)
+            raise error(SolidServerUnavailable, "SOLIDserver failed")
         if status in (401, 403):
-            raise SolidServerAuthError("SOLIDserver refused the credentials", **kw)
+            raise error(SolidServerAuthError, "SOLIDserver refused the credentials")
         if status == 412 and probe:
-            raise SolidServerAuthError("SOLIDserver refused the token signature (clock skew?)", **kw)
+            raise error(SolidServerAuthError, "SOLIDserver refused the token signature (clock skew?)")
         if status == 404:
-            raise SolidServerNotFound("SOLIDserver does not know this service or object", **kw)
+            raise error(SolidServerNotFound, "SOLIDserver does not know this service or object")
         text = (errmsg or "").lower()
         if status == 409 or any(h in text for h in _CONFLICT_HINTS):
-            raise SolidServerConflict("SOLIDserver refused: object already exists", **kw)
+            raise error(SolidServerConflict, "SOLIDserver refused: object already exists")
         if any(h in text for h in _NOT_FOUND_HINTS):
-            raise SolidServerNotFound("SOLIDserver refused: object not found", **kw)
-        raise SolidServerRequestError("SOLIDserver refused the request", **kw)
+            raise error(SolidServerNotFound, "SOLIDserver refused: object not found")
+        raise error(SolidServerRequestError, "SOLIDserver refused the request")
 
     # ------------------------------------------------------------------ helpers
     def get(self, service: str, params: Params | None = None) -> list[Row]:
@@ -330,7 +340,7 @@ class SolidServerClient:
         service: str,
         *,
         where: Where | None = None,
-        tags: list[str] | None = None,
+        tags: builtins.list[str] | None = None,
         orderby: str | None = None,
         page_size: int | None = None,
         max_rows: int | None = None,
@@ -362,7 +372,7 @@ class SolidServerClient:
                 return
             offset += len(rows)
 
-    def count(self, service: str, where: Where | None = None, tags: list[str] | None = None) -> int:
+    def count(self, service: str, where: Where | None = None, tags: builtins.list[str] | None = None) -> int:
         params: dict[str, object] = {}
         if where is not None:
             params["WHERE"] = render(where)
@@ -373,8 +383,3 @@ class SolidServerClient:
             return int(rows[0]["total"]) if rows else 0
         except (KeyError, ValueError):
             raise UnexpectedResponse("count without total", service=service) from None
-
-
-def error_summary(exc: BaseException) -> str:
-    """One line for logs and dead-letter payloads (exception text is already credential-free)."""
-    return json.dumps({"error": type(exc).__name__, "message": str(exc)})

@@ -66,10 +66,6 @@ class Where:
         return cls(f"{column(col)} like {quote(like_escape(prefix) + '%')}")
 
     @classmethod
-    def contains(cls, col: str, part: str) -> Where:
-        return cls(f"{column(col)} like {quote('%' + like_escape(part) + '%')}")
-
-    @classmethod
     def any_of(cls, col: str, values: Iterable[object]) -> Where:
         """``col='a' or col='b' ...``; duplicates are removed, order kept. At least one value."""
         seen: dict[str, None] = {}
@@ -89,26 +85,6 @@ class Where:
 
     def __or__(self, other: Where) -> Where:
         return Where(f"{self._wrapped()} or {other._wrapped()}", compound=True)
-
-    @staticmethod
-    def all(parts: Iterable[Where]) -> Where:
-        items = list(parts)
-        if not items:
-            raise ValueError("Where.all needs at least one part")
-        out = items[0]
-        for p in items[1:]:
-            out = out & p
-        return out
-
-    @staticmethod
-    def any(parts: Iterable[Where]) -> Where:
-        items = list(parts)
-        if not items:
-            raise ValueError("Where.any needs at least one part")
-        out = items[0]
-        for p in items[1:]:
-            out = out | p
-        return out
 
     def __str__(self) -> str:
         return self.sql

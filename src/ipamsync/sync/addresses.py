@@ -27,7 +27,9 @@ from ipamsync.naming import fqdn
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Address
 from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, clip_all, other_instance
+from ipamsync.sync.device import DeviceResult
 from ipamsync.sync.dns import zone_for
+from ipamsync.sync.networks import NetworksResult
 
 
 @dataclass(frozen=True)
@@ -112,24 +114,28 @@ def sync_addresses(
     msg: Message,
     ctx: SyncContext,
     *,
-    device: Mapping[str, Any] | None = None,
-    networks: Mapping[str, Any] | None = None,
+    device: DeviceResult | None = None,
+    networks: NetworksResult | None = None,
 ) -> AddressesResult:
-    """Bring the instance's addresses in SOLIDserver to what ``msg`` describes."""
+    """Bring the instance's addresses in SOLIDserver to what ``msg`` describes.
+
+    ``device`` links the addresses to the device and its interfaces; ``networks`` names the spaces
+    (without it, e.g. run on its own, the spaces are looked up and the addresses left unlinked).
+    """
     result = AddressesResult()
     changes = result.changes
     settings = ctx.settings
     zone = zone_for(msg, settings.forward_zone, settings.zone_tag_key) if settings.dns_enabled else None
     wanted = wanted_addresses(msg, zone)
-    device = device or {}
-    device_id = device.get("device_id") or None
-    ifaces: Mapping[str, str] = device.get("interfaces") or {}
+    device_id = device.device_id if device else None
+    ifaces: Mapping[str, str] = device.interfaces if device else {}
     space_id = public_space_id = None
     if wanted:
-        networks = networks or {}
-        space_id = networks.get("space_id") or ctx.space_id(settings.space_for(msg.account), create=False)
+        space_id = (networks.space_id if networks else None) or ctx.space_id(
+            settings.space_for(msg.account), create=False
+        )
         if any(w.public for w in wanted):
-            public_space_id = networks.get("public_space_id") or ctx.space_id(
+            public_space_id = (networks.public_space_id if networks else None) or ctx.space_id(
                 settings.public_space_for(msg.account), create=False
             )
 
@@ -151,8 +157,8 @@ def sync_addresses(
         for w in mine:
             sid = _space_of(w, space_id, public_space_id)
             iface_id = ifaces.get(w.eni_id) or None
-            row = by_key.get((sid, w.address))
-            if row is None:
+            existing: Address | None = by_key.get((sid, w.address))
+            if existing is None:
                 try:
                     new_id = ctx.ss.create_address(
                         version,
@@ -172,13 +178,13 @@ def sync_addresses(
                     again = ctx.ss.find_addresses(
                         version, owner_key=OWNER, owner=msg.owner, at={sid: [w.address]}
                     )
-                    row = next((r for r in again if (r.space_id, r.address) == (sid, w.address)), None)
-                    if row is None:
+                    existing = next((r for r in again if (r.space_id, r.address) == (sid, w.address)), None)
+                    if existing is None:
                         raise
                 # Any other refusal (e.g. no terminal subnet holds the address) propagates as is.
-            _check_owner(row, msg, w.address)
-            _update(ctx, row, w, device_id, iface_id, changes)
-            result.addresses.append({"address": w.address, "id": row.id})
+            _check_owner(existing, msg, w.address)
+            _update(ctx, existing, w, device_id, iface_id, changes)
+            result.addresses.append({"address": w.address, "id": existing.id})
     return result
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ipamsync.errors import ConfigurationError
+from ipamsync.errors import ConfigurationError, InvalidMessage
 from ipamsync.model import Message
 from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
@@ -47,19 +47,12 @@ class TTLCache:
         with self._lock:
             hit = self._data.get(key)
             if hit and now - hit[0] < self.ttl:
-                return hit[1]
+                cached: T = hit[1]
+                return cached
         value = make()
         with self._lock:
             self._data[key] = (now, value)
         return value
-
-    def forget(self, key: Any) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
 
 
 @dataclass
@@ -134,15 +127,20 @@ def base_metadata(msg: Message) -> dict[str, str]:
     }
 
 
-def owned_by(meta: dict[str, str], owner: str) -> bool:
-    return meta.get(OWNER) == owner
-
-
 def other_instance(meta: dict[str, str]) -> str | None:
     """The instance owner value when the object belongs to another ipamsync-managed instance."""
     value = meta.get(OWNER, "")
     return value if value.startswith("aws:") and value.count(":") == 3 and ":i-" in value else None
 
 
-def clip_all(meta: dict[str, object]) -> dict[str, str]:
+def object_id(value: object, what: str) -> str | None:
+    """A SOLIDserver object id carried between steps (``None`` allowed), or ``InvalidMessage``."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 20:
+        raise InvalidMessage(f"invalid step input: {what} must be a SOLIDserver id")
+    return value
+
+
+def clip_all(meta: Mapping[str, object]) -> dict[str, str]:
     return {k: md.clip(v) for k, v in meta.items() if v is not None and v != ""}

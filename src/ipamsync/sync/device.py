@@ -10,11 +10,12 @@ instance cannot bring it back; :func:`collect_tombstones` removes expired tombst
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from ipamsync.errors import OwnershipConflict, SolidServerConflict
+from ipamsync.errors import InvalidMessage, OwnershipConflict, SolidServerConflict
 from ipamsync.model import Message, format_time, parse_time
 from ipamsync.naming import device_name, interface_name
 from ipamsync.solidserver import metadata as md
@@ -29,6 +30,7 @@ from ipamsync.sync.common import (
     SyncContext,
     base_metadata,
     clip_all,
+    object_id,
 )
 
 log = logging.getLogger("ipamsync.sync.device")
@@ -69,6 +71,22 @@ class DeviceResult:
             "interfaces": self.interfaces,
             "changes": self.changes.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceResult:
+        """What later steps read of the device step's output (``interfaces``: ENI id → interface id)."""
+        interfaces = data.get("interfaces") or {}
+        if not isinstance(interfaces, Mapping):
+            raise InvalidMessage("invalid step input: device.interfaces must be an object")
+        return cls(
+            instance_id=str(data.get("instance_id") or ""),
+            stale=data.get("stale") is True,
+            lifecycle="gone" if data.get("lifecycle") == "gone" else "present",
+            device_id=object_id(data.get("device_id"), "device.device_id"),
+            interfaces={
+                str(eni): object_id(iface, "device.interfaces") or "" for eni, iface in interfaces.items()
+            },
+        )
 
 
 def device_metadata(msg: Message) -> dict[str, str]:
@@ -218,8 +236,8 @@ def _sync_interfaces(
     for eni in sorted(wanted.values(), key=lambda e: e.device_index):
         name = interface_name(eni.device_index)
         meta = interface_metadata(msg, eni.id, eni.subnet_id, eni.vpc_id, eni.device_index)
-        iface = by_eni.get(eni.id)
-        if iface is None:
+        found = by_eni.get(eni.id)
+        if found is None:
             try:
                 result[eni.id] = ctx.ss.create_interface(device_id, name, mac=eni.mac, metadata=meta)
             except SolidServerConflict as exc:
@@ -231,6 +249,7 @@ def _sync_interfaces(
                 ) from None
             changes.add("created", "interface")
             continue
+        iface = found
         changed, removed = md.diff(iface.metadata, meta)
         new_name = name if iface.name != name else None
         new_mac = eni.mac if iface.mac != eni.mac else None

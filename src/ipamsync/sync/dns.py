@@ -16,7 +16,6 @@ Records are removed when the instance is terminated, when it is stopped under th
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +116,7 @@ def wanted_records(msg: Message, ctx: SyncContext, skipped: list[str]) -> list[W
     return out
 
 
-def sync_dns(msg: Message, ctx: SyncContext, *, device: Mapping[str, Any] | None = None) -> DnsResult:
+def sync_dns(msg: Message, ctx: SyncContext) -> DnsResult:
     """Bring the instance's DNS records to what ``msg`` describes."""
     settings = ctx.settings
     if not settings.dns_enabled:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from ipamsync.errors import OwnershipConflict, SolidServerConflict, SolidServerR
 from ipamsync.model import Message
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Network
-from ipamsync.sync.common import OWNER, PUBLIC_OWNER, Changes, SyncContext, clip_all
+from ipamsync.sync.common import OWNER, PUBLIC_OWNER, Changes, SyncContext, clip_all, object_id
 
 log = logging.getLogger("ipamsync.sync.networks")
 
@@ -51,18 +52,25 @@ class Wanted:
 
 @dataclass
 class NetworksResult:
+    """The spaces the instance's addresses go into (``None`` for a gone instance)."""
+
     space_id: str | None = None
     public_space_id: str | None = None
-    networks: list[dict[str, Any]] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "space_id": self.space_id,
             "public_space_id": self.public_space_id,
-            "networks": self.networks,
             "changes": self.changes.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NetworksResult:
+        return cls(
+            space_id=object_id(data.get("space_id"), "networks.space_id"),
+            public_space_id=object_id(data.get("public_space_id"), "networks.public_space_id"),
+        )
 
 
 def _label(name: str | None, ident: str) -> str:
@@ -228,19 +236,14 @@ def _ensure(plan: _Plan, want: Wanted, changes: Changes) -> Network:
     return made
 
 
-def _sync_space(
-    ctx: SyncContext, space_id: str, wanted: list[Wanted], changes: Changes
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _sync_space(ctx: SyncContext, space_id: str, wanted: list[Wanted], changes: Changes) -> None:
     for version in (4, 6):
         items = sorted((w for w in wanted if w.net.version == version), key=lambda w: w.net.prefixlen)
         if not items:
             continue
         plan = _Plan(ctx, space_id, version, items)
         for want in items:
-            net = _ensure(plan, want, changes)
-            out.append({"cidr": want.cidr, "id": net.id, "terminal": want.terminal, "version": version})
-    return out
+            _ensure(plan, want, changes)
 
 
 def sync_networks(msg: Message, ctx: SyncContext) -> NetworksResult:
@@ -256,5 +259,5 @@ def sync_networks(msg: Message, ctx: SyncContext) -> NetworksResult:
         result.public_space_id = ctx.space_id(settings.public_space_for(msg.account), create=True)
         by_space.setdefault(result.public_space_id, []).extend(public)
     for space_id, wanted in by_space.items():  # one lookup per (space, IP version)
-        result.networks.extend(_sync_space(ctx, space_id, wanted, result.changes))
+        _sync_space(ctx, space_id, wanted, result.changes)
     return result

@@ -1,0 +1,1 @@
+"""The local tooling tree (not shipped): ``ipamsync_local`` and its tests."""

@@ -1,0 +1,113 @@
+"""What one Lambda execution environment keeps between invocations.
+
+* the sync functions' :class:`~ipamsync.sync.common.SyncContext` (settings, the pooled SOLIDserver
+  client, its per-container caches), built on first use by :func:`sync_context`;
+* the enrich function's AWS clients (:class:`EnrichClients`), built on first use by
+  :func:`enrich_clients`.
+
+:func:`build_context` is the public way to build a context from an environment mapping;
+:func:`reset` forgets everything, as a new execution environment would.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ipamsync.errors import ConfigurationError
+from ipamsync.runtime import credentials
+
+if TYPE_CHECKING:
+    from ipamsync.enrich import Ec2Reader
+    from ipamsync.settings import Settings
+    from ipamsync.sync.common import SyncContext
+
+_lock = threading.Lock()
+_context: SyncContext | None = None
+_enrich: EnrichClients | None = None
+
+
+def build_context(env: Mapping[str, str] | None = None) -> SyncContext:
+    """A fresh sync context from ``env`` (default: the process environment)."""
+    from ipamsync.settings import Settings
+    from ipamsync.solidserver import ClientConfig, SolidServer, SolidServerClient
+    from ipamsync.sync.common import SyncContext
+
+    env = os.environ if env is None else env
+    config = ClientConfig.from_env(
+        {**env, "SOLIDSERVER_CA_BUNDLE": credentials.ca_bundle(env) or ""},
+        credentials=credentials.credentials(env),
+    )
+    return SyncContext(settings=Settings.from_env(env), ss=SolidServer(SolidServerClient(config)))
+
+
+def sync_context() -> SyncContext:
+    """The container's sync context (built on first use)."""
+    global _context
+    if _context is None:
+        with _lock:
+            if _context is None:
+                _context = build_context()
+    return _context
+
+
+def drop_context(*, refetch_secret: bool = False) -> None:
+    """Forget the sync context (closing its connections); with ``refetch_secret`` — after SOLIDserver
+    refused the credentials — the next context reads the secret from Secrets Manager, not the cache."""
+    global _context
+    with _lock:
+        if refetch_secret:
+            credentials.refetch_secret()
+        if _context is not None:
+            _context.ss.client.close()
+        _context = None
+
+
+class EnrichClients:
+    """The enrich function's AWS clients and settings."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        import boto3
+        from botocore.config import Config
+
+        from ipamsync.settings import Settings
+
+        env = os.environ if env is None else env
+        self.settings: Settings = Settings.from_env(env)
+        self.queue_url = (env.get("EVENT_QUEUE_URL") or "").strip()
+        if not self.queue_url:
+            raise ConfigurationError("EVENT_QUEUE_URL is not set")
+        self._config = Config(
+            retries={"mode": "adaptive", "max_attempts": 6}, connect_timeout=3, read_timeout=10
+        )
+        self._boto3 = boto3
+        self.sqs: Any = boto3.client("sqs", config=self._config)
+        self._readers: dict[str, Ec2Reader] = {}
+
+    def ec2_reader(self, region: str) -> Ec2Reader:
+        from ipamsync.enrich import Ec2Reader
+
+        if region not in self._readers:
+            self._readers[region] = Ec2Reader(
+                self._boto3.client("ec2", region_name=region, config=self._config)
+            )
+        return self._readers[region]
+
+
+def enrich_clients() -> EnrichClients:
+    global _enrich
+    if _enrich is None:
+        with _lock:
+            if _enrich is None:
+                _enrich = EnrichClients()
+    return _enrich
+
+
+def reset() -> None:
+    """Forget everything this container kept (what a new execution environment starts with)."""
+    global _enrich
+    drop_context()
+    with _lock:
+        _enrich = None

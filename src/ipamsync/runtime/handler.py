@@ -1,0 +1,170 @@
+"""The Lambda entry shape every ipamsync function shares.
+
+A function's ``app.py`` is one line of wiring::
+
+    lambda_handler = sync_handler("addresses", AddressesInput.from_event, run)
+
+where ``run(inputs, context) -> result`` is the one domain call. The returned handler has Lambda's
+own signature ``(event, context)`` and does, in order: Powertools (metrics flushed even on failure,
+tracing, logger with the Lambda context and ``clear_state``), the ``step`` metric dimension and log
+key, the invocation deadline for the SOLIDserver client, the input parsed once into its type
+(``InvalidMessage`` naming the field when it is malformed), the correlation id, the domain call,
+SOLIDserver calls and object changes as metrics, the result logged and returned as a dict.
+Failures are logged and counted, then re-raised under their own name: the state machine's error
+name. After ``SolidServerAuthError`` the container drops its client and re-reads the secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ipamsync.errors import IpamsyncError, OwnershipConflict, SolidServerAuthError
+from ipamsync.runtime import container
+from ipamsync.runtime.observability import correlate, logger, metrics, traced
+
+if TYPE_CHECKING:
+    from ipamsync.events import StateChange
+    from ipamsync.model import Message
+    from ipamsync.runtime.container import EnrichClients
+    from ipamsync.sync.common import Changes, SyncContext
+
+#: What Lambda calls: ``(event, context) -> JSON-able dict``.
+Handler = Callable[[Any, Any], dict[str, Any]]
+
+
+class StepInput(Protocol):
+    @property
+    def message(self) -> Message: ...
+
+
+class StepResult(Protocol):
+    @property
+    def changes(self) -> Changes: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class Shaped(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+In = TypeVar("In", bound=StepInput)
+R = TypeVar("R", bound=StepResult)
+S = TypeVar("S", bound=Shaped)
+
+
+@contextlib.contextmanager
+def _deadline(lambda_context: Any) -> Iterator[None]:
+    """Tell the SOLIDserver client when this invocation times out (see ``client.DEADLINE``)."""
+    from ipamsync.solidserver.client import DEADLINE
+
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    token = DEADLINE.set(time.monotonic() + remaining() / 1000 if callable(remaining) else None)
+    try:
+        yield
+    finally:
+        DEADLINE.reset(token)
+
+
+def _failed(step: str, exc: BaseException) -> None:
+    metrics.add_metric("Failures", MetricUnit.Count, 1)
+    if isinstance(exc, OwnershipConflict):
+        metrics.add_metric("Conflicts", MetricUnit.Count, 1)
+    if isinstance(exc, IpamsyncError):
+        logger.error(f"{step} failed", extra={"failure": exc.to_dict()})
+    else:
+        logger.exception(f"{step} failed", extra={"failure": {"error": type(exc).__name__}})
+    if isinstance(exc, SolidServerAuthError):
+        container.drop_context(refetch_secret=True)
+
+
+def _entry(step: str, body: Callable[[Any, Any], dict[str, Any]]) -> Handler:
+    @metrics.log_metrics
+    @traced
+    @logger.inject_lambda_context(clear_state=True)
+    @functools.wraps(body)
+    def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
+        metrics.add_dimension("step", step)
+        logger.append_keys(step=step)
+        with _deadline(lambda_context):
+            try:
+                out = body(event, lambda_context)
+            except Exception as exc:
+                _failed(step, exc)
+                raise
+        logger.info(f"{step} done", extra={"result": out})
+        return out
+
+    return handler
+
+
+def _count_calls(ctx: SyncContext, before: Mapping[str, int]) -> None:
+    calls = ctx.ss.client.calls
+    metrics.add_metric("SolidServerReads", MetricUnit.Count, calls["read"] - before.get("read", 0))
+    metrics.add_metric("SolidServerWrites", MetricUnit.Count, calls["write"] - before.get("write", 0))
+
+
+def sync_handler(step: str, parse: Callable[[Any], In], run: Callable[[In, SyncContext], R]) -> Handler:
+    """The handler of sync step ``step``: ``parse`` the event into its input type, ``run`` it."""
+
+    def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
+        inputs = parse(event)
+        msg = inputs.message
+        correlate(msg.event.id, msg.instance.id, state=msg.instance.state, observed_at=msg.observed_at)
+        ctx = container.sync_context()
+        before = dict(ctx.ss.client.calls)
+        try:
+            result = run(inputs, ctx)
+        finally:
+            _count_calls(ctx, before)
+        changes = result.changes
+        metrics.add_metric("ObjectsCreated", MetricUnit.Count, changes.total("created"))
+        metrics.add_metric("ObjectsUpdated", MetricUnit.Count, changes.total("updated"))
+        metrics.add_metric("ObjectsDeleted", MetricUnit.Count, changes.total("deleted"))
+        if getattr(result, "stale", False):
+            metrics.add_metric("StaleMessagesSkipped", MetricUnit.Count, 1)
+        return result.to_dict()
+
+    body.__name__ = body.__qualname__ = f"{step}_handler"
+    return _entry(step, body)
+
+
+def maintenance_handler(step: str, run: Callable[[SyncContext], Mapping[str, int]]) -> Handler:
+    """The handler of a scheduled job (no message): each count it returns becomes a metric
+    (``tombstones_deleted`` → ``TombstonesDeleted``)."""
+
+    def body(_event: Any, _lambda_context: Any) -> dict[str, Any]:
+        ctx = container.sync_context()
+        before = dict(ctx.ss.client.calls)
+        try:
+            counts = dict(run(ctx))
+        finally:
+            _count_calls(ctx, before)
+        for key, value in counts.items():
+            metrics.add_metric("".join(w.capitalize() for w in key.split("_")), MetricUnit.Count, value)
+        return counts
+
+    body.__name__ = body.__qualname__ = f"{step}_handler"
+    return _entry(step, body)
+
+
+def enrich_handler(
+    parse: Callable[[Any], StateChange], run: Callable[[StateChange, EnrichClients], S]
+) -> Handler:
+    """The enrich function's handler: the EventBridge event parsed once, then ``run``."""
+
+    def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
+        change = parse(event)
+        correlate(change.id, change.instance_id, event_state=change.state)
+        out = run(change, container.enrich_clients()).to_dict()
+        metrics.add_metric("EventsEnriched", MetricUnit.Count, 1)
+        return out
+
+    body.__name__ = body.__qualname__ = "enrich_handler"
+    return _entry("enrich", body)

@@ -1,0 +1,117 @@
+"""Helpers for the deployment-artefact tests (template.yaml, statemachine/sync.asl.json, samconfig.toml).
+
+Everything here works offline: the SAM CLI and cfn-lint get fake credentials and a fixed region,
+and the SAM transform runs in-process through ``samtranslator`` (no IAM calls).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+ASL = REPO / "statemachine" / "sync.asl.json"
+SAMCONFIG = REPO / "samconfig.toml"
+README = REPO / "README.md"
+BIN = Path(sys.executable).parent
+
+FUNCTIONS = {
+    "EnrichFunction": "functions/enrich/",
+    "DeviceFunction": "functions/device/",
+    "NetworksFunction": "functions/networks/",
+    "AddressesFunction": "functions/addresses/",
+    "DnsFunction": "functions/dns/",
+}
+SYNC_FUNCTIONS = ("DeviceFunction", "NetworksFunction", "AddressesFunction", "DnsFunction")
+
+# Plausible values for the ASL's DefinitionSubstitutions (cfn-lint, moto).
+SUBSTITUTION_EXAMPLES = {
+    "DeviceFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:ipamsync-DeviceFunction-AbC123",
+    "NetworksFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:ipamsync-NetworksFunction-AbC123",
+    "AddressesFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:ipamsync-AddressesFunction-AbC123",
+    "DnsFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:ipamsync-DnsFunction-AbC123",
+    "WorkflowDeadLetterQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/ipamsync-WorkflowDeadLetterQueue-AbC123",
+}
+
+
+def tool(name: str) -> str:
+    """A console script of this virtualenv (sam, cfn-lint, statelint), else from PATH."""
+    candidate = BIN / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed (expected in {BIN}); run `make install`")
+    return found
+
+
+def python313_bin() -> Path | None:
+    """Directory holding a python3.13 (the Lambda runtime's version), as the Makefile finds it."""
+    env = os.environ.get("PY313")
+    if env and (Path(env) / "python3.13").exists():
+        return Path(env)
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        root = str(Path.home() / ".pyenv")
+    candidate = Path(root) / "versions" / "3.13.0" / "bin"
+    if (candidate / "python3.13").exists():
+        return candidate
+    found = shutil.which("python3.13")
+    return Path(found).parent if found else None
+
+
+def offline_env(**extra: str) -> dict[str, str]:
+    """Environment for the AWS tools: fake credentials, fixed region, no telemetry, no real profile."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        SAM_CLI_TELEMETRY="0",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    py313 = python313_bin()
+    path = [str(BIN), env.get("PATH", "")]
+    if py313:
+        path.insert(0, str(py313))
+    env["PATH"] = os.pathsep.join(path)
+    env.update(extra)
+    return env
+
+
+def run(
+    cmd: list[str], *, cwd: Path = REPO, timeout: int = 300, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd, check=False, cwd=cwd, env=offline_env(**env), capture_output=True, text=True, timeout=timeout
+    )
+
+
+# --------------------------------------------------------------------------- ASL walking
+
+
+def iter_states(
+    states: dict[str, Any], scope: str = ""
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(name, state, enclosing_states) for every state, descending into Map and Parallel."""
+    for name, state in states.items():
+        yield name, state, states
+        if state["Type"] == "Map":
+            proc = state.get("ItemProcessor") or state.get("Iterator")
+            yield from iter_states(proc["States"], f"{scope}{name}/")
+        elif state["Type"] == "Parallel":
+            for branch in state["Branches"]:
+                yield from iter_states(branch["States"], f"{scope}{name}/")

@@ -1,0 +1,398 @@
+"""statemachine/sync.asl.json: linters, substitutions, flow, retries, catches, retry budget."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ipamsync.errors import PERMANENT_ERROR_NAMES, RETRY_POLICY, TRANSIENT_ERROR_NAMES
+from tests.infrastructure.helpers import ASL, README, SUBSTITUTION_EXAMPLES, iter_states, run, tool
+
+LAMBDA_TASKS = {
+    "SyncDevice": "DeviceFunctionArn",
+    "SyncNetworks": "NetworksFunctionArn",
+    "SyncAddresses": "AddressesFunctionArn",
+    "SyncDns": "DnsFunctionArn",
+}
+EXPRESS_LIMIT_SECONDS = 300
+
+
+def substituted(asl_text: str) -> dict[str, Any]:
+    for key, value in SUBSTITUTION_EXAMPLES.items():
+        asl_text = asl_text.replace(f"${{{key}}}", value)
+    assert "${" not in asl_text
+    return json.loads(asl_text)
+
+
+def cfn_lint_wrapped(definition: dict[str, Any], tmp_path: Path) -> str:
+    """cfn-lint (rule E3601) on a throwaway AWS::StepFunctions::StateMachine wrapping the definition."""
+    wrapper = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "StateMachine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "StateMachineType": "EXPRESS",
+                    "RoleArn": "arn:aws:iam::123456789012:role/ipamsync-StateMachineRole",
+                    "Definition": definition,
+                },
+            }
+        },
+    }
+    path = tmp_path / "wrapped.yaml"
+    path.write_text(yaml.safe_dump(wrapper))
+    proc = run([tool("cfn-lint"), "--", str(path)])
+    return proc.stdout + proc.stderr if proc.returncode else ""
+
+
+# --------------------------------------------------------------------------- linters
+
+
+def test_statelint_accepts_the_definition() -> None:
+    proc = run([tool("statelint"), str(ASL)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_hyphenated_jsonpath_keys(asl_text: str) -> None:
+    """statelint 3.1.0 wrongly rejects `$.a-b` paths; the definition does not need any."""
+    assert not re.search(r'"\$\$?(\.[A-Za-z0-9_]+)*\.[A-Za-z0-9_]*-', asl_text)
+
+
+def test_cfn_lint_state_machine_schema(asl_text: str, tmp_path: Path) -> None:
+    assert cfn_lint_wrapped(substituted(asl_text), tmp_path) == ""
+
+
+def test_cfn_lint_wrapper_does_catch_errors(asl_text: str, tmp_path: Path) -> None:
+    """Control: the wrapper really runs E3601 (a broken copy must be rejected)."""
+    broken = substituted(asl_text)
+    device = broken["States"]["ForEachMessage"]["ItemProcessor"]["States"]["SyncDevice"]
+    device["TimeoutSeconds"] = "sixty"
+    assert "E3601" in cfn_lint_wrapped(broken, tmp_path)
+
+
+# --------------------------------------------------------------------------- substitutions
+
+
+def test_every_substitution_is_defined_and_used(asl_text: str, resources: dict[str, Any]) -> None:
+    used = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", asl_text))
+    defined = set(resources["StateMachine"]["Properties"]["DefinitionSubstitutions"])
+    assert used == defined == set(SUBSTITUTION_EXAMPLES)
+
+
+def test_substitutions_only_inside_strings(asl: dict[str, Any]) -> None:
+    """`${X}` never stands for a number: numbers are literal (valid JSON before substitution)."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in {
+                    "TimeoutSeconds",
+                    "IntervalSeconds",
+                    "MaxAttempts",
+                    "MaxDelaySeconds",
+                    "MaxConcurrency",
+                }:
+                    assert isinstance(value, int), (key, value)
+                if key == "BackoffRate":
+                    assert isinstance(value, int | float), (key, value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(asl)
+
+
+# --------------------------------------------------------------------------- shape and flow
+
+
+def test_state_names(all_states: dict[str, Any]) -> None:
+    assert set(all_states) == {
+        "ForEachMessage",
+        "SyncDevice",
+        "IsStale",
+        "SkipStale",
+        "NeedsNetworks",
+        "SkipNetworks",
+        "SyncNetworks",
+        "SyncAddressesAndDns",
+        "SyncAddresses",
+        "SyncDns",
+        "Synced",
+        "DeadLetter",
+        "DeadLettered",
+    }
+
+
+def test_map_over_the_sqs_batch(asl: dict[str, Any]) -> None:
+    assert asl["StartAt"] == "ForEachMessage"
+    fem = asl["States"]["ForEachMessage"]
+    assert fem["Type"] == "Map"
+    assert fem["ItemsPath"] == "$"
+    assert fem["MaxConcurrency"] == 1
+    assert fem["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
+    assert fem["ItemProcessor"]["StartAt"] == "SyncDevice"
+    assert fem.get("End") is True
+
+
+def test_transitions_stay_in_scope_and_everything_is_reachable(asl: dict[str, Any]) -> None:
+    def check(scope: dict[str, Any]) -> None:
+        states = scope["States"]
+        seen: set[str] = set()
+        todo = [scope["StartAt"]]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            assert name in states, f"transition to {name} leaves its scope"
+            seen.add(name)
+            state = states[name]
+            targets = [state.get("Next"), state.get("Default")]
+            targets += [c["Next"] for c in state.get("Choices", [])]
+            targets += [c["Next"] for c in state.get("Catch", [])]
+            todo += [t for t in targets if t]
+            if state["Type"] == "Map":
+                check(state["ItemProcessor"])
+            if state["Type"] == "Parallel":
+                for branch in state["Branches"]:
+                    check(branch)
+        assert seen == set(states), f"unreachable: {set(states) - seen}"
+
+    check(asl)
+
+
+def test_comments_everywhere(all_states: dict[str, Any], asl: dict[str, Any]) -> None:
+    assert asl.get("Comment")
+    missing = [name for name, state in all_states.items() if not state.get("Comment")]
+    assert not missing
+
+
+def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, Any]) -> None:
+    device = item_states["SyncDevice"]
+    assert device["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert device["Parameters"] == {
+        "FunctionName": "${DeviceFunctionArn}",
+        "Payload": {"message.$": "$.body"},
+    }
+    assert device["ResultSelector"] == {
+        "stale.$": "$.Payload.stale",
+        "lifecycle.$": "$.Payload.lifecycle",
+        "device_id.$": "$.Payload.device_id",
+        "interfaces.$": "$.Payload.interfaces",
+    }
+    assert device["ResultPath"] == "$.device"
+    assert device["Next"] == "IsStale"
+
+
+def test_choices(item_states: dict[str, Any]) -> None:
+    is_stale = item_states["IsStale"]
+    assert is_stale["Default"] == "NeedsNetworks"
+    [rule] = is_stale["Choices"]
+    assert rule["Next"] == "SkipStale"
+    assert {"Variable": "$.device.stale", "BooleanEquals": True} in rule.get("And", [rule])
+    assert item_states["SkipStale"]["Type"] == "Succeed"
+
+    needs = item_states["NeedsNetworks"]
+    assert needs["Default"] == "SyncNetworks"
+    [rule] = needs["Choices"]
+    assert rule["Next"] == "SkipNetworks"
+    assert {"Variable": "$.device.lifecycle", "StringEquals": "gone"} in rule.get("And", [rule])
+    skip = item_states["SkipNetworks"]
+    assert skip["Type"] == "Pass"
+    assert skip["Result"] == {"space_id": None, "public_space_id": None}
+    assert skip["ResultPath"] == "$.networks"
+    assert skip["Next"] == "SyncAddressesAndDns"
+
+
+def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
+    networks = item_states["SyncNetworks"]
+    assert networks["Parameters"] == {
+        "FunctionName": "${NetworksFunctionArn}",
+        "Payload": {"message.$": "$.body"},
+    }
+    assert networks["ResultSelector"] == {
+        "space_id.$": "$.Payload.space_id",
+        "public_space_id.$": "$.Payload.public_space_id",
+    }
+    assert networks["ResultPath"] == "$.networks"
+    assert networks["Next"] == "SyncAddressesAndDns"
+
+    par = item_states["SyncAddressesAndDns"]
+    assert par["Type"] == "Parallel"
+    [addresses, dns] = par["Branches"]
+    assert addresses["StartAt"] == "SyncAddresses"
+    assert dns["StartAt"] == "SyncDns"
+    ip_task = addresses["States"]["SyncAddresses"]
+    dns_task = dns["States"]["SyncDns"]
+    assert ip_task["Parameters"] == {
+        "FunctionName": "${AddressesFunctionArn}",
+        "Payload": {"message.$": "$.body", "device.$": "$.device", "networks.$": "$.networks"},
+    }
+    assert dns_task["Parameters"] == {"FunctionName": "${DnsFunctionArn}", "Payload": {"message.$": "$.body"}}
+    for task in (ip_task, dns_task):
+        assert task["OutputPath"] == "$.Payload"
+        assert task["End"] is True
+    assert par["ResultSelector"] == {"addresses.$": "$[0]", "dns.$": "$[1]"}
+    assert par["ResultPath"] == "$.sync"
+    assert par["Next"] == "Synced"
+    assert item_states["Synced"]["Type"] == "Succeed"
+
+
+def test_no_indexed_sub_paths(asl_text: str) -> None:
+    """`$.a[0].b` evaluates differently in moto; keep to `$[0]` and plain dotted paths."""
+    assert not re.search(r"\[\d+\]\.", asl_text)
+
+
+# --------------------------------------------------------------------------- retries and catches
+
+
+def lambda_tasks(asl: dict[str, Any]) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Lambda task name -> (state, enclosing Parallel state or None)."""
+    found: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+
+    def walk(states: dict[str, Any], parallel: dict[str, Any] | None) -> None:
+        for name, state in states.items():
+            if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke":
+                found[name] = (state, parallel)
+            if state["Type"] == "Map":
+                walk(state["ItemProcessor"]["States"], None)
+            if state["Type"] == "Parallel":
+                for branch in state["Branches"]:
+                    walk(branch["States"], state)
+
+    walk(asl["States"], None)
+    return found
+
+
+def test_every_lambda_task_is_known(asl: dict[str, Any]) -> None:
+    tasks = lambda_tasks(asl)
+    assert set(tasks) == set(LAMBDA_TASKS)
+    for name, (state, _) in tasks.items():
+        assert state["Parameters"]["FunctionName"] == f"${{{LAMBDA_TASKS[name]}}}"
+
+
+@pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
+def test_lambda_task_timeout_and_retries_come_from_the_errors_module(asl: dict[str, Any], name: str) -> None:
+    """Every Lambda task retries exactly ``ipamsync.errors.RETRY_POLICY`` — built from the error
+    classes themselves — so the ASL and the named errors cannot drift apart."""
+    state, _ = lambda_tasks(asl)[name]
+    assert state["TimeoutSeconds"] == 60
+    assert state["Retry"] == [dict(r) for r in RETRY_POLICY], (
+        "regenerate the Retry blocks from ipamsync.errors.RETRY_POLICY: "
+        + json.dumps([dict(r) for r in RETRY_POLICY])
+    )
+    transient = next(r for r in state["Retry"] if "SolidServerUnavailable" in r["ErrorEquals"])
+    assert transient["ErrorEquals"] == list(TRANSIENT_ERROR_NAMES)
+
+
+@pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
+def test_lambda_task_reaches_dead_letter(asl: dict[str, Any], name: str) -> None:
+    state, parallel = lambda_tasks(asl)[name]
+    catcher = parallel if parallel is not None else state
+    assert catcher.get("Catch") == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "DeadLetter"}
+    ]
+    if parallel is not None:
+        assert "Catch" not in state, "a branch state cannot jump out of its branch"
+
+
+def test_no_retry_on_permanent_errors(asl: dict[str, Any]) -> None:
+    retried: list[str] = []
+    for _, state, _ in iter_states(asl["States"]):
+        for retrier in state.get("Retry", []):
+            retried += retrier["ErrorEquals"]
+    assert not set(retried) & set(PERMANENT_ERROR_NAMES)
+    for name, (state, _) in lambda_tasks(asl).items():
+        names = [e for r in state["Retry"] for e in r["ErrorEquals"]]
+        assert "States.ALL" not in names, name
+        assert "States.TaskFailed" not in names, name
+
+
+def test_error_names_match_the_errors_module() -> None:
+    from ipamsync import errors
+
+    assert not set(TRANSIENT_ERROR_NAMES) & set(PERMANENT_ERROR_NAMES)
+    for name in TRANSIENT_ERROR_NAMES:
+        assert issubclass(getattr(errors, name), errors.TransientError), name
+    for name in PERMANENT_ERROR_NAMES:
+        assert issubclass(getattr(errors, name), errors.PermanentError), name
+
+
+def test_dead_letter_path(item_states: dict[str, Any]) -> None:
+    dl = item_states["DeadLetter"]
+    assert dl["Type"] == "Task"
+    assert dl["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert dl["Parameters"] == {
+        "QueueUrl": "${WorkflowDeadLetterQueueUrl}",
+        "MessageBody": {
+            "kind": "workflow",
+            "record.$": "$",
+            "execution_arn.$": "$$.Execution.Id",
+            "state_machine_arn.$": "$$.StateMachine.Id",
+            "dead_lettered_at.$": "$$.State.EnteredTime",
+        },
+    }
+    assert "ResultPath" in dl and dl["ResultPath"] is None
+    [retrier] = dl["Retry"]
+    assert set(retrier["ErrorEquals"]) == {
+        "SQS.SdkClientException",
+        "SQS.AmazonSQSException",
+        "States.TaskFailed",
+    }
+    assert retrier["MaxAttempts"] == 3
+    assert retrier["BackoffRate"] > 1
+    assert retrier["JitterStrategy"] == "FULL"
+    assert "Catch" not in dl
+    assert dl["Next"] == "DeadLettered"
+    fail = item_states["DeadLettered"]
+    assert fail["Type"] == "Fail"
+    assert fail["Error"] == "EventDeadLettered"
+    assert "dead-letter queue" in fail["Cause"]
+
+
+# --------------------------------------------------------------------------- retry budget
+
+
+def max_wait(retrier: dict[str, Any]) -> float:
+    """Longest total sleep a retrier can add (full jitter draws from [0, delay])."""
+    interval = retrier.get("IntervalSeconds", 1)
+    rate = retrier.get("BackoffRate", 2.0)
+    cap = retrier.get("MaxDelaySeconds", float("inf"))
+    return sum(min(interval * rate**n, cap) for n in range(retrier.get("MaxAttempts", 3)))
+
+
+def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
+    tasks = {name: state for name, (state, _) in lambda_tasks(asl).items()}
+    per_task = {name: sum(max_wait(r) for r in state["Retry"]) for name, state in tasks.items()}
+    item = asl["States"]["ForEachMessage"]["ItemProcessor"]["States"]
+    dead_letter = sum(max_wait(r) for r in item["DeadLetter"]["Retry"])
+    path = (
+        per_task["SyncDevice"]
+        + per_task["SyncNetworks"]
+        + max(per_task["SyncAddresses"], per_task["SyncDns"])
+    )
+    return {
+        "per_task": max(per_task.values()),
+        "path": path,
+        "dead_letter": dead_letter,
+        "total": path + dead_letter,
+    }
+
+
+def test_retry_budget_well_inside_the_express_limit(asl: dict[str, Any]) -> None:
+    budget = retry_budget(asl)
+    # Worst-case sleeping along Device -> Networks -> max(Addresses, DNS) -> DeadLetter leaves
+    # at least 25 % of the 5 minutes for the attempts themselves.
+    assert budget["total"] <= 0.75 * EXPRESS_LIMIT_SECONDS, budget
+
+
+def test_readme_states_the_retry_budget(asl: dict[str, Any]) -> None:
+    budget = retry_budget(asl)
+    text = README.read_text()
+    for key in ("per_task", "path", "total"):
+        assert f"{budget[key]:g} s" in text, f"README does not state the {key} budget ({budget[key]:g} s)"

@@ -1,0 +1,233 @@
+"""Run statemachine/sync.asl.json in moto's Step Functions interpreter with scripted Lambda results.
+
+Proves what the static checks cannot: the paths, ResultSelectors, Choice rules, the Parallel's
+result shape, and that a failure really lands in the workflow dead-letter queue and fails the
+execution. The Lambda seam is moto's private ``LambdaSimpleBackend.invoke`` (moto is pinned;
+``test_lambda_seam_canary`` fails first if it moves).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ipamsync.errors import PERMANENT_ERROR_NAMES
+from tests.infrastructure.helpers import ASL, REPO
+
+moto = pytest.importorskip("moto")
+from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: E402
+
+FUNCTION_NAMES = {
+    "DeviceFunctionArn": "device",
+    "NetworksFunctionArn": "networks",
+    "AddressesFunctionArn": "addresses",
+    "DnsFunctionArn": "dns",
+}
+INPUT = json.loads((REPO / "events" / "statemachine-input-running.json").read_text())
+
+DEVICE_OK = {
+    "instance_id": "i-0a1b2c3d4e5f67890",
+    "stale": False,
+    "lifecycle": "running",
+    "device_id": "42",
+    "interfaces": {"eni-0123456789abcdef0": "7"},
+    "changes": {"created": 1},
+}
+NETWORKS_OK = {"space_id": "3", "public_space_id": "4", "changes": {}}
+ADDRESSES_OK = {"addresses": [{"address": "10.20.1.15", "id": "11"}], "changes": {"created": 1}}
+DNS_OK = {"enabled": True, "records": ["web-1.aws.example.com"], "skipped": False, "changes": {}}
+
+Script = dict[str, list[Any]]  # function -> results in call order (dict = payload, str = error name)
+
+
+@dataclass
+class Harness:
+    sfn: Any
+    sqs: Any
+    state_machine_arn: str
+    dlq_url: str
+    script: Script = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
+        name = function_name.rsplit(":", 1)[-1]
+        self.calls.append((name, json.loads(body) if body else {}))
+        results = self.script.get(name) or [{}]
+        result = results.pop(0) if len(results) > 1 else results[0]
+        if isinstance(result, str):  # an error, in Lambda's error shape
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(
+                {"errorType": result, "errorMessage": f"scripted {result}", "stackTrace": []}
+            ).encode()
+        return json.dumps(result).encode()
+
+    def execute(self, script: Script, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        self.script = {k: list(v) for k, v in script.items()}
+        self.calls.clear()
+        arn = self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn,
+            name=uuid.uuid4().hex,  # moto names every unnamed execution "None"
+            input=json.dumps(records or INPUT),
+        )["executionArn"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            desc = self.sfn.describe_execution(executionArn=arn)
+            if desc["status"] != "RUNNING":
+                return desc
+            time.sleep(0.05)
+        raise AssertionError("execution did not finish in 60 s")
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        found = []
+        while True:
+            msgs = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not msgs:
+                return found
+            for m in msgs:
+                found.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def called(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Harness]:
+    import boto3
+    from moto import mock_aws
+
+    mp = pytest.MonkeyPatch()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dlq_url = sqs.create_queue(QueueName="ipamsync-WorkflowDeadLetterQueue")["QueueUrl"]
+        definition = ASL.read_text()
+        for key, name in FUNCTION_NAMES.items():
+            definition = definition.replace(
+                f"${{{key}}}", f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+            )
+        definition = definition.replace("${WorkflowDeadLetterQueueUrl}", dlq_url)
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = sfn.create_state_machine(
+            name="ipamsync-sync",
+            definition=definition,
+            roleArn="arn:aws:iam::123456789012:role/ipamsync-StateMachineRole",
+            type="EXPRESS",
+        )["stateMachineArn"]
+        h = Harness(sfn=sfn, sqs=sqs, state_machine_arn=arn, dlq_url=dlq_url)
+
+        def invoke(
+            self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
+            return h.invoke(function_name, body, response_headers)
+
+        mp.setattr(LambdaSimpleBackend, "invoke", invoke)
+        try:
+            yield h
+        finally:
+            mp.undo()
+
+
+OK: Script = {"device": [DEVICE_OK], "networks": [NETWORKS_OK], "addresses": [ADDRESSES_OK], "dns": [DNS_OK]}
+
+
+def test_lambda_seam_canary(harness: Harness) -> None:
+    desc = harness.execute(OK)
+    assert harness.calls, "moto no longer routes lambda:invoke through LambdaSimpleBackend.invoke"
+    assert desc["status"] == "SUCCEEDED", desc
+
+
+def test_happy_path(harness: Harness) -> None:
+    desc = harness.execute(OK)
+    assert desc["status"] == "SUCCEEDED", desc
+    called = harness.called()
+    assert called[:2] == ["device", "networks"]
+    assert sorted(called[2:]) == ["addresses", "dns"]
+    payloads = dict(harness.calls)
+    body = INPUT[0]["body"]
+    device = {k: DEVICE_OK[k] for k in ("stale", "lifecycle", "device_id", "interfaces")}
+    networks = {"space_id": NETWORKS_OK["space_id"], "public_space_id": NETWORKS_OK["public_space_id"]}
+    assert payloads["device"] == {"message": body}
+    assert payloads["networks"] == {"message": body}
+    assert payloads["addresses"] == {"message": body, "device": device, "networks": networks}
+    assert payloads["dns"] == {"message": body}
+    [out] = json.loads(desc["output"])
+    assert out["messageId"] == INPUT[0]["messageId"]
+    assert out["device"] == device
+    assert out["networks"] == networks
+    assert out["sync"] == {"addresses": ADDRESSES_OK, "dns": DNS_OK}
+    assert harness.dead_letters() == []
+
+
+def test_stale_event_stops_after_the_device(harness: Harness) -> None:
+    desc = harness.execute({**OK, "device": [{**DEVICE_OK, "stale": True}]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert harness.called() == ["device"]
+
+
+def test_null_stale_is_not_stale(harness: Harness) -> None:
+    desc = harness.execute({**OK, "device": [{**DEVICE_OK, "stale": None}]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert harness.called()[:2] == ["device", "networks"]
+
+
+def test_gone_instance_skips_the_networks(harness: Harness) -> None:
+    desc = harness.execute({**OK, "device": [{**DEVICE_OK, "lifecycle": "gone", "interfaces": []}]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert sorted(harness.called()) == ["addresses", "device", "dns"]
+    assert dict(harness.calls)["addresses"]["networks"] == {"space_id": None, "public_space_id": None}
+
+
+@pytest.mark.parametrize("error", PERMANENT_ERROR_NAMES)
+def test_permanent_device_error_is_dead_lettered_without_retry(harness: Harness, error: str) -> None:
+    desc = harness.execute({**OK, "device": [error]})
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "EventDeadLettered"
+    assert harness.called() == ["device"]
+    [letter] = harness.dead_letters()
+    assert letter["kind"] == "workflow"
+    assert letter["record"]["body"] == INPUT[0]["body"]
+    assert letter["record"]["messageId"] == INPUT[0]["messageId"]
+    assert letter["record"]["error"]["Error"] == error
+    assert letter["execution_arn"] and letter["state_machine_arn"] == harness.state_machine_arn
+    assert letter["dead_lettered_at"]
+
+
+def test_branch_failure_is_dead_lettered_with_what_ran_before(harness: Harness) -> None:
+    desc = harness.execute({**OK, "dns": ["OwnershipConflict"]})
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "EventDeadLettered"
+    [letter] = harness.dead_letters()
+    record = letter["record"]
+    assert record["error"]["Error"] == "OwnershipConflict"
+    assert record["device"]["device_id"] == DEVICE_OK["device_id"]
+    assert record["networks"]["space_id"] == NETWORKS_OK["space_id"]
+    assert "sync" not in record
+
+
+def test_transient_error_is_retried(harness: Harness) -> None:
+    """One SolidServerUnavailable, then success (waits at most 2 s: full jitter on a 2 s interval)."""
+    desc = harness.execute({**OK, "networks": ["SolidServerUnavailable", NETWORKS_OK]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert harness.called().count("networks") == 2
+    assert harness.dead_letters() == []
+
+
+def test_lambda_throttling_is_retried(harness: Harness) -> None:
+    desc = harness.execute({**OK, "device": ["Lambda.TooManyRequestsException", DEVICE_OK]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert harness.called().count("device") == 2
+
+
+def test_unknown_error_is_not_retried(harness: Harness) -> None:
+    """A crash (e.g. KeyError in a handler) is a bug, not weather: straight to the dead-letter path."""
+    desc = harness.execute({**OK, "addresses": ["KeyError"]})
+    assert desc["status"] == "FAILED"
+    assert harness.called().count("addresses") == 1
+    [letter] = harness.dead_letters()
+    assert letter["record"]["error"]["Error"] == "KeyError"

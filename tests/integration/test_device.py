@@ -1,0 +1,101 @@
+"""The device step (``sync/device.py``): devices, interfaces, the freshness guard, tombstones, metadata limits.
+
+Each test runs the steps against the emulator over HTTP and asserts SOLIDserver's contents
+afterwards (read back through the inventory reader) and, where it matters, the writes the emulator counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ipamsync.sync.device import collect_tombstones
+from tests.helpers import eni, inv, message, run, tick, writes
+
+
+def test_terminated_policy_retain_keeps_the_device(ctx):
+    ctx.settings = replace(ctx.settings, terminated_policy="retain")
+    iid = "i-0000000000000ccc3"
+    run(message(iid, enis=[eni(8, ["10.20.1.43"])]), ctx)
+    run(message(iid, "terminated"), ctx)
+    i = inv(ctx)
+    dev = i.device_of(iid)
+    assert dev.metadata["aws_state"] == "terminated" and "ipamsync_tombstone" not in dev.metadata
+    assert dev.metadata["aws_instance_type"] == "t4g.medium"
+    assert "aws_private_ip" not in dev.metadata  # described by the termination snapshot
+    assert [x for x in i.interfaces if x.device_id == dev.id] == []  # the ENIs are gone
+    assert "10.20.1.43" not in i.address_map() and i.records_of(iid) == set()
+
+
+def test_older_observation_is_stale_and_changes_nothing(ctx, emu):
+    iid = "i-0000000000000aab1"
+    older, newer = tick(), tick()
+    run(message(iid, "stopped", enis=[eni(0x40, ["10.20.1.90"])], observed_at=newer), ctx)
+    w = writes(emu)
+    out = run(message(iid, "running", enis=[eni(0x40, ["10.20.1.90"])], observed_at=older), ctx)
+    assert out["device"]["stale"] and writes(emu) == w
+    assert inv(ctx).device_of(iid).metadata["aws_state"] == "stopped"
+
+
+def test_terminated_instance_is_never_resurrected(ctx, emu):
+    iid = "i-0000000000000aab2"
+    t1, t2, t3 = tick(), tick(), tick()
+    run(message(iid, enis=[eni(0x41, ["10.20.1.91"])], observed_at=t1), ctx)
+    run(message(iid, "terminated", observed_at=t2), ctx)
+    w = writes(emu)
+    assert run(message(iid, enis=[eni(0x41, ["10.20.1.91"])], observed_at=t1), ctx)["device"]["stale"]
+    # even a (bogus) newer "running" observation of a terminated instance is refused
+    assert run(message(iid, enis=[eni(0x41, ["10.20.1.91"])], observed_at=t3), ctx)["device"]["stale"]
+    assert writes(emu) == w and "10.20.1.91" not in inv(ctx).address_map()
+
+
+def test_termination_of_an_instance_never_seen_leaves_a_tombstone(ctx):
+    iid = "i-0000000000000aab3"
+    t1, t2 = tick(), tick()
+    run(message(iid, "terminated", known=False, observed_at=t2), ctx)
+    assert run(message(iid, enis=[eni(0x42, ["10.20.1.92"])], observed_at=t1), ctx)["device"]["stale"]
+    assert "10.20.1.92" not in inv(ctx).address_map()
+
+
+def test_tombstones_are_collected_after_retention(ctx):
+    from datetime import timedelta
+
+    iid = "i-0000000000000aab4"
+    run(message(iid, enis=[eni(0x43, ["10.20.1.93"])]), ctx)
+    run(message(iid, "terminated"), ctx)
+    assert collect_tombstones(ctx) == 0
+    real_now = ctx.now
+    ctx.now = lambda: real_now() + timedelta(hours=ctx.settings.tombstone_hours + 1)
+    assert collect_tombstones(ctx) == 1
+    assert inv(ctx).device_of(iid) is None
+
+
+def test_odd_and_huge_tags_are_stored_literally_within_limits(ctx):
+    iid = "i-0000000000000abd1"
+    tags = {
+        "quote": "it's",
+        "pct": "100%",
+        "bs": "a\\b",
+        "sql": "x' or '1'='1",
+        "uni": "café ✓",
+        **{f"k{i:02d}": "v" * 250 for i in range(40)},
+    }
+    run(message(iid, enis=[eni(0x59, ["10.20.1.140"])], tags=tags), ctx)
+    m = inv(ctx).device_of(iid).metadata
+    assert (m["aws_tag_quote"], m["aws_tag_pct"], m["aws_tag_bs"], m["aws_tag_sql"], m["aws_tag_uni"]) == (
+        "it's",
+        "100%",
+        "a\\b",
+        "x' or '1'='1",
+        "café ✓",
+    )
+    assert int(m["aws_tags_omitted"]) > 0
+    found = ctx.ss.find_devices("aws_tag_sql", "x' or '1'='1")
+    assert [d.metadata["aws_instance_id"] for d in found] == [iid]
+
+
+def test_no_hostname_means_no_dns_and_device_named_after_the_instance(ctx):
+    iid = "i-0000000000000abd2"
+    run(message(iid, name=None, enis=[eni(0x5A, ["10.20.1.150"])]), ctx)
+    i = inv(ctx)
+    assert i.device_of(iid).name == iid and i.records_of(iid) == set()
+    assert i.address_map()["10.20.1.150"].name == iid
