@@ -18,8 +18,7 @@ from typing import Any
 from ipamsync_local.bench import fmt
 from ipamsync_local.bench import results as res
 from ipamsync_local.bench import sections as reg
-
-FULL_LAUNCHES, QUICK_LAUNCHES = 1000, 50  # the throughput run's size (the throughput section's own)
+from ipamsync_local.bench.throughput import LAUNCHES
 
 
 def _sections(text: str) -> list[str]:
@@ -48,7 +47,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
         "--launches",
         type=int,
         default=None,
-        help=f"throughput run size (default {FULL_LAUNCHES}, quick {QUICK_LAUNCHES})",
+        help=f"throughput run size (default {LAUNCHES[0]}, quick {LAUNCHES[1]})",
     )
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results.json or docs")
     parser.add_argument("--results", type=Path, default=res.RESULTS_PATH, help=argparse.SUPPRESS)

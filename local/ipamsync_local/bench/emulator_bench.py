@@ -54,64 +54,16 @@ def populate(store: Store, addresses: int) -> int:
     """Create the space, block, subnets and addresses; returns the space id."""
     with store.transaction():
         site_id = int(site_add(store, Req({"site_name": SPACE}, "POST")).rows[0]["ret_oid"])
-        network_add(
-            store,
-            Req(
-                {
-                    "site_id": str(site_id),
-                    "subnet_addr": BLOCK,
-                    "subnet_prefix": "8",
-                    "subnet_level": "0",
-                    "is_terminal": "0",
-                    "subnet_name": "bench",
-                },
-                "POST",
-            ),
-            V4,
-        )
-        network_add(
-            store,
-            Req(
-                {
-                    "site_id": str(site_id),
-                    "subnet_addr": WRITE_SUBNET,
-                    "subnet_prefix": "22",
-                    "subnet_level": "0",
-                    "is_terminal": "0",
-                },
-                "POST",
-            ),
-            V4,
-        )
-        network_add(
-            store,
-            Req(
-                {
-                    "site_id": str(site_id),
-                    "subnet_addr": WRITE_SUBNET,
-                    "subnet_prefix": "22",
-                    "is_terminal": "1",
-                    "subnet_name": "writes",
-                },
-                "POST",
-            ),
-            V4,
-        )
-        subnets = -(-addresses // HOSTS_PER_SUBNET)
-        for n in range(subnets):
-            network_add(
-                store,
-                Req(
-                    {
-                        "site_id": str(site_id),
-                        "subnet_addr": f"10.{n // 256}.{n % 256}.0",
-                        "subnet_prefix": "24",
-                        "is_terminal": "1",
-                    },
-                    "POST",
-                ),
-                V4,
-            )
+
+        def network(addr: str, prefix: int, **fields: str) -> None:
+            params = {"site_id": str(site_id), "subnet_addr": addr, "subnet_prefix": str(prefix), **fields}
+            network_add(store, Req(params, "POST"), V4)
+
+        network(BLOCK, 8, subnet_level="0", is_terminal="0", subnet_name="bench")
+        network(WRITE_SUBNET, 22, subnet_level="0", is_terminal="0")
+        network(WRITE_SUBNET, 22, is_terminal="1", subnet_name="writes")
+        for n in range(-(-addresses // HOSTS_PER_SUBNET)):
+            network(f"10.{n // 256}.{n % 256}.0", 24, is_terminal="1")
     bulk_add_ipv4(store, site_id, _addresses(addresses))
     return site_id
 
