@@ -1,12 +1,12 @@
-"""The calls benchmark's accounting: object diffs (without the appliance's cascades) and the
-minimum reads a correct sync needs. Synthetic objects only."""
+"""The calls benchmark's accounting: object diffs (without the appliance's cascades), the minimum
+reads a correct sync needs, the warm/cold split and the targets. Synthetic objects only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ipamsync.solidserver.api import Address, Device, Interface, Record
-from ipamsync_local.bench import calls
+from ipamsync_local.bench import calls, calls_model
 
 OWNER = "aws:123456789012:us-east-1:i-0123456789abcdef0"
 
@@ -40,14 +40,18 @@ def _snap(*objects: Any) -> dict[tuple[str, int, str], Any]:
 def test_diff_counts_created_deleted_modified() -> None:
     before = _snap(_device(), _iface(), _address())
     after = _snap(_device(observed="2026-01-02T00:00:00.000Z"), _iface(), _address("10"))
-    assert calls.diff(before, after) == {"modified:device": 1, "deleted:address": 1, "created:address": 1}
+    assert calls_model.diff(before, after) == {
+        "modified:device": 1,
+        "deleted:address": 1,
+        "created:address": 1,
+    }
 
 
 def test_diff_ignores_what_deleting_a_device_does_by_itself() -> None:
     """Deleting a device deletes its interfaces and unlinks its addresses: one call, one change."""
     before = _snap(_device(), _iface(), _address())
     after = _snap(_device("2", ipamsync_tombstone="2026-02-01T00:00:00.000Z"), _address(did=None, iid=None))
-    assert calls.diff(before, after) == {"created:device": 1, "deleted:device": 1}
+    assert calls_model.diff(before, after) == {"created:device": 1, "deleted:device": 1}
 
 
 def test_diff_counts_an_unlinked_address_that_also_changed() -> None:
@@ -56,7 +60,7 @@ def test_diff_counts_an_unlinked_address_that_also_changed() -> None:
         "9", 4, "10.0.0.10", "web-2", "0e:00:00:00:00:01", "2", "5", None, None, {"ipamsync_owner": OWNER}
     )
     after = _snap(renamed)
-    assert calls.diff(before, after)["modified:address"] == 1
+    assert calls_model.diff(before, after)["modified:address"] == 1
 
 
 def _message(
@@ -85,12 +89,12 @@ def _message(
 
 
 def test_minimum_for_a_new_instance_skips_what_it_cannot_own_yet() -> None:
-    reads = calls.minimum_reads(_message(), {}, dns=True)
+    reads = calls_model.minimum_reads(_message(), {}, dns=True)
     assert reads == {"device": 1, "networks v4": 1, "networks v6": 1, "addresses v4": 1, "dns records": 1}
 
 
 def test_minimum_for_a_known_instance_reads_everything_it_might_write() -> None:
-    reads = calls.minimum_reads(
+    reads = calls_model.minimum_reads(
         _message(observed="2026-01-02T00:00:00.000Z"), _snap(_device(), _iface()), dns=True
     )
     assert reads == {
@@ -105,28 +109,48 @@ def test_minimum_for_a_known_instance_reads_everything_it_might_write() -> None:
 
 def test_minimum_for_a_stale_event_is_the_device_alone() -> None:
     snap = _snap(_device(observed="2026-01-03T00:00:00.000Z"), _iface())
-    assert calls.minimum_reads(_message(), snap, dns=True) == {"device": 1}
+    assert calls_model.minimum_reads(_message(), snap, dns=True) == {"device": 1}
 
 
 def test_minimum_for_a_termination_needs_no_networks() -> None:
-    reads = calls.minimum_reads(
+    reads = calls_model.minimum_reads(
         _message("terminated", "2026-01-02T00:00:00.000Z"), _snap(_device(), _iface()), dns=True
     )
     assert reads == {"device": 1, "addresses v4": 1, "addresses v6": 1, "dns records": 1}
 
 
-def test_summarize_checks_the_targets() -> None:
-    ev = calls.EventCalls(
-        "replay", "running", "i-1", "SUCCEEDED", reads=7, writes=0, min_reads=6, min_writes=0
+def test_calls_split_into_warm_reads_writes_and_cold_calls() -> None:
+    ev = calls.EventCalls("new-vpc", "pending")
+    ev.count({"GET member_list": 1, "GET ip_site_list": 1, "GET hostdev_list": 2, "POST hostdev_add": 1})
+    ev.count({"GET hostdev_list": 1, "PUT hostdev_add": 1})
+    assert (ev.reads, ev.writes, ev.cold) == (3, 2, 2)
+    assert ev.services["GET hostdev_list"] == 3
+
+
+def _event(scenario: str, reads: int, writes: int, min_reads: int, *, cold: int = 0) -> calls.EventCalls:
+    ev = calls.EventCalls(scenario, "running", "SUCCEEDED", reads=reads, writes=writes, cold=cold)
+    ev.min_reads_detail = {"device": min_reads}
+    return ev
+
+
+def test_summarize_and_the_targets() -> None:
+    replay = calls.Scenario("replay", "replay", calls.Driver.replay)
+    out = calls.summarize(replay, [_event("replay", 7, 0, 6, cold=6), _event("replay", 7, 0, 6)])
+    assert (out["calls"], out["min_calls"], out["ratio"], out["cold"]) == (14, 12, round(14 / 12, 2), 6)
+    assert calls.targets({"ratio_target": 1.5, "scenarios": [out]}) == [
+        ("calls: replay makes 0 writes (0)", True),
+        ("calls: replay succeeded, ≤ 1.5 x minimum (1.17)", True),
+    ]
+    bad = calls.summarize(replay, [_event("replay", 7, 1, 2)])
+    assert [met for _, met in calls.targets({"ratio_target": 1.5, "scenarios": [bad]})] == [False, False]
+    failed = _event("stop", 1, 0, 1)
+    failed.status = "FAILED"
+    out = calls.summarize(calls.Scenario("stop", "stop", calls.Driver.stop), [failed])
+    assert (
+        out["succeeded"] is False and calls.targets({"ratio_target": 1.5, "scenarios": [out]})[0][1] is False
     )
-    out = calls.summarize(calls.Scenario("replay", "replay"), [ev])
-    assert out["ratio"] == round(7 / 6, 2) and out["checks"] == {
-        "ratio": True,
-        "all_succeeded": True,
-        "zero_writes": True,
-    }
-    bad = calls.EventCalls(
-        "replay", "running", "i-1", "SUCCEEDED", reads=7, writes=1, min_reads=2, min_writes=0
-    )
-    out = calls.summarize(calls.Scenario("replay", "replay"), [bad])
-    assert out["meets_targets"] is False and out["checks"]["zero_writes"] is False
+
+
+def test_every_scenario_has_an_action() -> None:
+    assert len({sc.key for sc in calls.SCENARIOS}) == len(calls.SCENARIOS)
+    assert all(callable(sc.action) and sc.action.__qualname__.startswith("Driver.") for sc in calls.SCENARIOS)

@@ -1,17 +1,49 @@
-"""``ipamsync bench``: options, section dispatch, targets → exit status, saving (benchmarks stubbed)."""
+"""``ipamsync bench``: options, section dispatch, targets → exit status, saving. The sections'
+``measure`` is stubbed with the saved results of bench/results.json (their real reports, summaries
+and targets run on them)."""
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ipamsync_local.bench import cli
+from ipamsync_local.bench import cli, cost
+from ipamsync_local.bench import results as res
+from ipamsync_local.bench import sections as reg
 from ipamsync_local.cli import main
+
+SAVED = res.load(res.RESULTS_PATH)["latest"]["sections"]
+
+
+def _result(key: str) -> dict[str, Any]:
+    return copy.deepcopy(SAVED[key]["result"])
+
+
+def _stub(monkeypatch: pytest.MonkeyPatch, **results: Any) -> list[str]:
+    """Every section's ``measure`` returns its saved result (or ``results[key]``; an exception is
+    raised); the keys measured, in order, are returned."""
+    ran: list[str] = []
+    for section in reg.SECTIONS:
+
+        def measure(ctx: reg.Context, key: str = section.key) -> dict[str, Any]:
+            ran.append(key)
+            value = results.get(key, _result(key))
+            if isinstance(value, Exception):
+                raise value
+            return value
+
+        monkeypatch.setattr(section.load(), "measure", measure)
+    monkeypatch.setattr(res, "machine_facts", lambda: {"cpu": "stub", "cores": 2})
+    return ran
+
+
+def _paths(tmp_path: Path) -> list[str]:
+    return ["--results", str(tmp_path / "results.json"), "--docs", str(tmp_path / "benchmarks.md")]
 
 
 def test_only_accepts_known_sections_in_canonical_order() -> None:
@@ -20,69 +52,58 @@ def test_only_accepts_known_sections_in_canonical_order() -> None:
         cli._sections("calls,nope")
 
 
-def test_soak_checks_find_the_counts() -> None:
-    assert cli.soak_checks({"lost": 0, "check": {"wrong": 0, "duplicates": ["x"]}}) == {
-        "lost": 0,
-        "wrong": 0,
-        "duplicates": 1,
-    }
-    assert cli.soak_checks("not a dict") == {}
-
-
-def _stub(monkeypatch: pytest.MonkeyPatch, *, ok: bool = True, fail: str | None = None) -> list[str]:
-    ran: list[str] = []
-
-    def make(name: str) -> Any:
-        def runner(self: cli.Bench) -> None:
-            ran.append(name)
-            if name == fail:
-                raise RuntimeError("boom")
-            self.record(name, {"stub": name}, 0.1, self.command(name))
-            self.target(f"{name} target", ok)
-
-        return runner
-
-    for name in cli.SECTIONS:
-        monkeypatch.setattr(cli.Bench, name, make(name))
-    monkeypatch.setattr(cli.res, "machine_facts", lambda: {"cpu": "stub", "cores": 2})
-    return ran
-
-
-def _paths(tmp_path: Path) -> list[str]:
-    return ["--results", str(tmp_path / "results.json"), "--docs", str(tmp_path / "benchmarks.md")]
-
-
 def test_all_sections_run_and_are_saved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ran = _stub(monkeypatch)
     assert main(["bench", *_paths(tmp_path)]) == 0
-    assert ran == list(cli.SECTIONS)
+    assert ran == list(reg.all_keys())
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["latest"]["command"] == "make bench"
-    assert set(data["latest"]["sections"]) == set(cli.SECTIONS)
+    assert list(data["latest"]["sections"]) == list(reg.all_keys())
     assert data["latest"]["sections"]["calls"]["command"] == "ipamsync bench --only calls"
+    assert [h["command"] for h in data["history"]] == ["make bench"]
     out = capsys.readouterr().out
-    assert "✔ calls target" in out and "README table:" in out
+    assert "✔ calls: replay makes 0 writes (0)" in out and "✘" not in out
+    assert res.readme_table({"sections": SAVED}) in out  # the same figures, the same README table
     assert "BEGIN GENERATED" in (tmp_path / "benchmarks.md").read_text()
 
 
 def test_a_missed_target_or_a_failure_is_a_non_zero_exit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _stub(monkeypatch, ok=False)
+    calls = _result("calls")
+    calls["scenarios"][0]["ratio"] = 2.0
+    _stub(monkeypatch, calls=calls)
     assert main(["bench", "--only", "calls", "--no-save", *_paths(tmp_path)]) == 1
-    _stub(monkeypatch, fail="emulator")
-    assert main(["bench", "--only", "emulator,cost", "--no-save", *_paths(tmp_path)]) == 1
+    assert "✘ calls: new instance, new VPC succeeded, ≤ 1.5 x minimum (2.00)" in capsys.readouterr().out
+    ran = _stub(monkeypatch, emulator=RuntimeError("boom"))
+    assert main(["bench", "--only", "emulator,soak", "--no-save", *_paths(tmp_path)]) == 1
+    assert ran == ["emulator", "soak"]  # a failure does not hide the other sections
+    assert "emulator FAILED: RuntimeError: boom" in capsys.readouterr().out
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_soak_counts_become_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stub(monkeypatch, soak={**_result("soak"), "duplicates": 1})
+    assert main(["bench", "--only", "soak", "--quick", *_paths(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "emulator FAILED: RuntimeError: boom" in out and "✘ calls target" in out
-    assert not (tmp_path / "results.json").exists()
+    assert "✔ soak: lost = 0 (0)" in out and "✘ soak: duplicates = 0 (1)" in out
+    assert not (tmp_path / "results.json").exists()  # --quick is never saved
 
 
-def test_quick_runs_are_not_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_partial_run_keeps_the_other_sections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _stub(monkeypatch)
-    assert main(["bench", "--quick", "--only", "calls", *_paths(tmp_path)]) == 0
-    assert not (tmp_path / "results.json").exists()
+    assert main(["bench", *_paths(tmp_path)]) == 0
+    emulator = {**_result("emulator"), "addresses": 7}
+    _stub(monkeypatch, emulator=emulator)
+    assert main(["bench", "--only", "emulator", *_paths(tmp_path)]) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["latest"]["sections"]["emulator"]["result"]["addresses"] == 7
+    assert data["latest"]["sections"]["calls"]["result"] == SAVED["calls"]["result"]
+    assert [h["command"] for h in data["history"]] == ["make bench", "ipamsync bench --only emulator"]
 
 
 def test_table_prints_the_saved_readme_table(
@@ -96,15 +117,22 @@ def test_table_prints_the_saved_readme_table(
     assert capsys.readouterr().out.startswith("| benchmark | result | target / check |")
 
 
-def test_soak_results_become_targets(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import types
+def test_cost_takes_this_runs_throughput_then_the_saved_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ipamsync_local.bench import throughput
 
-    fake = types.ModuleType("ipamsync_local.bench.soak")
-    fake.run = lambda events, instances: {"events": events, "lost": 0, "wrong": 0, "duplicates": 1}  # type: ignore[attr-defined]
-    fake.format_table = lambda result: "soak table"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "ipamsync_local.bench.soak", fake)
-    assert main(["bench", "--only", "soak", "--quick", *_paths(tmp_path)]) == 1
-    out = capsys.readouterr().out
-    assert "soak table" in out and "✔ soak: lost = 0" in out and "✘ soak: duplicates = 0 (1)" in out
+    tp = _result("throughput")
+    made: list[dict[str, Any]] = []
+
+    def run(launches: int, **kw: Any) -> dict[str, Any]:
+        made.append({"launches": launches, **kw})
+        return tp
+
+    monkeypatch.setattr(throughput, "run", run)
+    now = cost.measure(reg.Context(measured={"throughput": tp}))
+    assert now["inputs_from"].startswith("this run's throughput section")
+    saved = cost.measure(reg.Context(saved=SAVED))
+    assert saved["inputs_from"].startswith("the saved throughput section of")
+    assert now["totals"] == saved["totals"] == SAVED["cost"]["result"]["totals"]
+    assert made == []
+    cost.measure(reg.Context(quick=True, saved=SAVED))  # --quick never uses saved figures
+    assert made and made[0]["launches"] == cost.COST_RUN_LAUNCHES[1] and made[0]["paced"] == 0

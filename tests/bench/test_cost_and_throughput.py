@@ -1,4 +1,5 @@
-"""The cost model and the throughput run's bookkeeping, on synthetic figures."""
+"""The cost model, the throughput run's bookkeeping, the usage figures and the CPU profiler, on
+synthetic figures. Nothing here is timed: the assertions are about what was counted."""
 
 from __future__ import annotations
 
@@ -9,82 +10,74 @@ from typing import Any
 
 import pytest
 
-from ipamsync_local.bench import cost, throughput
+from ipamsync_local.bench import cost, pipeline, profile, throughput, usage
+from ipamsync_local.bench.fmt import as_markdown, as_text
 
 
-def _tp(**over: Any) -> dict[str, Any]:
-    tp: dict[str, Any] = {
+def _usage(**over: Any) -> dict[str, Any]:
+    u: dict[str, Any] = {
         "events": 4,
-        "functions": {
-            "EnrichFunction": {"per_event": 1.0, "duration_ms_mean": 40.0},
-            "DeviceFunction": {"per_event": 1.0, "duration_ms_mean": 40.0},
-            "SubnetFunction": {"per_event": 0.5, "duration_ms_mean": 40.0},
-            "IpFunction": {"per_event": 1.0, "duration_ms_mean": 40.0},
-            "DnsFunction": {"per_event": 1.0, "duration_ms_mean": 40.0},
+        "lambda": {
+            lid: {"per_event": per_event, "duration_ms": 40.0}
+            for lid, per_event in (("A", 1.0), ("B", 1.0), ("C", 0.5), ("D", 1.0), ("E", 1.0))
         },
-        "executions": {
-            "per_event": 1.0,
-            "transitions_per_execution": 9.0,
-            "log_bytes_per_execution": 70_000,
-            "log_bytes_no_data_per_execution": 10_000,
-            "input_bytes_mean": 2_000,
-            "billed_ms_mean": 300.0,
-        },
-        "queue": {"sends_per_event": 1.0, "receives_with_messages_per_event": 1.0, "deletes_per_event": 1.0},
-        "logs": {"function_log_bytes_per_event": 5_000, "emf_metrics": ["a", "b"]},
-        "solidserver": {"calls_per_event": 8.0},
+        "durations_from": "burst",
+        "executions_per_event": 1.0,
+        "transitions_per_execution": 9.0,
+        "execution_log_bytes": 70_000,
+        "execution_log_bytes_no_data": 10_000,
+        "message_bytes": 2_000,
+        "express_billed_ms": 300.0,
+        "sqs_requests_per_event": {"send": 1.0, "receive": 1.0, "delete": 1.0},
+        "function_log_bytes_per_event": 5_000,
+        "emf_metrics": 2,
+        "solidserver_calls_per_event": 8.0,
     }
-    tp.update(over)
-    return tp
+    u.update(over)
+    return u
 
 
 def test_cost_lines_add_up_and_use_the_price_table() -> None:
-    out = cost.compute(_tp())
+    out = cost.compute(_usage())
     for kind in ("express", "standard"):
         assert out["totals"][kind] == pytest.approx(
-            sum(x["usd_per_million"] for x in out["lines"][kind]), abs=0.02
+            sum(x[kind] for x in out["lines"] if x[kind] is not None), abs=0.02
         )
-    standard = {x["item"]: x for x in out["lines"]["standard"]}
-    assert standard["Step Functions Standard transitions"]["usd_per_million"] == pytest.approx(9 * 25.0)
-    express = {x["item"]: x for x in out["lines"]["express"]}
-    assert express["Step Functions Express requests"]["usd_per_million"] == pytest.approx(1.0)
+    lines = {x["item"]: x for x in out["lines"]}
+    assert lines["Step Functions Standard transitions"]["standard"] == pytest.approx(9 * 25.0)
+    assert lines["Step Functions Standard transitions"]["express"] is None
+    assert lines["Step Functions Express requests"]["express"] == pytest.approx(1.0)
     # 0.3 s at 64 MB, a million times
-    assert express["Step Functions Express duration (64 MB)"]["usd_per_million"] == pytest.approx(
+    assert lines["Step Functions Express duration (64 MB)"]["express"] == pytest.approx(
         0.3 * 64 / 1024 * 0.00001667 * 1e6, abs=0.01
     )
-    assert express["CloudWatch Logs: executions (level ALL + execution data)"][
-        "usd_per_million"
-    ] == pytest.approx(35.0)
-    assert out["options"]["express_logs_without_execution_data_saves_usd_per_million"] == pytest.approx(30.0)
-    text = cost.format_table(out)
+    assert lines["CloudWatch Logs: executions (level ALL + execution data)"]["express"] == pytest.approx(35.0)
+    storage = lines["CloudWatch Logs storage (30 days)"]
+    assert storage["express"] > storage["standard"] > 0  # Standard keeps no execution logs
+    assert lines["Lambda duration (256 MB arm64)"]["per_event"] == pytest.approx(4.5 * 0.040 * 0.25)
+    assert out["options"]["without_execution_data_saves"] == pytest.approx(30.0)
+    assert out["fixed_monthly"][0]["usd_per_month"] == pytest.approx(0.6)  # 2 metrics
+    text = as_text(cost.report(out))
     assert f"${out['totals']['express']:.2f}" in text and f"${out['totals']['standard']:.2f}" in text
 
 
-def test_durations_come_from_the_paced_phase_when_measured() -> None:
-    paced = {
-        "function_duration_ms_mean": {lid: 20.0 for lid in _tp()["functions"]},
-        "billed_ms_mean": 200.0,
-    }
-    out = cost.compute(_tp(paced_durations=paced))
-    assert out["inputs"]["durations_from"] == "paced phase (no backlog)"
-    assert out["inputs"]["lambda_gb_s_per_event"] == pytest.approx(4.5 * 0.020 * 0.25)
-    assert out["inputs"]["express_billed_ms_mean"] == 200.0
-    partial = cost.compute(_tp(paced_durations={"function_duration_ms_mean": {"DnsFunction": 1.0}}))
-    assert partial["inputs"]["durations_from"] == "burst"
-
-
 def test_messages_over_64_kb_count_twice() -> None:
-    big = _tp()
-    big["executions"] = {**big["executions"], "input_bytes_mean": 70_000}
-    lines = {x["item"]: x for x in cost.compute(big)["lines"]["express"]}
+    lines = {x["item"]: x for x in cost.compute(_usage(message_bytes=70_000))["lines"]}
     assert lines["EventBridge Pipes"]["per_event"] == 2
     assert lines["SQS FIFO requests (send, receive, delete)"]["per_event"] == 6
 
 
+def test_a_run_without_events_has_no_cost() -> None:
+    with pytest.raises(ValueError):
+        cost.compute(_usage(events=0))
+
+
 def test_every_price_says_how_it_was_checked() -> None:
-    for key, price in cost.PRICES.items():
+    from ipamsync_local.bench.prices import PRICES, price_table
+
+    for key, price in PRICES.items():
         assert price["verified"] and price["source"] and price["unit"], key
-    assert cost.price_table().count("\n") == len(cost.PRICES) + 1
+    assert as_markdown([price_table()]).count("\n") == len(PRICES) + 1
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -96,21 +89,32 @@ def test_percentile_is_nearest_rank() -> None:
 
 def test_phase_links_calls_events_and_executions() -> None:
     calls = [
-        throughput.Call("launch", "i-1", 100.0, 100.5, [("e1", "pending"), ("e2", "running")]),
-        throughput.Call("launch", "i-2", 100.5, 101.0, [("e3", "pending"), ("e4", "running")]),
+        pipeline.Call("launch", "i-1", 100.0, 100.5, ["e1", "e2"]),
+        pipeline.Call("launch", "i-2", 100.5, 101.0, ["e3", "e4"]),
     ]
     ex = [
-        throughput.Execution(["e1"], "i-1", "pending", 101.0, 101.5, "SUCCEEDED", "x1"),
-        throughput.Execution(["e2"], "i-1", "running", 102.0, 102.5, "SUCCEEDED", "x2"),
-        throughput.Execution(["e2"], "i-1", "running", 103.0, 103.5, "SUCCEEDED", "x3"),  # applied twice
-        throughput.Execution(["e3"], "i-2", "pending", 101.5, 102.0, "FAILED", "x4"),
+        pipeline.Execution(["e1"], 101.0, 101.5, "SUCCEEDED"),
+        pipeline.Execution(["e2"], 102.0, 102.5, "SUCCEEDED"),
+        pipeline.Execution(["e2"], 103.0, 103.5, "SUCCEEDED"),  # applied twice
+        pipeline.Execution(["e3"], 101.5, 102.0, "FAILED"),
     ]
-    out = throughput._phase("launch", calls, ex)
-    assert (out["events"], out["applied"], out["missing"], out["duplicate_applications"]) == (4, 2, 2, 1)
-    assert out["failed_executions"] >= 1
-    assert out["latency_ms"]["p50"] == pytest.approx(1500.0)  # e1 1.0 s, e2 2.0 s after their call returned
-    assert out["latency_ms"]["max"] == pytest.approx(2000.0)
-    assert out["makespan_s"] == pytest.approx(3.5)
+    out = throughput.phase("launch", calls, ex)
+    assert (out["events"], out["applied"], out["missing"], out["duplicates"]) == (4, 2, 2, 1)
+    assert out["latency_ms"] == {"p50": 1500.0, "p99": 2000.0}  # e1 1.0 s, e2 2.0 s after their call
+    assert out["queue_wait_ms"] == {"p50": 1000.0} and out["execution_ms"] == {"p50": 500.0}
+    assert out["seconds"] == pytest.approx(3.5) and out["events_per_s"] == pytest.approx(4 / 3.5, abs=0.01)
+    assert throughput.phase("launch, paced", calls, ex, paced=True)["events_per_s"] is None
+    assert throughput.targets({"phases": [{**out, "phase": "total"}]})[0][1] is False
+
+
+def test_the_throughput_report_and_readme_row_use_the_saved_figures() -> None:
+    from ipamsync_local.bench import results as res
+
+    tp = res.load(res.RESULTS_PATH)["latest"]["sections"]["throughput"]["result"]
+    text = as_text(throughput.report(tp))
+    assert "ipamsync's own code 37.5 ms" in text and "ipamsync client (requests) 1.14 ms" in text
+    row = throughput.summary(tp)
+    assert row[1].startswith("2.16 events/s") and "paced latency p50 368 ms, p99 897 ms" in row[1]
 
 
 def test_history_figures_count_transitions_and_log_bytes() -> None:
@@ -141,7 +145,7 @@ def test_history_figures_count_transitions_and_log_bytes() -> None:
             "executionSucceededEventDetails": {"output": "{}"},
         },
     ]
-    out = throughput.history_figures(events, "arn:aws:states:us-east-1:1:execution:sm:x")
+    out = usage.history_figures(events, "arn:aws:states:us-east-1:1:execution:sm:x")
     assert out["transitions"] == 2  # one state entered, one retry
     assert out["input_bytes"] == len("[1, 2]")
     assert 0 < out["log_bytes_no_data"] < out["log_bytes"]
@@ -161,7 +165,7 @@ def test_emf_metrics_are_counted_once_per_name_and_dimensions() -> None:
         "step": "ip",
     }
     text = "\n".join([json.dumps(doc), json.dumps(doc), "not json", json.dumps({**doc, "step": "dns"})])
-    assert throughput.emf_metrics(text) == [
+    assert usage.emf_metrics(text) == [
         "ipamsync/Reads[step=dns]",
         "ipamsync/Reads[step=ip]",
         "ipamsync/Writes[step=dns]",
@@ -169,24 +173,68 @@ def test_emf_metrics_are_counted_once_per_name_and_dimensions() -> None:
     ]
 
 
-def test_components_by_file() -> None:
-    assert throughput._package("/x/site-packages/moto/stepfunctions/parser/a.py") == "moto-sfn"
-    assert throughput._package("/x/site-packages/moto/sqs/models.py") == "moto"
-    assert throughput._package("/work/main/src/ipamsync/sync/device.py") == "ipamsync"
-    assert throughput._package("/work/main/functions/dns/app.py") == "ipamsync"
-    assert throughput._package("/x/site-packages/urllib3/connection.py") == "http"
-    assert throughput._package("/usr/lib/python3.11/json/decoder.py") is None
+def test_cold_invocations_start_every_sync_invocation_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ipamsync_local.aws import lambdas
+
+    seen: list[str] = []
+    monkeypatch.setattr(lambdas, "cold_start", lambda: seen.append("cold"))
+
+    def handler_for(name: str) -> Any:
+        return lambda event, context: seen.append(name) or name
+
+    fns = {
+        lid: SimpleNamespace(spec=SimpleNamespace(logical_id=lid), handler=handler_for(lid))
+        for lid in ("EnrichFunction", "DeviceFunction", "DnsFunction")
+    }
+    pipeline.cold_invocations(SimpleNamespace(lambdas=SimpleNamespace(functions=fns)))
+    for lid in ("EnrichFunction", "DeviceFunction", "DnsFunction", "DeviceFunction"):
+        assert fns[lid].handler({}, None) == lid
+    assert seen == [
+        "EnrichFunction",
+        "cold",
+        "DeviceFunction",
+        "cold",
+        "DnsFunction",
+        "cold",
+        "DeviceFunction",
+    ]
 
 
-def test_moto_cpu_is_split_by_package() -> None:
-    assert throughput._moto_package("/x/site-packages/moto/ec2/models/instances.py") == "ec2"
-    assert throughput._moto_package("/x/site-packages/moto/sqs/models.py") == "sqs"
-    assert throughput._moto_package("/x/site-packages/moto/settings.py") == "settings"
-    assert throughput._moto_package("/x/site-packages/antlr4/Parser.py") == "antlr4"
+def test_solidserver_calls_are_the_difference_of_two_stats_documents() -> None:
+    before = {"services": {"ip_add": {"methods": {"POST": 2}}}}
+    after = {"services": {"ip_add": {"methods": {"POST": 5}}, "member_list": {"methods": {"GET": 1}}}}
+    assert pipeline.solidserver_calls(before, after) == {"POST ip_add": 3, "GET member_list": 1}
+    assert pipeline.solidserver_calls(after, after) == {}
+
+
+def _frame(*files: str) -> Any:
+    """A fake stack, outermost file first."""
+    frame = None
+    for f in files:
+        frame = SimpleNamespace(f_code=SimpleNamespace(co_filename=f), f_back=frame)
+    return frame
+
+
+def test_cpu_is_charged_to_the_innermost_known_component() -> None:
+    app = "/w/functions/dns/app.py"
+    assert (
+        profile.classify(_frame("/usr/lib/threading.py", app, "/w/src/ipamsync/sync/dns.py")) == "h:ipamsync"
+    )
+    assert (
+        profile.classify(_frame(app, "/x/site-packages/urllib3/connection.py", "/usr/lib/json/x.py"))
+        == "h:http"
+    )
+    assert profile.classify(_frame(app, "/x/site-packages/botocore/client.py")) == "h:botocore"
+    assert profile.classify(_frame(app, "/x/site-packages/botocore/client.py", "/x/moto/ec2/m.py")) == "moto"
+    assert profile.classify(_frame(app, "/usr/lib/json/decoder.py")) == "h:ipamsync"  # stdlib: its caller
+    assert profile.classify(_frame("/x/site-packages/moto/stepfunctions/parser/a.py")) == "moto"
+    assert profile.classify(_frame("/w/local/ipamsync_local/aws/pipe.py")) == "runtime"
+    assert profile.classify(_frame("/usr/lib/python3.11/threading.py")) == "runtime"
+    assert set(profile.OWN) == {k for k in profile.COMPONENTS_KEYS if k.startswith("h:")}
 
 
 def test_sampler_charges_thread_cpu_to_a_component() -> None:
-    sampler = throughput.CpuSampler(interval=0.001).start()
+    sampler = profile.CpuSampler(interval=0.001).start()
     stop = threading.Event()
 
     def spin() -> None:
@@ -201,39 +249,6 @@ def test_sampler_charges_thread_cpu_to_a_component() -> None:
     sampler.stop()
     assert threading.Thread.run is sampler._original_run  # restored
     assert sum(sampler.cpu.values()) > 0
-    rows = sampler.report(process_cpu=10.0)
-    assert rows[-1]["component"] == "unsampled"
-
-
-def test_containers_give_each_function_its_own_context() -> None:
-    from ipamsync import lambda_support
-
-    seen: list[tuple[str, Any]] = []
-
-    def handler_for(name: str) -> Any:
-        def handler(event: Any, context: Any) -> Any:
-            seen.append((name, lambda_support._context))
-            lambda_support._context = f"ctx-{name}"  # what get_context() does on first use
-            return name
-
-        return handler
-
-    fns = {
-        n: SimpleNamespace(spec=SimpleNamespace(short_name=n), handler=handler_for(n))
-        for n in ("device", "dns")
-    }
-    aws = SimpleNamespace(lambdas=SimpleNamespace(functions=fns))
-    saved = lambda_support._context
-    try:
-        containers = throughput.Containers(aws)
-        for _ in range(2):
-            fns["device"].handler({}, None)
-            fns["dns"].handler({}, None)
-        assert seen == [("device", None), ("dns", None), ("device", "ctx-device"), ("dns", "ctx-dns")]
-        assert lambda_support._context is saved
-        containers.contexts.clear()
-        fns["device"].handler({}, None)
-        assert seen[-1] == ("device", None)
-        assert containers.calls["device"] == 3
-    finally:
-        lambda_support._context = saved
+    per_event = sampler.per_event_ms(process_cpu=sum(sampler.cpu.values()) + 1.0, events=1)
+    assert list(per_event) == list(profile.COMPONENTS_KEYS)
+    assert per_event["unsampled"] == pytest.approx(1000.0, abs=0.01)

@@ -1,41 +1,61 @@
-"""The calls and throughput benchmarks through the full local pipeline (moto + the emulator):
-structure and bookkeeping only — no figure is asserted to be fast or small."""
+"""The calls, throughput and emulator benchmarks for real, small: structure and bookkeeping only —
+no figure is asserted to be fast or small."""
 
 from __future__ import annotations
 
 import pytest
 
-from ipamsync_local.bench import calls, cost, throughput
+from ipamsync_local.bench import calls, cost, emulator_bench, throughput
+from ipamsync_local.bench.fmt import as_text
 
 pytestmark = pytest.mark.slow
 
 
 def test_calls_benchmark_attributes_every_call_to_an_event() -> None:
-    result = calls.run()
+    events = calls.record()
+    result = calls.summarize_all(events)
     assert [s["scenario"] for s in result["scenarios"]] == [sc.key for sc in calls.SCENARIOS]
     for s in result["scenarios"]:
-        assert s["events"] >= 1 and s["checks"]["all_succeeded"], s
-        assert s["min_reads"] >= s["events"]  # at least the device lookup per event
+        assert s["succeeded"] and s["states"], s
+        assert s["min_reads"] >= len(s["states"])  # at least the device lookup per event
         assert s["reads"] + s["writes"] == s["calls"]
+        assert s["cold"] >= 1  # fresh containers: at least the version probe
     by = {s["scenario"]: s for s in result["scenarios"]}
     # Correctness facts, not speed: a replay changes nothing, a stale event stops at the device.
     assert by["replay"]["min_writes"] == 0
-    warm = {k: v for k, v in by["stale"]["services"].items() if k.split(" ", 1)[1] not in calls.COLD_SERVICES}
-    assert warm == {"GET hostdev_list": 1}
-    # Fresh containers per scenario: the version probe is a cold call of every scenario.
-    assert all(s["cold_reads"] >= 1 for s in result["scenarios"])
-    assert sum(e["reads"] for e in result["events"]) == sum(s["reads"] for s in result["scenarios"])
+    stale = calls.services_by_scenario(events)["stale"]
+    assert {k: v for k, v in stale.items() if k.split(" ", 1)[1] not in calls.COLD_SERVICES} == {
+        "GET hostdev_list": 1
+    }
+    # Every sync function starts cold: each one's version probe is counted in a launch's first event.
+    first_launch = next(e for e in events if e.scenario == "known-subnets")
+    assert first_launch.services["GET member_list"] == 4
+    assert sum(e.reads for e in events) == sum(s["reads"] for s in result["scenarios"])
+    assert as_text(calls.report(result))
 
 
 def test_throughput_benchmark_accounts_for_every_event() -> None:
     result = throughput.run(2, paced=1, pace_s=0.1, profile=False)
     assert result["events"] == 8  # pending, running, shutting-down, terminated x 2
-    assert [p["phase"] for p in result["phases"]] == ["launch", "terminate"]
-    total = result["total"]
+    phases = {p["phase"]: p for p in result["phases"]}
+    assert list(phases) == ["launch", "terminate", "total", "launch, paced", "terminate, paced"]
+    total = phases["total"]
+    assert total["events"] == phases["launch"]["events"] + phases["terminate"]["events"] == 8
     assert total["applied"] + total["missing"] == total["events"]
-    assert result["executions"]["count"] >= total["applied"]
-    assert result["executions"]["transitions_per_execution"] > 0
-    assert result["solidserver"]["calls"] == result["solidserver"]["client_calls"]
-    out = cost.compute(result)
-    assert out["totals"]["express"] > 0 and out["totals"]["standard"] > 0
-    assert throughput.format_table(result)
+    assert phases["launch, paced"]["events"] == 2 and phases["launch, paced"]["events_per_s"] is None
+    u = result["usage"]
+    assert u["events"] == 8 and u["durations_from"] == "paced phase (no backlog)"
+    assert u["transitions_per_execution"] > 0 and u["execution_log_bytes"] > u["execution_log_bytes_no_data"]
+    assert u["solidserver_calls_per_event"] == result["solidserver_calls_per_event"] > 0
+    assert cost.compute(u)["totals"]["express"] > 0
+    assert as_text(throughput.report(result))
+
+
+def test_emulator_benchmark_smoke() -> None:
+    result = emulator_bench.run(addresses=500, samples=20)
+    assert result["addresses"] == 500 and result["samples"] == 20
+    for key, _, _ in emulator_bench.CALLS:
+        assert set(result[key]) == {"median", "p95", "max"}
+        assert 0 < result[key]["median"] <= result[key]["p95"] <= result[key]["max"]
+    text = as_text(emulator_bench.report(result))
+    assert "500 addresses" in text and "ip_add" in text

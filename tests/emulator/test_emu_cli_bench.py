@@ -1,4 +1,5 @@
-"""The ``ipamsync emulator`` command line, seeding, and the benchmark's loader and smoke run."""
+"""The ``ipamsync emulator`` command line, seeding, and the bulk loader the benchmark uses (the
+benchmark itself: ``ipamsync bench --only emulator``, tests/bench)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import requests
 
-from ipamsync_local.bench.emulator_bench import format_table, run
 from ipamsync_local.emulator import EmulatorServer
 from ipamsync_local.emulator.ipam import bulk_add_ipv4
 from ipamsync_local.emulator.seed import seed
@@ -121,6 +121,12 @@ def test_serve_seed_faults_stats_and_sigterm(tmp_path: Path) -> None:
         assert len(Api(again.url, auth=("robot", "pw")).rows("ip_site_list")) == 2
 
 
+def test_there_is_no_emulator_bench_command() -> None:
+    """One command per job: the benchmark is ``ipamsync bench --only emulator``."""
+    done = cli("bench")
+    assert done.returncode == 2 and "invalid choice: 'bench'" in done.stderr
+
+
 def test_serve_tls_prints_an_https_url(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     proc = subprocess.Popen(
@@ -174,15 +180,3 @@ def test_addresses_without_a_mac_carry_the_eip_placeholder(api: Api, net: Net) -
     assert api.one("ip_address_info", ip_id=ip_id)["mac_addr"] == "EIP:0a00010a"
     api.edit("ip_add", ip_id=ip_id, mac_addr="02:00:00:00:00:0a")
     assert api.one("ip_address_info", ip_id=ip_id)["mac_addr"] == "02:00:00:00:00:0a"
-
-
-def test_benchmark_smoke() -> None:
-    result = run(addresses=500, samples=20)
-    assert result["addresses"] == 500 and result["samples"] == 20
-    for key in ("lookup_ms", "tag_lookup_ms", "ip_add_ms"):
-        figures = result[key]
-        assert set(figures) == {"median", "p95", "mean", "max"}
-        assert 0 < figures["median"] <= figures["p95"] <= figures["max"]
-    assert result["setup_s"] > 0
-    table = format_table(result)
-    assert "500 addresses" in table and "ip_add" in table

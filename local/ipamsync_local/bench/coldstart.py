@@ -9,8 +9,9 @@ active, so Powertools' Tracer really loads the X-Ray SDK), and measures:
   SOLIDserver emulator (sync functions; the enrich function is skipped: it needs EC2), including
   everything deferred out of the import: the X-Ray SDK, ``requests``, settings, the version probe.
 
-Sizes: the layer and each function, unzipped (what Lambda's 250 MB limit and cold-start download
-are about). Targets (issue #6): import ≤ 300 ms each; layer ≤ 10 MB unzipped.
+Size: the layer, unzipped (what Lambda's 250 MB limit and cold-start download are about).
+Targets (issue #6): import ≤ 300 ms each; layer ≤ 10 MB unzipped. The functions are the
+template's (:func:`.names.functions`), built by a fresh ``sam build`` into a temporary directory.
 """
 
 from __future__ import annotations
@@ -21,18 +22,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
-FUNCTIONS = {
-    "EnrichFunction": "enrich",
-    "DeviceFunction": "device",
-    "NetworksFunction": "networks",
-    "AddressesFunction": "addresses",
-    "DnsFunction": "dns",
-}
+from ipamsync_local.bench.fmt import Block, Table, ok
+from ipamsync_local.bench.names import ENRICH_FUNCTION, ROOT, functions
+from ipamsync_local.bench.pipeline import DNS_SERVER, FORWARD_ZONE
+from ipamsync_local.bench.sections import Context
+
+RUNS = (7, 3)  # fresh interpreters per function: full run, --quick
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "six")
 IMPORT_TARGET_MS = 300.0
 BENCH_PASSWORD = "bench-only"  # noqa: S105 - the throwaway emulator's password
@@ -141,8 +140,8 @@ def _lambda_env(function: str, emulator_url: str | None, password: str) -> dict[
             "SOLIDSERVER_AUTH_MODE": "native",
             "SOLIDSERVER_VERIFY_TLS": "false",
             "IPAM_SPACE_NAME": "AWS",
-            "DNS_SERVER_NAME": "ns.ipamsync.local",
-            "DNS_FORWARD_ZONE": "ec2.example.internal",
+            "DNS_SERVER_NAME": DNS_SERVER,
+            "DNS_FORWARD_ZONE": FORWARD_ZONE,
             "EVENT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ipamsync-EventQueue.fifo",
             "PYTHONNOUSERSITE": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -151,21 +150,13 @@ def _lambda_env(function: str, emulator_url: str | None, password: str) -> dict[
     return env
 
 
-def measure(build_dir: Path, runs: int = 7, first_call: bool = True) -> dict[str, Any]:
+def measure_build(build_dir: Path, runs: int = RUNS[0], first_call: bool = True) -> dict[str, Any]:
+    """Import and first-call times of every function of ``build_dir`` (a ``sam build`` output)."""
     from ipamsync_local.emulator import EmulatorServer
 
     py = python313()
     event = json.loads((ROOT / "events" / "message-running.json").read_text())
-    results: dict[str, Any] = {
-        "functions": {},
-        "python": subprocess.run(
-            [str(py), "-c", "import sys; print(sys.version.split()[0])"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip(),
-    }
-    samples: dict[str, dict[str, list[float]]] = {f: {"import": [], "first": []} for f in FUNCTIONS}
+    samples: dict[str, dict[str, list[float]]] = {f: {"import": [], "first": []} for f in functions()}
     with (
         tempfile.TemporaryDirectory() as tmp,
         EmulatorServer(port=0, password=BENCH_PASSWORD, seed=True) as emu,
@@ -173,95 +164,126 @@ def measure(build_dir: Path, runs: int = 7, first_call: bool = True) -> dict[str
         runtime = _runtime_dir(Path(tmp))
         layer = build_dir / "IpamsyncLayer" / "python"
         for i in range(runs):
-            # One launch through the four sync functions, in the state machine's order, each in a
-            # fresh interpreter (a cold container), on a freshly seeded emulator.
+            # One launch through the sync functions, in the state machine's order, each in a fresh
+            # interpreter (a cold container), on a freshly seeded emulator.
             emu.admin.reset()
             emu.admin.seed()
-            for logical, short in FUNCTIONS.items():
-                fn_dir = build_dir / logical
+            for logical, short in functions().items():
                 env = _lambda_env(short, emu.url, BENCH_PASSWORD)
-                env["PYTHONPATH"] = os.pathsep.join([str(fn_dir), str(layer), str(runtime)])
-                if first_call and short != "enrich":
+                env["PYTHONPATH"] = os.pathsep.join([str(build_dir / logical), str(layer), str(runtime)])
+                if first_call and logical != ENRICH_FUNCTION:  # enrich needs EC2
                     env["BENCH_FIRST_CALL"] = "1"
                     env["BENCH_EVENT"] = json.dumps(event)
-                proc = subprocess.run(
-                    [str(py), "-S", "-c", _PROBE],
-                    cwd=fn_dir,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    timeout=120,
-                )
-                if proc.returncode != 0:
-                    raise RuntimeError(f"{logical} run {i}: {proc.stderr[-2000:]}")
-                data = json.loads(proc.stdout.strip().splitlines()[-1])
+                data = _probe(py, build_dir / logical, env, f"{logical} run {i}")
                 samples[logical]["import"].append(data["import_ms"])
                 if data["first_call_ms"] is not None:
                     samples[logical]["first"].append(data["first_call_ms"])
-        for logical in FUNCTIONS:
-            imports, firsts = samples[logical]["import"], samples[logical]["first"]
-            results["functions"][logical] = {
-                "import_ms_median": round(statistics.median(imports), 1),
-                "import_ms_max": round(max(imports), 1),
-                "first_call_ms_median": round(statistics.median(firsts), 1) if firsts else None,
-                "package_kb": round(du_mb(build_dir / logical) * 1000, 1),
-                "meets_import_target": statistics.median(imports) <= IMPORT_TARGET_MS,
+    version = subprocess.run(
+        [str(py), "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {
+        "functions": {
+            logical: {
+                "import_ms_median": round(statistics.median(s["import"]), 1),
+                "first_call_ms_median": round(statistics.median(s["first"]), 1) if s["first"] else None,
             }
-        results["layer_mb"] = du_mb(build_dir / "IpamsyncLayer")
-        results["layer_meets_target"] = results["layer_mb"] <= LAYER_TARGET_MB
-        results["runs"] = runs
-    return results
+            for logical, s in samples.items()
+        },
+        "layer_mb": du_mb(build_dir / "IpamsyncLayer"),
+        "python": version.stdout.strip(),
+        "runs": runs,
+    }
 
 
-def run(runs: int = 7, build_dir: Path | None = None) -> dict[str, Any]:
-    started = time.monotonic()
-    if build_dir is None:
-        with tempfile.TemporaryDirectory(prefix="ipamsync-build-") as tmp:
-            out = Path(tmp) / "build"
-            sam_build(out)
-            result = measure(out, runs=runs)
-    else:
-        result = measure(build_dir, runs=runs)
-    result["seconds"] = round(time.monotonic() - started, 1)
+def _probe(py: Path, cwd: Path, env: dict[str, str], what: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [str(py), "-S", "-c", _PROBE],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what}: {proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
-def format_table(result: dict[str, Any]) -> str:
-    from ipamsync_local.report import table
+# --------------------------------------------------------------------------- the section
 
+
+def measure(ctx: Context) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="ipamsync-build-") as tmp:
+        out = Path(tmp) / "build"
+        ctx.log("  sam build…")
+        sam_build(out)
+        return measure_build(out, runs=ctx.size(*RUNS))
+
+
+def _import_ok(f: Mapping[str, Any]) -> bool:
+    return bool(f["import_ms_median"] <= IMPORT_TARGET_MS)
+
+
+def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    out = [
+        (
+            f"cold start: {name} imports in ≤ {IMPORT_TARGET_MS:.0f} ms ({f['import_ms_median']:.0f} ms)",
+            _import_ok(f),
+        )
+        for name, f in result["functions"].items()
+    ]
+    out.append(
+        (
+            f"cold start: layer ≤ {LAYER_TARGET_MB:.0f} MB unzipped ({result['layer_mb']} MB)",
+            result["layer_mb"] <= LAYER_TARGET_MB,
+        )
+    )
+    return out
+
+
+def report(result: Mapping[str, Any]) -> list[Block]:
     rows = [
         (
             name,
             f"{f['import_ms_median']:.0f}",
-            f"{f['import_ms_max']:.0f}",
             "-" if f.get("first_call_ms_median") is None else f"{f['first_call_ms_median']:.0f}",
-            f"{f['package_bytes']:,} B" if "package_bytes" in f else f"{f['package_mb']:.3f} MB",
-            "✔" if f["meets_import_target"] else "✘",
+            ok(_import_ok(f)),
         )
         for name, f in result["functions"].items()
     ]
-    text = table(
-        (
-            "function",
-            "import ms (median)",
-            "import ms (max)",
-            "first call ms (median)",
-            "package size",
-            f"import ≤ {IMPORT_TARGET_MS:.0f} ms",
-        ),
-        rows,
+    header = (
+        "function",
+        "import ms (median)",
+        "first call ms (median)",
+        f"import ≤ {IMPORT_TARGET_MS:.0f} ms",
     )
-    ok = "✔" if result["layer_meets_target"] else "✘"
-    size = f"{result['layer_mb']} MB unzipped"
-    if "layer_bytes" in result:
-        size += f" ({result['layer_bytes']:,} bytes)"
-    top = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in result.get("layer_top", []))
+    return [
+        Table(header, rows),
+        f"Layer: {result['layer_mb']} MB unzipped (target ≤ {LAYER_TARGET_MB:.0f} MB "
+        f"{ok(result['layer_mb'] <= LAYER_TARGET_MB)}); Python {result['python']}, {result['runs']} fresh "
+        "interpreters per function, from `sam build` artifacts. First call = the first `lambda_handler` call "
+        "after the import against a local emulator (X-Ray SDK, requests, settings, version probe).",
+    ]
+
+
+def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
+    fns = result["functions"].values()
+    worst = max(f["import_ms_median"] for f in fns)
     return (
-        text
-        + f"\nlayer: {size}; target ≤ {LAYER_TARGET_MB:.0f} MB {ok}"
-        + (f"; largest packages (MB): {top}" if top else "")
-        + f"\npython {result['python']}, {result['runs']} fresh interpreters per function; first call = the "
-        "first lambda_handler call after import against a local emulator (X-Ray SDK, requests, settings, "
-        "version probe)."
+        "Cold start",
+        f"handler import ≤ {worst:.0f} ms (median); layer {result['layer_mb']} MB",
+        f"import ≤ {IMPORT_TARGET_MS:.0f} ms {ok(all(_import_ok(f) for f in fns))}; "
+        f"layer ≤ {LAYER_TARGET_MB:.0f} MB {ok(result['layer_mb'] <= LAYER_TARGET_MB)}",
     )
+
+
+def headline(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "import_ms_max_median": max(f["import_ms_median"] for f in result["functions"].values()),
+        "layer_mb": result["layer_mb"],
+    }

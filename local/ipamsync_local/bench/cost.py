@@ -1,10 +1,8 @@
-"""Cost per million events on AWS list prices, from the *measured* figures of the throughput run.
+"""Cost per million events on AWS list prices (:mod:`.prices`), from what a run *measured*.
 
-Everything per event comes from the local run (:mod:`.throughput`): Lambda invocations and mean
-durations per function, executions per event, state transitions (states entered + retries, from
-the execution histories), the bytes an Express execution logs at level ``ALL`` with execution data
-(the history events shaped as Step Functions' log events), the functions' own log bytes (Powertools
-JSON logs and EMF metrics), SQS requests and the pipe's batches.
+The input is a :func:`.usage.usage` document (per event: Lambda invocations and mean durations per
+function, executions, state transitions, execution log bytes, message size, SQS requests, function
+log bytes, EMF metrics, SOLIDserver calls), normally the throughput section's.
 
 **Local durations stand in for Lambda's.** They were measured on this machine against the local
 emulator (a loopback SOLIDserver answering in about a millisecond), with all five functions sharing
@@ -23,96 +21,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-#: us-east-1 list prices, USD. ``verified``: how the figure was checked from here (this machine has
-#: no live access to aws.amazon.com; the stored copies of the official pricing pages render their
-#: rate tables client-side, so most numbers were cross-checked against third-party summaries).
-PRICES_DATE = "2026-11-27"
-PRICES: dict[str, dict[str, Any]] = {
-    "lambda_request": {
-        "usd": 0.20 / 1e6,
-        "unit": "request",
-        "source": "aws.amazon.com/lambda/pricing",
-        "verified": "third-party summaries (2026); official table not readable offline",
-    },
-    "lambda_gb_s_arm64": {
-        "usd": 0.0000133334,
-        "unit": "GB-second (arm64, first 7.5 billion GB-s/month)",
-        "source": "aws.amazon.com/lambda/pricing",
-        "verified": "third-party summaries (2026); official table not readable offline",
-    },
-    "sfn_express_request": {
-        "usd": 1.00 / 1e6,
-        "unit": "Express execution",
-        "source": "aws.amazon.com/step-functions/pricing",
-        "verified": "third-party summary (2026-03); billing rules (100 ms, 64 MB) on the official page",
-    },
-    "sfn_express_gb_s": {
-        "usd": 0.00001667,
-        "unit": "GB-second (first 1,000 GB-hours/month; 100 ms and 64 MB increments)",
-        "source": "aws.amazon.com/step-functions/pricing",
-        "verified": "third-party summary (2026-03); billing rules on the official page",
-    },
-    "sfn_standard_transition": {
-        "usd": 25.0 / 1e6,
-        "unit": "state transition (incl. retries; 4,000 free/month)",
-        "source": "aws.amazon.com/step-functions/pricing",
-        "verified": "third-party summary (2026-03); counting rule on the official page",
-    },
-    "sqs_fifo_request": {
-        "usd": 0.50 / 1e6,
-        "unit": "FIFO request (per 64 KB chunk)",
-        "source": "aws.amazon.com/sqs/pricing",
-        "verified": "third-party summaries (2026-03, 2026-06)",
-    },
-    "pipes_request": {
-        "usd": 0.40 / 1e6,
-        "unit": "pipe request (per 64 KB chunk, after filtering)",
-        "source": "aws.amazon.com/eventbridge/pricing",
-        "verified": "third-party summaries (2026-03, 2026-06)",
-    },
-    "eventbridge_aws_event": {
-        "usd": 0.0,
-        "unit": "AWS service event on the default bus (and its delivery to a Lambda target)",
-        "source": "aws.amazon.com/eventbridge/pricing",
-        "verified": "third-party summaries (2026): AWS service events are free",
-    },
-    "logs_ingest_gb": {
-        "usd": 0.50,
-        "unit": "GB ingested (Standard class; vended logs first 10 TB)",
-        "source": "aws.amazon.com/cloudwatch/pricing",
-        "verified": "third-party summaries (2026-06)",
-    },
-    "logs_store_gb_month": {
-        "usd": 0.03,
-        "unit": "GB-month archived (billed compressed: the uncompressed size used here is an upper bound)",
-        "source": "aws.amazon.com/cloudwatch/pricing",
-        "verified": "third-party summaries (2026-06)",
-    },
-    "xray_trace": {
-        "usd": 5.00 / 1e6,
-        "unit": "trace recorded (100,000 free/month)",
-        "source": "aws.amazon.com/xray/pricing",
-        "verified": "official page (stored copy, de): 5 USD per million",
-    },
-    "custom_metric_month": {
-        "usd": 0.30,
-        "unit": "custom metric per month (first 10,000; EMF metrics count)",
-        "source": "aws.amazon.com/cloudwatch/pricing",
-        "verified": "UNVERIFIED here (list price as commonly published)",
-    },
-    "alarm_month": {
-        "usd": 0.10,
-        "unit": "standard-resolution alarm per month",
-        "source": "aws.amazon.com/cloudwatch/pricing",
-        "verified": "UNVERIFIED here (list price as commonly published)",
-    },
-    "secret_month": {
-        "usd": 0.40,
-        "unit": "secret per month (+ $0.05 per 10,000 GetSecretValue, cached 5 min per container)",
-        "source": "aws.amazon.com/secrets-manager/pricing",
-        "verified": "UNVERIFIED here (list price as commonly published)",
-    },
-}
+from ipamsync_local.bench.fmt import Block, Table
+from ipamsync_local.bench.names import short
+from ipamsync_local.bench.prices import PRICES_DATE, price, price_table
+from ipamsync_local.bench.sections import Context
 
 LAMBDA_MEMORY_GB = 256 / 1024
 EXPRESS_MEMORY_GB = 64 / 1024
@@ -125,197 +37,188 @@ TRACES_PER_EVENT = 2
 #: Share of traces X-Ray records. The default rule records 1 request/s plus 5 %: a million events a
 #: month (0.4/s on average) is almost entirely inside the reservoir, so 1.0 is the honest bound.
 SAMPLED = 1.0
-RETENTION_DAYS = 30
 MILLION = 1_000_000
+COST_RUN_LAUNCHES = (100, 25)  # when no throughput figures exist: a small run for the cost model
+BOTH, EXPRESS, STANDARD = ("express", "standard"), ("express",), ("standard",)
 
 
-def _price(key: str) -> float:
-    return float(PRICES[key]["usd"])
+def _line(
+    item: str,
+    quantity: float,
+    unit: str,
+    price_key: str,
+    workflows: tuple[str, ...] = BOTH,
+    note: str = "",
+    standard_quantity: float | None = None,
+) -> dict[str, Any]:
+    """One item: its quantity per event and its USD per million events for each workflow type."""
+    quantities = {
+        "express": quantity,
+        "standard": quantity if standard_quantity is None else standard_quantity,
+    }
+    usd = {
+        w: round(q * MILLION * price(price_key), 2) if w in workflows else None for w, q in quantities.items()
+    }
+    return {"item": item, "per_event": round(quantity, 6), "unit": unit, **usd, "note": note}
 
 
-def compute(tp: Mapping[str, Any]) -> dict[str, Any]:
-    """Cost per million events for Express and Standard from a throughput result."""
-    events = tp["events"]
-    if not events:
-        raise ValueError("the throughput run has no events")
-    functions = tp["functions"]
-    ex = tp["executions"]
-    q = tp["queue"]
-    exec_per_event = ex["per_event"]
-    invocations = sum(f["per_event"] for f in functions.values())
-    # Durations: the paced phase's when measured (no backlog: the burst's durations grow with moto's
-    # scans of the backlog and of every instance it knows), else the burst's.
-    paced = tp.get("paced_durations") or {}
-    paced_fn = paced.get("function_duration_ms_mean") or {}
-    use_paced = bool(paced_fn) and all(lid in paced_fn for lid in functions) and paced.get("billed_ms_mean")
-    durations = {lid: (paced_fn[lid] if use_paced else f["duration_ms_mean"]) for lid, f in functions.items()}
-    gb_s = sum(f["per_event"] * durations[lid] / 1000 * LAMBDA_MEMORY_GB for lid, f in functions.items())
-    chunks = max(1, math.ceil((ex.get("input_bytes_mean") or 0) / CHUNK))
-    sqs_requests = (
-        q["sends_per_event"] + q["receives_with_messages_per_event"] + q["deletes_per_event"]
-    ) * chunks
-    fn_log_bytes = tp["logs"]["function_log_bytes_per_event"] + invocations * PLATFORM_LOG_BYTES
-    sfn_log_bytes = ex["log_bytes_per_execution"] * exec_per_event
-    transitions = ex["transitions_per_execution"] * exec_per_event
-    billed_ms = paced["billed_ms_mean"] if use_paced else ex.get("billed_ms_mean")
-    billed_s = (billed_ms or 100) / 1000
-    duration_source = "paced phase (no backlog)" if use_paced else "burst"
+def compute(u: Mapping[str, Any]) -> dict[str, Any]:
+    """Cost per million events for Express and Standard from a usage document.
 
-    def line(item: str, quantity: float, unit: str, price_key: str, note: str = "") -> dict[str, Any]:
-        usd = quantity * MILLION * _price(price_key)
-        return {
-            "item": item,
-            "per_event": round(quantity, 6),
-            "unit": unit,
-            "price_key": price_key,
-            "usd_per_million": round(usd, 2),
-            "note": note,
-        }
-
-    common = [
-        line("Lambda requests", invocations, "invocations", "lambda_request"),
-        line(
+    One piece on purpose: the list of line items is the cost table itself, each item next to the
+    quantity it prices, in the order the docs show them."""
+    if not u["events"]:
+        raise ValueError("the run has no events")
+    lambdas, per_exec = u["lambda"], u["executions_per_event"]
+    invocations = sum(f["per_event"] for f in lambdas.values())
+    gb_s = sum(f["per_event"] * f["duration_ms"] / 1000 * LAMBDA_MEMORY_GB for f in lambdas.values())
+    chunks = max(1, math.ceil((u["message_bytes"] or 0) / CHUNK))
+    fn_log_bytes = u["function_log_bytes_per_event"] + invocations * PLATFORM_LOG_BYTES
+    sfn_log_bytes = u["execution_log_bytes"] * per_exec
+    billed_ms = u["express_billed_ms"] or 100
+    durations = ", ".join(f"{short(lid)} {f['duration_ms']:.0f} ms" for lid, f in lambdas.items())
+    lines = [
+        _line("Lambda requests", invocations, "invocations", "lambda_request"),
+        _line(
             "Lambda duration (256 MB arm64)",
             gb_s,
             "GB-s",
             "lambda_gb_s_arm64",
-            "local durations stand in for Lambda's: "
-            + ", ".join(f"{lid.removesuffix('Function').lower()} {d:.0f} ms" for lid, d in durations.items())
-            + f" ({duration_source})",
+            note=f"local durations stand in for Lambda's: {durations} ({u['durations_from']})",
         ),
-        line(
+        _line(
             "SQS FIFO requests (send, receive, delete)",
-            sqs_requests,
+            sum(u["sqs_requests_per_event"].values()) * chunks,
             "requests",
             "sqs_fifo_request",
-            "the pipe's empty long-poll receives are a fixed monthly cost, below",
+            note="the pipe's empty long-poll receives are a fixed monthly cost, below",
         ),
-        line("EventBridge Pipes", exec_per_event * chunks, "requests", "pipes_request"),
-        line(
+        _line("EventBridge Pipes", per_exec * chunks, "requests", "pipes_request"),
+        _line(
             "EventBridge rule (EC2 state-change events)",
             1.0,
             "events",
             "eventbridge_aws_event",
-            "AWS service events are free",
+            note="AWS service events are free",
         ),
-        line(
+        _line(
             "CloudWatch Logs: functions (JSON logs, EMF, platform lines)",
             fn_log_bytes / 1e9,
             "GB",
             "logs_ingest_gb",
-            f"{fn_log_bytes:,.0f} B/event measured (+{PLATFORM_LOG_BYTES} B/invocation estimated)",
+            note=f"{u['function_log_bytes_per_event']:,} B/event measured "
+            f"(+{PLATFORM_LOG_BYTES} B/invocation estimated)",
         ),
-        line(
+        _line(
             "X-Ray traces",
             TRACES_PER_EVENT * SAMPLED,
             "traces",
             "xray_trace",
-            "enrich + execution per event, all sampled (upper bound)",
+            note="enrich + execution per event, all sampled (upper bound)",
         ),
-    ]
-    express = [
-        line("Step Functions Express requests", exec_per_event, "executions", "sfn_express_request"),
-        line(
+        _line("Step Functions Express requests", per_exec, "executions", "sfn_express_request", EXPRESS),
+        _line(
             "Step Functions Express duration (64 MB)",
-            exec_per_event * billed_s * EXPRESS_MEMORY_GB,
+            per_exec * billed_ms / 1000 * EXPRESS_MEMORY_GB,
             "GB-s",
             "sfn_express_gb_s",
-            f"{billed_ms} ms billed per execution (local, {duration_source}, rounded up to 100 ms)",
+            EXPRESS,
+            f"{billed_ms} ms billed per execution (local, {u['durations_from']}, rounded up to 100 ms)",
         ),
-        line(
+        _line(
             "CloudWatch Logs: executions (level ALL + execution data)",
             sfn_log_bytes / 1e9,
             "GB",
             "logs_ingest_gb",
-            f"{ex['log_bytes_per_execution']:,} B per execution, from the histories",
+            EXPRESS,
+            f"{u['execution_log_bytes']:,} B per execution, from the histories",
         ),
-    ]
-    standard = [
-        line(
+        _line(
+            "CloudWatch Logs storage (30 days)",
+            (fn_log_bytes + sfn_log_bytes) / 1e9,
+            "GB-month",
+            "logs_store_gb_month",
+            note="upper bound (billed compressed)",
+            standard_quantity=fn_log_bytes / 1e9,
+        ),
+        _line(
             "Step Functions Standard transitions",
-            transitions,
+            u["transitions_per_execution"] * per_exec,
             "transitions",
             "sfn_standard_transition",
-            f"{ex['transitions_per_execution']} per execution",
+            STANDARD,
+            f"{u['transitions_per_execution']} per execution",
         ),
     ]
-    storage_gb = (fn_log_bytes + sfn_log_bytes) / 1e9
-    storage_standard_gb = fn_log_bytes / 1e9
-    express.append(
-        line(
-            "CloudWatch Logs storage (30 days)",
-            storage_gb * RETENTION_DAYS / 30,
-            "GB-month",
-            "logs_store_gb_month",
-            "upper bound (billed compressed)",
-        )
-    )
-    standard.append(
-        line(
-            "CloudWatch Logs storage (30 days)",
-            storage_standard_gb * RETENTION_DAYS / 30,
-            "GB-month",
-            "logs_store_gb_month",
-            "upper bound (billed compressed)",
-        )
-    )
-    lines = {"express": common + express, "standard": common + standard}
-    totals = {k: round(sum(x["usd_per_million"] for x in v), 2) for k, v in lines.items()}
+    return {
+        "prices_date": PRICES_DATE,
+        "lines": lines,
+        "totals": {w: round(sum(x[w] for x in lines if x[w] is not None), 2) for w in BOTH},
+        **_fixed(u),
+        "sensitivity_per_10ms_per_solidserver_call": round(
+            u["solidserver_calls_per_event"]
+            * 0.010
+            * LAMBDA_MEMORY_GB
+            * price("lambda_gb_s_arm64")
+            * MILLION,
+            2,
+        ),
+        "options": _log_options(u),
+    }
 
-    metrics = len(tp["logs"].get("emf_metrics") or [])
+
+def _fixed(u: Mapping[str, Any]) -> dict[str, Any]:
+    metrics = u["emf_metrics"]
     fixed = [
         {
             "item": f"custom metrics (EMF, {metrics} seen in the run)",
-            "usd_per_month": round(metrics * PRICES["custom_metric_month"]["usd"], 2),
+            "usd_per_month": round(metrics * price("custom_metric_month"), 2),
         },
-        {"item": "4 CloudWatch alarms", "usd_per_month": round(4 * PRICES["alarm_month"]["usd"], 2)},
-        {"item": "Secrets Manager secret", "usd_per_month": PRICES["secret_month"]["usd"]},
+        {"item": "4 CloudWatch alarms", "usd_per_month": round(4 * price("alarm_month"), 2)},
+        {"item": "Secrets Manager secret", "usd_per_month": price("secret_month")},
         {
             "item": "pipe's idle long polling (≈ 5 pollers x 3 empty receives/min, an estimate)",
-            "usd_per_month": round(5 * 3 * 60 * 24 * 30 * _price("sqs_fifo_request"), 2),
+            "usd_per_month": round(5 * 3 * 60 * 24 * 30 * price("sqs_fifo_request"), 2),
         },
     ]
-    calls = tp["solidserver"]["calls_per_event"] or 0
-    sensitivity = round(calls * 0.010 * LAMBDA_MEMORY_GB * _price("lambda_gb_s_arm64") * MILLION, 2)
-    no_data = ex.get("log_bytes_no_data_per_execution")
-    options = {}
-    if no_data is not None:
-        saved = (
-            (ex["log_bytes_per_execution"] - no_data)
-            * exec_per_event
-            / 1e9
-            * _price("logs_ingest_gb")
-            * MILLION
-        )
-        options["express_logs_without_execution_data_saves_usd_per_million"] = round(saved, 2)
-        options["express_log_bytes_without_execution_data"] = no_data
-    options["express_logs_level_error_saves_usd_per_million"] = round(
-        sfn_log_bytes / 1e9 * _price("logs_ingest_gb") * MILLION, 2
+    return {"fixed_monthly": fixed, "fixed_monthly_total": round(sum(f["usd_per_month"] for f in fixed), 2)}
+
+
+def _log_options(u: Mapping[str, Any]) -> dict[str, Any]:
+    """What the two cheaper execution-log settings would save per million events."""
+    per_exec, full, bare = (
+        u["executions_per_event"],
+        u["execution_log_bytes"],
+        u["execution_log_bytes_no_data"],
     )
+    usd_per_byte = per_exec / 1e9 * price("logs_ingest_gb") * MILLION
     return {
-        "prices_date": PRICES_DATE,
-        "inputs": {
-            "events_measured": events,
-            "lambda_invocations_per_event": round(invocations, 3),
-            "lambda_gb_s_per_event": round(gb_s, 6),
-            "durations_from": duration_source,
-            "lambda_duration_ms_mean": durations,
-            "express_billed_ms_mean": billed_ms,
-            "executions_per_event": exec_per_event,
-            "transitions_per_execution": ex["transitions_per_execution"],
-            "sfn_log_bytes_per_execution": ex["log_bytes_per_execution"],
-            "function_log_bytes_per_event": tp["logs"]["function_log_bytes_per_event"],
-            "message_chunks": chunks,
-            "sqs_requests_per_event": round(sqs_requests, 3),
-            "solidserver_calls_per_event": calls,
-        },
-        "lines": lines,
-        "totals": totals,
-        "fixed_monthly": fixed,
-        "fixed_monthly_total": round(sum(f["usd_per_month"] for f in fixed), 2),
-        "sensitivity_per_10ms_per_solidserver_call": sensitivity,
-        "options": options,
+        "log_bytes_without_execution_data": bare,
+        "without_execution_data_saves": round((full - bare) * usd_per_byte, 2),
+        "level_error_saves": round(full * usd_per_byte, 2),
     }
+
+
+# --------------------------------------------------------------------------- the section
+
+
+def measure(ctx: Context) -> dict[str, Any]:
+    """From this run's throughput figures, else the saved ones (not with ``--quick``), else a small
+    throughput run made for the purpose."""
+    from ipamsync_local.bench import throughput
+
+    tp, source = ctx.measured.get("throughput"), "this run's throughput section"
+    saved = ctx.saved.get("throughput")
+    if tp is None and saved is not None and not ctx.quick:
+        tp, source = saved["result"], f"the saved throughput section of {saved.get('measured_at')}"
+    if tp is None:
+        launches = ctx.launches or ctx.size(*COST_RUN_LAUNCHES)
+        ctx.log(f"  no throughput figures: measuring {launches} launches + terminations first…")
+        tp = throughput.run(launches, paced=0, profile=False, log=ctx.log)
+        source = f"a throughput run of {launches} launches made for the cost model"
+    result = compute(tp["usage"])
+    result["inputs_from"] = f"{source} ({tp['events']} events)"
+    return result
 
 
 def _per_event_text(line: Mapping[str, Any]) -> str:
@@ -327,68 +230,53 @@ def _per_event_text(line: Mapping[str, Any]) -> str:
     return f"{q:g} {unit}"
 
 
-def format_table(result: Mapping[str, Any]) -> str:
-    from ipamsync_local.report import table
+def report(result: Mapping[str, Any]) -> list[Block]:
+    def usd(value: float | None) -> str:
+        return "-" if value is None else f"${value:.2f}"
 
-    express = {x["item"]: x for x in result["lines"]["express"]}
-    standard = {x["item"]: x for x in result["lines"]["standard"]}
-    items = list(dict.fromkeys([*express, *standard]))
-    rows = []
-    for item in items:
-        e, s = express.get(item), standard.get(item)
-        ref = e or s
-        assert ref is not None
-        rows.append(
-            (
-                item,
-                _per_event_text(ref),
-                f"${e['usd_per_million']:.2f}" if e else "-",
-                f"${s['usd_per_million']:.2f}" if s else "-",
-            )
-        )
+    rows = [
+        (x["item"], _per_event_text(x), usd(x["express"]), usd(x["standard"]), x["note"])
+        for x in result["lines"]
+    ]
+    totals = result["totals"]
     rows.append(
         (
-            "Total per million events",
+            "**Total per million events**",
             "",
-            f"${result['totals']['express']:.2f}",
-            f"${result['totals']['standard']:.2f}",
+            f"**{usd(totals['express'])}**",
+            f"**{usd(totals['standard'])}**",
+            "",
         )
-    )
-    text = table(
-        ("item (us-east-1, free tiers ignored)", "per event (measured)", "Express (chosen)", "Standard"), rows
     )
     fixed = "; ".join(f"{f['item']} ${f['usd_per_month']:.2f}" for f in result["fixed_monthly"])
     opts = result["options"]
-    lines = [
-        text,
-        f"Prices: list prices of {result['prices_date']} (docs/benchmarks.md: each price and how it was "
-        "checked). Lambda durations are this machine's (loopback emulator, shared process): they stand in "
-        "for Lambda's. Every additional 10 ms per SOLIDserver call adds "
-        f"${result['sensitivity_per_10ms_per_solidserver_call']:.2f} "
+    return [
+        Table(("item", "per event (measured)", "Express (chosen)", "Standard", "note"), rows),
+        f"us-east-1 list prices of {result['prices_date']}, free tiers ignored; inputs from "
+        f"{result.get('inputs_from', '?')}. Lambda durations are local stand-ins: every additional 10 ms per "
+        f"SOLIDserver call adds ${result['sensitivity_per_10ms_per_solidserver_call']:.2f}. Fixed per month: "
+        f"{fixed}. Standard is priced without execution logging (its history stays in the service for 90 "
+        "days) and could not keep per-instance order (pipes start Standard workflows fire-and-forget only).",
+        "Execution logs dominate: without execution data "
+        f"({opts['log_bytes_without_execution_data']:,} bytes per execution) the Express total drops by "
+        f"${opts['without_execution_data_saves']:.2f}, at level ERROR by ${opts['level_error_saves']:.2f} "
         "per million events.",
-        f"Fixed per month: {fixed} (≈ ${result['fixed_monthly_total']:.2f}).",
-        "Standard is priced without execution logging (its history stays in the service for 90 days) and "
-        "could not keep per-instance order (pipes start Standard workflows fire-and-forget only).",
+        "Prices used (`local/ipamsync_local/bench/prices.py`):",
+        price_table(),
     ]
-    if "express_logs_without_execution_data_saves_usd_per_million" in opts:
-        lines.append(
-            "Express log options: without execution data "
-            f"({opts['express_log_bytes_without_execution_data']:,} B/execution) saves "
-            f"${opts['express_logs_without_execution_data_saves_usd_per_million']:.2f}; level ERROR saves "
-            f"${opts['express_logs_level_error_saves_usd_per_million']:.2f} per million events."
-        )
-    return "\n".join(lines)
 
 
-def price_table() -> str:
-    """The price table as markdown (docs/benchmarks.md)."""
-    rows = ["| price | USD | unit | source | checked |", "|---|---|---|---|---|"]
-    for key, p in PRICES.items():
-        usd = p["usd"]
-        shown = (
-            f"{usd * 1e6:.2f} per million"
-            if 0 < usd < 1e-4 and p["unit"].split(" ")[0] not in ("GB-second",)
-            else f"{usd:g}"
-        )
-        rows.append(f"| `{key}` | {shown} | {p['unit']} | {p['source']} | {p['verified']} |")
-    return "\n".join(rows)
+def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
+    t = result["totals"]
+    return (
+        "Cost per million events (us-east-1)",
+        f"Express ${t['express']:.2f} (chosen), Standard ${t['standard']:.2f}",
+        f"+ ≈ ${result['fixed_monthly_total']:.2f}/month fixed",
+    )
+
+
+def headline(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "usd_per_million_express": result["totals"]["express"],
+        "usd_per_million_standard": result["totals"]["standard"],
+    }

@@ -1,4 +1,4 @@
-"""How fast the SOLIDserver emulator answers at scale (``ipamsync emulator bench``).
+"""How fast the SOLIDserver emulator answers at scale (``ipamsync bench --only emulator``).
 
 A space with one /8 block and as many /24 subnets as needed is filled with ``addresses`` IPv4
 addresses (each with a name and an ``aws_instance_id`` class parameter) through the store's bulk
@@ -17,11 +17,13 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
 
+from ipamsync_local.bench.fmt import Block, Table
+from ipamsync_local.bench.sections import Context
 from ipamsync_local.emulator import EmulatorServer
 from ipamsync_local.emulator.ipam import V4, bulk_add_ipv4, network_add, site_add
 from ipamsync_local.emulator.request import Req
@@ -31,6 +33,13 @@ SPACE = "BENCH"
 BLOCK = "10.0.0.0"
 HOSTS_PER_SUBNET = 254  # .1 to .254 of each /24 (network and broadcast are locked)
 WRITE_SUBNET = "11.0.0.0"  # a /22 kept empty for the ip_add samples
+ADDRESSES = (100_000, 10_000)  # full run, --quick
+SAMPLES = (200, 50)
+CALLS = (
+    ("lookup_ms", "`ip_address_list` WHERE hostaddr=… and site_id=…", "lookup"),
+    ("tag_lookup_ms", "`ip_address_list` TAGS=ip.aws_instance_id WHERE tag…", "tag lookup"),
+    ("ip_add_ms", "`ip_add` (POST, new address)", "ip_add"),
+)
 
 
 def _addresses(count: int) -> Iterator[tuple[int, str, dict[str, str]]]:
@@ -45,64 +54,16 @@ def populate(store: Store, addresses: int) -> int:
     """Create the space, block, subnets and addresses; returns the space id."""
     with store.transaction():
         site_id = int(site_add(store, Req({"site_name": SPACE}, "POST")).rows[0]["ret_oid"])
-        network_add(
-            store,
-            Req(
-                {
-                    "site_id": str(site_id),
-                    "subnet_addr": BLOCK,
-                    "subnet_prefix": "8",
-                    "subnet_level": "0",
-                    "is_terminal": "0",
-                    "subnet_name": "bench",
-                },
-                "POST",
-            ),
-            V4,
-        )
-        network_add(
-            store,
-            Req(
-                {
-                    "site_id": str(site_id),
-                    "subnet_addr": WRITE_SUBNET,
-                    "subnet_prefix": "22",
-                    "subnet_level": "0",
-                    "is_terminal": "0",
-                },
-                "POST",
-            ),
-            V4,
-        )
-        network_add(
-            store,
-            Req(
-                {
-                    "site_id": str(site_id),
-                    "subnet_addr": WRITE_SUBNET,
-                    "subnet_prefix": "22",
-                    "is_terminal": "1",
-                    "subnet_name": "writes",
-                },
-                "POST",
-            ),
-            V4,
-        )
-        subnets = -(-addresses // HOSTS_PER_SUBNET)
-        for n in range(subnets):
-            network_add(
-                store,
-                Req(
-                    {
-                        "site_id": str(site_id),
-                        "subnet_addr": f"10.{n // 256}.{n % 256}.0",
-                        "subnet_prefix": "24",
-                        "is_terminal": "1",
-                    },
-                    "POST",
-                ),
-                V4,
-            )
+
+        def network(addr: str, prefix: int, **fields: str) -> None:
+            params = {"site_id": str(site_id), "subnet_addr": addr, "subnet_prefix": str(prefix), **fields}
+            network_add(store, Req(params, "POST"), V4)
+
+        network(BLOCK, 8, subnet_level="0", is_terminal="0", subnet_name="bench")
+        network(WRITE_SUBNET, 22, subnet_level="0", is_terminal="0")
+        network(WRITE_SUBNET, 22, is_terminal="1", subnet_name="writes")
+        for n in range(-(-addresses // HOSTS_PER_SUBNET)):
+            network(f"10.{n // 256}.{n % 256}.0", 24, is_terminal="1")
     bulk_add_ipv4(store, site_id, _addresses(addresses))
     return site_id
 
@@ -113,7 +74,6 @@ def _summary(samples: list[float]) -> dict[str, float]:
     return {
         "median": round(statistics.median(ordered), 3),
         "p95": round(p95, 3),
-        "mean": round(statistics.fmean(ordered), 3),
         "max": round(ordered[-1], 3),
     }
 
@@ -191,20 +151,22 @@ def run(addresses: int = 100_000, samples: int = 200, seed: int = 1) -> dict[str
         server.stop()
 
 
-def format_table(result: dict[str, Any]) -> str:
-    lines = [
-        f"SOLIDserver emulator, {result['addresses']:,} addresses, {result['samples']} samples per call "
-        f"(setup {result['setup_s']} s)",
-        f"{'call':<48} {'median ms':>10} {'p95 ms':>10} {'max ms':>10}",
+# --------------------------------------------------------------------------- the section
+
+
+def measure(ctx: Context) -> dict[str, Any]:
+    return run(addresses=ctx.size(*ADDRESSES), samples=ctx.size(*SAMPLES))
+
+
+def report(result: Mapping[str, Any]) -> list[Block]:
+    rows = [(label, result[key]["median"], result[key]["p95"], result[key]["max"]) for key, label, _ in CALLS]
+    return [
+        Table(("call", "median ms", "p95 ms", "max ms"), rows),
+        f"{result['addresses']:,} addresses; {result['samples']} sequential calls each over one pooled "
+        f"session on loopback; setup {result['setup_s']} s.",
     ]
-    rows = [
-        ("ip_address_list WHERE hostaddr=… and site_id=…", "lookup_ms"),
-        ("ip_address_list TAGS=ip.aws_instance_id WHERE …", "tag_lookup_ms"),
-        ("ip_add (POST, new address)", "ip_add_ms"),
-    ]
-    for label, key in rows:
-        figures = result[key]
-        lines.append(
-            f"{label:<48} {figures['median']:>10.2f} {figures['p95']:>10.2f} {figures['max']:>10.2f}"
-        )
-    return "\n".join(lines)
+
+
+def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
+    medians = ", ".join(f"{short} {result[key]['median']} ms" for key, _, short in CALLS)
+    return (f"Emulator at {result['addresses']:,} addresses", f"{medians} (median)", "")

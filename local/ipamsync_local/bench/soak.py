@@ -40,22 +40,18 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ipamsync_local.bench.fmt import Block, Table, as_text
+from ipamsync_local.bench.names import SKIP_STALE_STATE
+from ipamsync_local.bench.pipeline import DNS_SERVER, FORWARD_ZONE, PARAMETERS
+from ipamsync_local.bench.sections import Context
 from ipamsync_local.emulator.process import EmulatorProcess
 from ipamsync_local.redrive import redrive_local
 
-DNS_SERVER = "ns.ipamsync.local"
-FORWARD_ZONE = "ec2.example.internal"
 REVERSE_ZONES = ("10.in-addr.arpa", "16.172.in-addr.arpa", "168.192.in-addr.arpa", "0.0.4.2.ip6.arpa")
-PARAMETERS = {
-    "DnsServerName": DNS_SERVER,
-    "DnsForwardZone": FORWARD_ZONE,
-    # per execution environment; locally one process is the environment of all five functions
-    "SolidServerRequestsPerSecond": "1000",
-}
 USERNAME = "soak"
 #: Share of the fault rate per kind of fault (429s carry Retry-After: 0 so that a long run is not
 #: made of the client's own waits; the suite measures Retry-After on its own).
@@ -223,14 +219,7 @@ def run(
     """The soak (see the module doc). Returns the figures; ``lost``/``wrong``/``duplicates`` must be 0."""
     from ipamsync_local.aws import LocalAws
     from ipamsync_local.inventory import read_inventory
-    from ipamsync_local.truth import (
-        compare,
-        compute_truth,
-        foreign_snapshot,
-        format_differences,
-        settings_from_parameters,
-        zones_of,
-    )
+    from ipamsync_local.truth import foreign_snapshot
 
     say: Log = log or (lambda _text: None)
     rng = random.Random(seed)
@@ -254,91 +243,59 @@ def run(
                 lambda_log=Path(tmp) / "lambda.log",
             ) as aws,
         ):
-            aws.pipe.pause()
-            bodies: list[dict[str, Any]] = []
-
-            def collect() -> None:
-                aws.lambdas.wait_idle(3600)
-                bodies.extend(m["body"] for m in aws.dead_letters("EventQueue", delete=True))
-
             with _phase(timings, "events_s"):
-                actions = _lifecycle(aws, events, instances, rng, say, collect)
+                bodies, actions = _observe(aws, events, instances, rng, say)
             emitted = list(aws.events_source.emitted)
             say(f"soak: {len(emitted)} events emitted and enriched ({timings['events_s']} s)")
-
             copies = rng.sample(bodies, k=round(duplicate_ratio * len(bodies)))
             deliveries = bodies + copies
             rng.shuffle(deliveries)
-
-            def feed() -> None:
-                """Send the deliveries in their shuffled order, keeping the queue shallow."""
-                sent = 0
-                while sent < len(deliveries):
-                    depth = aws.queue_depth("EventQueue")
-                    if sum(depth.values()) > CHUNK // 4:
-                        time.sleep(0.1)
-                        continue
-                    for n in range(sent, min(sent + CHUNK, len(deliveries))):
-                        aws.send_message(deliveries[n], dedup_id=f"soak-{n}")
-                    sent = min(sent + CHUNK, len(deliveries))
-
+            say(f"soak: {len(deliveries)} deliveries ({len(copies)} duplicates), shuffled")
             admin.reset_stats()
             admin.set_faults(fault_config(fault_rate, seed))
-
-            def outage() -> None:
-                deadline = time.monotonic() + 3600
-                while len(aws.recorder.summaries) < len(deliveries) // 4 and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                say(f"soak: SOLIDserver down for {outage_seconds} s")
-                admin.outage(True)
-                time.sleep(outage_seconds)
-                admin.outage(False)
-
-            say(f"soak: {len(deliveries)} deliveries ({len(copies)} duplicates), shuffled")
             say(f"soak: SOLIDserver fails {fault_rate:.0%} of the calls")
             with _phase(timings, "delivery_s"):
-                outage_thread = threading.Thread(target=outage, name="soak-outage", daemon=True)
-                aws.pipe.resume()
-                if outage_seconds > 0:
-                    outage_thread.start()
-                feed()
-                if outage_seconds > 0:
-                    outage_thread.join()
-                aws.wait_idle(7200)
+                _deliver(aws, admin, deliveries, outage_seconds, say)
             admin.clear_faults()
-            executions_before_redrive = len(aws.recorder.summaries)
-            parked = [d["body"] for d in aws.dead_letters("EventDeadLetterQueue")]
-            workflow_records = len(aws.dead_letters("WorkflowDeadLetterQueue"))
-            say(f"soak: delivered; {len(parked)} events dead-lettered, {workflow_records} workflow records")
-
             with _phase(timings, "redrive_s"):
-                rounds, replayed = 0, 0
-                while rounds < REDRIVE_ROUNDS and (rounds == 0 or aws.dead_letters("EventDeadLetterQueue")):
-                    rounds += 1
-                    report = redrive_local(aws)
-                    replayed += report.replayed_messages + report.replayed_events
-                    aws.wait_idle(3600)
-                last = redrive_local(aws)
-            stats = admin.stats()
-
-            summaries = list(aws.recorder.summaries)
-            succeeded = {s.event_id for s in summaries if s.status == "SUCCEEDED"}
-            lost = sorted({e.id for e in emitted} - succeeded)
-            settings = settings_from_parameters(PARAMETERS)
-            truth = compute_truth(aws.ec2, settings, zones=zones_of(ss, DNS_SERVER))
-            inventory = read_inventory(ss, DNS_SERVER)
-            diffs = compare(inventory, truth, foreign_before=foreign_before)
-            wrong = [d for d in diffs if d.kind != "duplicate"]
-            duplicate_keys = {f"{d.object_type} {d.key}" for d in diffs if d.kind == "duplicate"}
-            duplicate_keys |= {
-                f"{kind} {key}" for kind, keys in inventory.duplicates().items() for key in keys
+                recovery = _recover(aws, say)
+            figures = {
+                **recovery,
+                **_check(aws, ss, emitted, foreign_before),
+                "solidserver": admin.stats()["totals"],
             }
-            counters = aws.counters()
-            lambdas = counters["lambda"]
+            summaries = list(aws.recorder.summaries)
     finally:
         emu.stop()
+    return _figures(
+        figures,
+        summaries,
+        timings,
+        started,
+        emitted=emitted,
+        deliveries=deliveries,
+        copies=copies,
+        actions=actions,
+        fault_rate=fault_rate,
+        outage_seconds=outage_seconds,
+        seed=seed,
+        time_scale=time_scale,
+    )
 
-    wall = time.monotonic() - started
+
+def _figures(
+    figures: dict[str, Any],
+    summaries: list[Any],
+    timings: dict[str, float],
+    started: float,
+    *,
+    emitted: list[Any],
+    deliveries: list[Any],
+    copies: list[Any],
+    actions: dict[str, int],
+    **settings: Any,
+) -> dict[str, Any]:
+    """The run's result: what was sent, what SOLIDserver ended with, what it took."""
     status = Counter(s.status for s in summaries)
     return {
         "events": len(emitted),
@@ -346,31 +303,26 @@ def run(
         "actions": actions,
         "deliveries": len(deliveries),
         "duplicates_sent": len(copies),
-        "fault_rate": fault_rate,
-        "outage_seconds": outage_seconds,
-        "seed": seed,
-        "time_scale": time_scale,
-        "lost": len(lost),
-        "lost_events": lost[:20],
-        "wrong": len(wrong),
-        "duplicates": len(duplicate_keys),
-        "differences": format_differences(diffs, limit=30) if diffs else "",
-        "truth": truth.summary(),
+        **settings,
+        "lost": len(figures["lost_events"]),
+        "wrong": len(figures["wrong_differences"]),
+        "duplicates": len(figures["duplicate_keys"]),
+        "lost_events": figures["lost_events"][:20],
+        "differences": figures["differences"],
+        "truth": figures["truth"],
         "executions": len(summaries),
         "executions_by_status": dict(status),
-        "executions_before_redrive": executions_before_redrive,
-        "stale_skipped": sum(1 for s in summaries if "SkipStale" in s.states),
+        "stale_skipped": sum(1 for s in summaries if SKIP_STALE_STATE in s.states),
         "task_retries": sum(s.retries for s in summaries),
-        "lambda_throttles": sum(v.get("throttles", 0) for v in lambdas.values()),
-        "dead_lettered": len(parked),
-        "workflow_records": workflow_records,
-        "redrive_rounds": rounds,
-        "redriven": replayed,
-        "redrive_left": last.replayed_messages + last.replayed_events + len(last.kept_invalid),
-        "solidserver_reads": stats["totals"]["reads"],
-        "solidserver_writes": stats["totals"]["writes"],
-        "solidserver_statuses": stats["totals"]["statuses"],
-        "wall_s": round(wall, 1),
+        "dead_lettered": figures["dead_lettered"],
+        "workflow_records": figures["workflow_records"],
+        "redrive_rounds": figures["redrive_rounds"],
+        "redriven": figures["redriven"],
+        "redrive_left": figures["redrive_left"],
+        "solidserver_reads": figures["solidserver"]["reads"],
+        "solidserver_writes": figures["solidserver"]["writes"],
+        "solidserver_statuses": figures["solidserver"]["statuses"],
+        "wall_s": round(time.monotonic() - started, 1),
         "phases_s": timings,
         "events_per_s": round(len(deliveries) / timings["delivery_s"], 2)
         if timings.get("delivery_s")
@@ -378,9 +330,108 @@ def run(
     }
 
 
-def format_table(result: dict[str, Any]) -> str:
-    faulted = {k: v for k, v in result["solidserver_statuses"].items() if not k.startswith("2")}
+def _observe(
+    aws: Any, events: int, instances: int, rng: random.Random, say: Log
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Emit the events with the pipe paused; the enriched messages, collected from the queue."""
+    aws.pipe.pause()
+    bodies: list[dict[str, Any]] = []
+
+    def collect() -> None:
+        aws.lambdas.wait_idle(3600)
+        bodies.extend(m["body"] for m in aws.dead_letters("EventQueue", delete=True))
+
+    actions = _lifecycle(aws, events, instances, rng, say, collect)
+    return bodies, actions
+
+
+def _deliver(aws: Any, admin: Any, deliveries: list[dict[str, Any]], outage_seconds: float, say: Log) -> None:
+    """Send the deliveries in their shuffled order, keeping the queue shallow; SOLIDserver goes down
+    for ``outage_seconds`` once a quarter of them has run."""
+
+    def outage() -> None:
+        deadline = time.monotonic() + 3600
+        while len(aws.recorder.summaries) < len(deliveries) // 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        say(f"soak: SOLIDserver down for {outage_seconds} s")
+        admin.outage(True)
+        time.sleep(outage_seconds)
+        admin.outage(False)
+
+    outage_thread = threading.Thread(target=outage, name="soak-outage", daemon=True)
+    aws.pipe.resume()
+    if outage_seconds > 0:
+        outage_thread.start()
+    sent = 0
+    while sent < len(deliveries):
+        if sum(aws.queue_depth("EventQueue").values()) > CHUNK // 4:
+            time.sleep(0.1)
+            continue
+        for n in range(sent, min(sent + CHUNK, len(deliveries))):
+            aws.send_message(deliveries[n], dedup_id=f"soak-{n}")
+        sent = min(sent + CHUNK, len(deliveries))
+    if outage_seconds > 0:
+        outage_thread.join()
+    aws.wait_idle(7200)
+
+
+def _recover(aws: Any, say: Log) -> dict[str, Any]:
+    """Redrive the dead-letter queues until the event queue's is empty; a last redrive finds nothing."""
+    parked = aws.dead_letters("EventDeadLetterQueue")
+    workflow_records = len(aws.dead_letters("WorkflowDeadLetterQueue"))
+    say(f"soak: delivered; {len(parked)} events dead-lettered, {workflow_records} workflow records")
+    rounds, replayed = 0, 0
+    while rounds < REDRIVE_ROUNDS and (rounds == 0 or aws.dead_letters("EventDeadLetterQueue")):
+        rounds += 1
+        report = redrive_local(aws)
+        replayed += report.replayed_messages + report.replayed_events
+        aws.wait_idle(3600)
+    last = redrive_local(aws)
+    return {
+        "dead_lettered": len(parked),
+        "workflow_records": workflow_records,
+        "redrive_rounds": rounds,
+        "redriven": replayed,
+        "redrive_left": last.replayed_messages + last.replayed_events + len(last.kept_invalid),
+    }
+
+
+def _check(aws: Any, ss: Any, emitted: list[Any], foreign_before: Any) -> dict[str, Any]:
+    """Lost events, wrong records and duplicate objects: SOLIDserver against what EC2 describes."""
+    from ipamsync_local.inventory import read_inventory
+    from ipamsync_local.truth import (
+        compare,
+        compute_truth,
+        format_differences,
+        settings_from_parameters,
+        zones_of,
+    )
+
+    succeeded = {s.event_id for s in aws.recorder.summaries if s.status == "SUCCEEDED"}
+    truth = compute_truth(aws.ec2, settings_from_parameters(PARAMETERS), zones=zones_of(ss, DNS_SERVER))
+    inventory = read_inventory(ss, DNS_SERVER)
+    diffs = compare(inventory, truth, foreign_before=foreign_before)
+    duplicate_keys = {f"{d.object_type} {d.key}" for d in diffs if d.kind == "duplicate"}
+    duplicate_keys |= {f"{kind} {key}" for kind, keys in inventory.duplicates().items() for key in keys}
+    return {
+        "lost_events": sorted({e.id for e in emitted} - succeeded),
+        "wrong_differences": [d for d in diffs if d.kind != "duplicate"],
+        "duplicate_keys": duplicate_keys,
+        "differences": format_differences(diffs, limit=30) if diffs else "",
+        "truth": truth.summary(),
+    }
+
+
+CHECKS = ("lost", "wrong", "duplicates")
+EVENTS, INSTANCES = (2000, 200), (200, 20)  # full run, --quick
+#: What the benchmark does not save of a run: the seed's details and what only explains a failure.
+NOT_SAVED = ("actions", "seed", "time_scale", "lost_events", "differences", "truth")
+NOT_SAVED += ("solidserver_reads", "solidserver_writes", "solidserver_statuses")
+
+
+def report(result: Mapping[str, Any]) -> list[Block]:
     by_status = ", ".join(f"{k} {v}" for k, v in sorted(result["executions_by_status"].items()))
+    phases = result["phases_s"]
     rows = [
         ("events (EC2 state changes)", f"{result['events']} across {result['instances']} instances"),
         ("deliveries", f"{result['deliveries']} ({result['duplicates_sent']} duplicates), shuffled"),
@@ -399,28 +450,52 @@ def format_table(result: dict[str, Any]) -> str:
             f"{result['executions']} ({by_status}); "
             f"{result['stale_skipped']} stale skipped, {result['task_retries']} task retries",
         ),
-        (
-            "SOLIDserver calls",
-            f"{result['solidserver_reads']} reads, {result['solidserver_writes']} writes; faulted: "
-            + (", ".join(f"{k} {v}" for k, v in sorted(faulted.items())) or "none"),
-        ),
-        (
-            "SOLIDserver holds",
-            ", ".join(f"{v} {k}" for k, v in result["truth"].items()),
-        ),
+    ]
+    if "solidserver_statuses" in result:  # a run's full figures (not saved)
+        faulted = {k: v for k, v in result["solidserver_statuses"].items() if not k.startswith("2")}
+        faults = ", ".join(f"{k} {v}" for k, v in sorted(faulted.items())) or "none"
+        calls = f"{result['solidserver_reads']} reads, {result['solidserver_writes']} writes"
+        rows.append(("SOLIDserver calls", f"{calls}; faulted: {faults}"))
+        rows.append(("SOLIDserver holds", ", ".join(f"{v} {k}" for k, v in result["truth"].items())))
+    rows.append(
         (
             "wall time",
-            f"{result['wall_s']} s (events {result['phases_s'].get('events_s')} s, delivery "
-            f"{result['phases_s'].get('delivery_s')} s, redrive {result['phases_s'].get('redrive_s')} s; "
+            f"{result['wall_s']} s (events {phases.get('events_s')} s, "
+            f"delivery {phases.get('delivery_s')} s, redrive {phases.get('redrive_s')} s; "
             f"{result['events_per_s']} deliveries/s)",
-        ),
-    ]
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{'soak':<{width}}  result", f"{'-' * width}  {'-' * 40}"]
-    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+        )
+    )
+    blocks: list[Block] = [Table(("soak", "result"), rows)]
     if result.get("differences"):
-        lines += ["", result["differences"]]
-    return "\n".join(lines)
+        blocks.append(result["differences"])
+    return blocks
+
+
+def format_table(result: Mapping[str, Any]) -> str:
+    return as_text(report(result))
+
+
+# --------------------------------------------------------------------------- the section
+
+
+def measure(ctx: Context) -> dict[str, Any]:
+    result = run(events=ctx.size(*EVENTS), instances=ctx.size(*INSTANCES), log=ctx.log)
+    saved = {key: value for key, value in result.items() if key not in NOT_SAVED}
+    if result.get("differences"):
+        saved["differences"] = result["differences"]
+    return saved
+
+
+def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    return [(f"soak: {key} = 0 ({result[key]})", result[key] == 0) for key in CHECKS]
+
+
+def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
+    return ("Soak", ", ".join(f"{key} {result[key]}" for key in CHECKS), "all 0")
+
+
+def headline(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"soak_{key}": result[key] for key in CHECKS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -449,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         log=lambda text: print(text, file=sys.stderr, flush=True),
     )
     print(json.dumps(result, indent=2, default=str) if args.json else format_table(result))
-    return 0 if result["lost"] == result["wrong"] == result["duplicates"] == 0 else 1
+    return 0 if all(result[key] == 0 for key in CHECKS) else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""``ipamsync emulator ...``: run, seed and control the SOLIDserver emulator, and benchmark it."""
+"""``ipamsync emulator ...``: run, seed and control the SOLIDserver emulator.
+
+Its latency at scale is measured by ``ipamsync bench --only emulator`` (``ipamsync_local.bench``).
+"""
 
 from __future__ import annotations
 
@@ -75,12 +78,6 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     reset = sub.add_parser("reset", help="delete every object of a running emulator")
     _admin_args(reset)
     reset.set_defaults(func=cmd_reset)
-
-    bench = sub.add_parser("bench", help="lookup and ip_add latency at scale")
-    bench.add_argument("--addresses", type=int, default=100_000)
-    bench.add_argument("--samples", type=int, default=200)
-    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
-    bench.set_defaults(func=cmd_bench)
 
     def usage(_: argparse.Namespace) -> int:
         parser.print_help()
@@ -207,14 +204,3 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     return _run_admin(args, lambda admin: admin.reset())
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from ipamsync_local.bench.emulator_bench import format_table, run
-
-    result = run(addresses=args.addresses, samples=args.samples)
-    if args.json:
-        _print(result)
-    else:
-        print(format_table(result))
-    return 0
