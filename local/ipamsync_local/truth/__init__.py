@@ -69,8 +69,6 @@ from .model import (
 )
 from .rules import (
     EVENT_ID,
-    GONE,
-    NAMESPACES,
     OBSERVED,
     OWNER,
     PUBLIC_OWNER,
@@ -78,18 +76,13 @@ from .rules import (
     TOMBSTONE_KEYS,
     clip,
     hostname_label,
-    is_zone_name,
     owner_of,
-    reverse_pointer,
     settings_from_parameters,
     tag_key,
-    timestamp,
 )
 
 __all__ = [
     "EVENT_ID",
-    "GONE",
-    "NAMESPACES",
     "OBSERVED",
     "OWNER",
     "PUBLIC_OWNER",
@@ -108,11 +101,8 @@ __all__ = [
     "foreign_snapshot",
     "format_differences",
     "hostname_label",
-    "is_zone_name",
     "owner_of",
-    "reverse_pointer",
     "settings_from_parameters",
     "tag_key",
-    "timestamp",
     "zones_of",
 ]
