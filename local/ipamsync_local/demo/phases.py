@@ -221,8 +221,8 @@ class Lifecycle:
         self.done = 0
         self.ok = True
 
-    def all(self, stale: list[str]) -> bool:
-        """Every phase; whether each converged."""
+    def run(self, stale: list[str]) -> bool:
+        """Every phase, in order; whether every one converged."""
         self.total = 5 + (1 if stale else 0)
         if stale:
             self.catch_up(stale)

@@ -69,7 +69,7 @@ class Demo:
             calls = CallCount(target, self.state_dir / "lambda.log")
             calls.start()  # from here on, the calls counted are the pipeline's
             lifecycle = Lifecycle(args, screen, aws, target, network, self.zone_override, self.run_info)
-            converged = lifecycle.all(earlier.live)
+            converged = lifecycle.run(earlier.live)
             ok = final_screen(self, aws, target, ss, earlier, calls.result(aws), converged)
             screen.line()
             verdict = "✔ demo succeeded" if ok else "✘ demo failed: see above"
