@@ -1,7 +1,8 @@
-"""Text views of SOLIDserver's contents for a network engineer: the IPAM tree, the devices, DNS.
+"""Text views for a network engineer: SOLIDserver's IPAM tree, devices and DNS records, and tables.
 
-Used by ``make demo`` (final screen) and ``ipamsync local inventory``; input is an
-:class:`~ipamsync_local.inventory.Inventory`, so it works on the emulator and a real appliance.
+The views are the final screen of ``make demo``; their input is an
+:class:`~ipamsync_local.inventory.Inventory`, so they work on the emulator and a real appliance.
+:func:`table` is also the benchmarks' (``ipamsync bench``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def table(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> str:
     return "\n".join(out)
 
 
-def _owner_label(meta: dict[str, str]) -> str:
+def owner_label(meta: dict[str, str]) -> str:
+    """Who owns an object: the resource id of an AWS owner (``aws:…:i-0abc`` → ``i-0abc``), another
+    owner as it is (``aws-public``), or ``(not ipamsync)``."""
     owner = meta.get(OWNER, "")
     if not owner:
         return "(not ipamsync)"
@@ -36,46 +39,65 @@ def _addr_key(a: Address) -> tuple[int, int]:
     return (a.version, int(ipaddress.ip_address(a.address)))
 
 
-def ipam_tree(inv: Inventory, *, max_addresses: int | None = None) -> str:
-    """space → blocks → subnets (nested) → addresses, with owners and key metadata."""
-    lines: list[str] = []
+def _address_kind(meta: dict[str, str]) -> str:
+    kind = meta.get("aws_address_kind", "")
+    public = meta.get("aws_public_ip_kind")
+    return f"{kind} ({public})" if public else kind
+
+
+def ipam_tree(inv: Inventory) -> str:
+    """space → blocks → subnets (nested) → addresses; a network with its kind, name, availability
+    zone and owner (when not an AWS resource), an address with its name, kind, interface, MAC and
+    owner, in aligned columns."""
     # IPv4 and IPv6 networks have separate id sequences: key everything by (version, id).
     children: dict[tuple[int, str | None], list[Network]] = defaultdict(list)
-    for n in inv.networks:
-        children[(n.version, n.parent_id)].append(n)
+    for net in inv.networks:
+        children[(net.version, net.parent_id)].append(net)
     addresses: dict[tuple[int, str | None], list[Address]] = defaultdict(list)
     for a in inv.addresses:
         addresses[(a.version, a.subnet_id)].append(a)
+    ifname = {i.id: i.name for i in inv.interfaces}
+    rows: list[tuple[str, tuple[str, ...]]] = []  # (first column, the others)
 
     def walk(net: Network, depth: int) -> None:
-        pad = "  " * depth
         kind = "subnet" if net.terminal else ("block" if net.parent_id is None else "network")
-        extra = net.metadata.get("aws_subnet_id") or net.metadata.get("aws_vpc_id") or ""
-        az = net.metadata.get("aws_availability_zone")
-        info = ", ".join(x for x in (extra, az, f"owner {_owner_label(net.metadata)}") if x)
-        lines.append(f"{pad}{kind:<7} {net.cidr:<24} {net.name}  [{info}]")
+        extra = [net.metadata["aws_availability_zone"]] if net.metadata.get("aws_availability_zone") else []
+        if not net.metadata.get(OWNER, "").startswith("aws:"):
+            extra.append(f"owner {owner_label(net.metadata)}")
+        detail = f"{kind:<6}  {net.name}" + (f"  · {' · '.join(extra)}" if extra else "")
+        rows.append(("  " * depth + net.cidr, (detail,)))
         for child in sorted(children.get((net.version, net.id), []), key=lambda n: n.first):
             walk(child, depth + 1)
-        addrs = sorted(addresses.get((net.version, net.id), []), key=_addr_key)
-        shown = addrs if max_addresses is None else addrs[:max_addresses]
-        for a in shown:
-            kind_a = a.metadata.get("aws_address_kind", "")
-            pub = a.metadata.get("aws_public_ip_kind")
-            tags = "/".join(x for x in (kind_a, pub) if x)
-            link = a.metadata.get("aws_eni_id", "")
-            lines.append(
-                f"{pad}  {a.address:<39} {a.name:<34} {a.mac or '-':<17} {tags:<16} "
-                f"{link:<22} owner {_owner_label(a.metadata)}"
-            )
-        if len(shown) < len(addrs):
-            lines.append(f"{pad}  … {len(addrs) - len(shown)} more addresses")
+        for a in sorted(addresses.get((net.version, net.id), []), key=_addr_key):
+            iface = ifname.get(a.iface_id or "", "-")
+            row = (a.name or "-", _address_kind(a.metadata), iface, a.mac or "-", owner_label(a.metadata))
+            rows.append(("  " * (depth + 1) + a.address, row))
 
+    out: list[str] = []
     for space in sorted(inv.spaces, key=lambda s: s.name):
-        lines.append(f"space {space.name}")
+        rows.clear()
         roots = [n for n in inv.networks if n.space_id == space.id and n.parent_id is None]
         for net in sorted(roots, key=lambda n: (n.version, n.first)):
             walk(net, 1)
-    return "\n".join(lines)
+        out.append(f"space {space.name}")
+        out += _aligned(rows)
+    return "\n".join(out)
+
+
+def _aligned(rows: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    """The tree's rows: the first column as wide as its widest; a network's detail as it is, an
+    address's columns each as wide as its widest."""
+    first = max((len(r[0]) for r in rows), default=0)
+    columns = [r[1] for r in rows if len(r[1]) > 1]
+    widths = [max((len(c[i]) for c in columns), default=0) for i in range(5)]
+    out = []
+    for head, rest in rows:
+        if len(rest) == 1:
+            out.append(f"{head:<{first}}  {rest[0]}")
+        else:
+            cells = "  ".join(f"{c:<{w}}" for c, w in zip(rest, widths, strict=True))
+            out.append(f"{head:<{first}}  {cells.rstrip()}")
+    return out
 
 
 DEVICE_KEYS = (
@@ -118,22 +140,5 @@ def dns_records(inv: Inventory) -> str:
     rows = sorted(inv.records, key=lambda r: (order.get(r.type, 9), r.zone, r.fqdn, r.value))
     return table(
         ("name", "type", "value", "ttl", "zone", "owner"),
-        ((r.fqdn, r.type, r.value, r.ttl, r.zone, _owner_label(r.metadata)) for r in rows),
+        ((r.fqdn, r.type, r.value, r.ttl, r.zone, owner_label(r.metadata)) for r in rows),
     )
-
-
-def counts(inv: Inventory) -> dict[str, int]:
-    owned = [
-        x
-        for x in (*inv.networks, *inv.addresses, *inv.devices, *inv.interfaces, *inv.records)
-        if x.metadata.get(OWNER)
-    ]
-    return {
-        "spaces": len(inv.spaces),
-        "networks": len(inv.networks),
-        "addresses": len(inv.addresses),
-        "devices": len(inv.devices),
-        "interfaces": len(inv.interfaces),
-        "dns_records": len(inv.records),
-        "owned_by_ipamsync": len(owned),
-    }

@@ -3,7 +3,7 @@ pipe → the real ASL in moto's interpreter → the real handlers → the SOLIDs
 
 Every scenario asserts SOLIDserver's exact contents afterwards against the truth computed from what
 moto's EC2 says (:mod:`ipamsync_local.truth`: written from README's rules, no ipamsync sync code),
-plus the scenario's own explicit facts. The network is the demo's (:mod:`ipamsync_local.demo_fleet`).
+plus the scenario's own explicit facts. The network is the demo's (:mod:`ipamsync_local.demo.fleet`).
 
 One emulator (TLS, its CA in SSM, the credentials in Secrets Manager) serves the session; each
 module runs one :class:`~ipamsync_local.aws.LocalAws` with its template parameters (moto is
@@ -24,8 +24,8 @@ import requests
 
 from ipamsync.settings import Settings
 from ipamsync.solidserver import ClientConfig, Credentials, Secret, SolidServer, SolidServerClient
-from ipamsync_local import demo_fleet
 from ipamsync_local.aws import LocalAws
+from ipamsync_local.demo import fleet as demo_fleet
 from ipamsync_local.emulator import EmulatorServer
 from ipamsync_local.inventory import Inventory, read_inventory
 from ipamsync_local.truth import (

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ipamsync_local.demo.target import metric_calls
 from tests.helpers import ROOT
 
 
@@ -88,3 +89,31 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     assert "continued" in out2.splitlines()[1]
     assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 1 + 3 + 1
     assert len(list((tmp_path / "state" / "executions").glob("*.json"))) > count
+
+
+def test_on_an_appliance_the_calls_counted_are_the_functions_metrics(tmp_path: Path) -> None:
+    """Without the emulator's counters, the demo sums what the functions report (their EMF
+    ``SolidServerReads``/``SolidServerWrites`` in lambda.log), from the start of the phases."""
+
+    def emf(**metrics: object) -> str:
+        names = [{"Name": k, "Unit": "Count"} for k in metrics]
+        head = {"Timestamp": 0, "CloudWatchMetrics": [{"Namespace": "ipamsync", "Metrics": names}]}
+        return json.dumps({"_aws": head, "step": "device", **metrics})
+
+    log = tmp_path / "lambda.log"
+    earlier = emf(SolidServerReads=[7.0], SolidServerWrites=[7.0]) + "\n"
+    log.write_text(
+        earlier
+        + emf(SolidServerReads=[3.0], SolidServerWrites=[1.0])
+        + "\n"
+        + json.dumps({"level": "INFO", "message": "device done", "SolidServerReads": 100})
+        + "\n"
+        + emf(EventsEnriched=[1.0])
+        + "\n"
+        + emf(SolidServerReads=2, SolidServerWrites=0)
+        + "\n"
+        + '{"_aws": not json\n'
+    )
+    assert metric_calls(log) == (12, 8)
+    assert metric_calls(log, len(earlier)) == (5, 1)
+    assert metric_calls(tmp_path / "missing.log") == (0, 0)

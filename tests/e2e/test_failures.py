@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from ipamsync_local.cli import main as ipamsync
-from ipamsync_local.demo import serve_local_aws
+from ipamsync_local.demo.keep_running import serve_local_aws
 from ipamsync_local.truth import compare, format_differences
 from tests.helpers import load_handler
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ipamsync_local.demo_fleet import ODD_TAG_VALUE, ip6_reverse_zone
+from ipamsync_local.demo.fleet import ODD_TAG_VALUE, ip6_reverse_zone
 
 from .support import DNS_SERVER, ZONE, ZONE2, Pipeline, pipeline_fixture
 

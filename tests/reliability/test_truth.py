@@ -505,3 +505,22 @@ def test_settings_follow_template_parameters() -> None:
         "X",
         "delete",
     )
+
+
+def test_the_truth_restates_the_rules_without_the_sync_code() -> None:
+    """The truth checks the product: of ipamsync it may read the settings (the configuration), never
+    the code that decides what to write (sync, planning, naming, the client)."""
+    import ast
+    from pathlib import Path
+
+    import ipamsync_local.truth as package
+
+    imported = set()
+    for path in Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    product = {m for m in imported if m == "ipamsync" or m.startswith("ipamsync.")}
+    assert product == {"ipamsync.settings"}
