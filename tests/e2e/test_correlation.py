@@ -15,9 +15,7 @@ from tests.helpers import PASSWORD, USERNAME
 DNS, ZONE = "ns1.local", "corr.example.com"
 
 
-def test_one_correlation_id_per_event_end_to_end(
-    tmp_path: Path, tls_emulator: EmulatorServer, monkeypatch
-):
+def test_one_correlation_id_per_event_end_to_end(tmp_path: Path, tls_emulator: EmulatorServer, monkeypatch):
     # In Lambda the level comes from LOG_LEVEL when the process starts; here the process (and its
     # Powertools logger) may already exist, so set the level the test needs explicitly.
     import logging

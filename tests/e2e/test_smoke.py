@@ -48,7 +48,10 @@ def test_the_whole_pipeline(tmp_path: Path, tls_emulator: EmulatorServer) -> Non
         assert env["SOLIDSERVER_SECRET_ARN"] == aws.secret_arn
         assert aws.secretsmanager.describe_secret(SecretId=aws.secret_arn)["Name"] == "ipamsync/solidserver"
         ca_param = env["SOLIDSERVER_CA_BUNDLE_PARAMETER"]
-        assert aws.ssm.get_parameter(Name=ca_param)["Parameter"]["Value"] == Path(str(tls_emulator.cert_path)).read_text()
+        assert (
+            aws.ssm.get_parameter(Name=ca_param)["Parameter"]["Value"]
+            == Path(str(tls_emulator.cert_path)).read_text()
+        )
 
         web = aws.fleet.launch("web-1", enis=2, secondary_ips=1, ipv6=1, elastic_ip=True)
         db = aws.fleet.launch("db-1")

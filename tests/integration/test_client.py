@@ -248,7 +248,7 @@ def test_where_escaping_matches_values_literally(ss):
         "tricky-10",
         "tricky-11",
     ]
-    assert ss.list_devices(where=Where.contains("hostdev_name", "%")) == []
+    assert ss.list_devices(where=Where.startswith("hostdev_name", "%")) == []  # a literal %, not a wildcard
 
 
 def test_request_errors(ss):

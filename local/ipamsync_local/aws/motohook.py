@@ -1,5 +1,5 @@
 """The only module that touches moto's internals. Pinned to one moto version; see the canary tests
-(``tests/aws/test_moto_canary.py``), which fail loudly when any seam below moves.
+(``local/tests/aws/test_moto_canary.py``), which fail loudly when any seam below moves.
 
 What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
 
@@ -130,7 +130,7 @@ def check_moto_version() -> None:
             f"ipamsync's local AWS runtime patches moto {REQUIRED_MOTO_VERSION} internals, but moto "
             f"{moto.__version__} is installed. Install the pinned version (make install) or re-check "
             "every seam in local/ipamsync_local/aws/motohook.py against the new moto and update "
-            "REQUIRED_MOTO_VERSION (tests/aws/test_moto_canary.py shows what moved)."
+            "REQUIRED_MOTO_VERSION (local/tests/aws/test_moto_canary.py shows what moved)."
         )
 
 

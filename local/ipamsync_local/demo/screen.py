@@ -16,8 +16,8 @@ from ipamsync_local import report
 STATE_LABELS = {
     "SyncDevice": "device",
     "SkipStale": "stale: skipped",
-    "SyncSubnets": "subnets",
-    "SkipNetworks": "(no subnets)",
+    "SyncNetworks": "networks",
+    "SkipNetworks": "(no networks)",
     "SyncAddresses": "addresses",
     "SyncDns": "dns",
     "DeadLetter": "DEAD-LETTER",

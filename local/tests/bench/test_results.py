@@ -12,7 +12,7 @@ from typing import Any
 from ipamsync_local.bench import results as res
 from ipamsync_local.bench import sections as reg
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EMULATOR = {
     "addresses": 10,
     "samples": 2,

@@ -16,8 +16,7 @@ import requests
 from ipamsync_local.emulator import EmulatorServer
 from ipamsync_local.emulator.ipam import bulk_add_ipv4
 from ipamsync_local.emulator.seed import seed
-
-from .conftest import Api, Net
+from local.tests.helpers import Api, Net
 
 CLI = [sys.executable, "-m", "ipamsync_local.cli", "emulator"]
 
