@@ -15,9 +15,25 @@ DEMO_ARGS   ?=
 BENCH_ARGS  ?=
 LOCK_ARGS   ?=
 
-# sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv has one on these machines.
-PY313  ?= $(shell (pyenv root 2>/dev/null || echo $$HOME/.pyenv))/versions/3.13.0/bin
-SAM    := PATH="$(PY313):$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/sam
+# sam build and deploy need neither the development venv nor its tools. `make build` (and
+# `make validate`) use, in this order:
+#   sam        : SAM_CLI if given, else the `sam` on PATH if it runs, else .venv's pinned copy
+#                (only then is .venv installed first);
+#   python3.13 : the Lambda runtime's Python, for `sam build` and the layer's bytecode: PY313 (a bin
+#                directory) if given, else a python3.13 on PATH that runs (a pyenv shim of an
+#                inactive version does not), else pyenv's newest 3.13.
+VENV_SAM := $(abspath $(BIN))/sam
+ifneq ($(filter build validate,$(MAKECMDGOALS)),)
+ifeq ($(origin SAM_CLI),undefined)
+SAM_CLI := $(or $(shell sam --version >/dev/null 2>&1 && command -v sam),$(VENV_SAM))
+endif
+ifeq ($(origin PY313),undefined)
+PY313 := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null \
+	|| ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.13*/bin 2>/dev/null | sort -V | tail -1)
+endif
+endif
+SAM_DEPS := $(if $(filter $(VENV_SAM),$(SAM_CLI)),$(STAMP))
+SAM      := PATH="$(if $(PY313),$(PY313):)$(if $(SAM_DEPS),$(abspath $(BIN)):)$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_CLI)
 
 .PHONY: help install lock lint test test-fast demo bench build validate emulator clean
 
@@ -54,10 +70,12 @@ lint: $(STAMP) ## ruff over the whole tree
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-build: $(STAMP) ## sam build (Python 3.13 from pyenv, no Docker)
+build: $(SAM_DEPS) ## sam build, no Docker (sam and python3.13 from PATH, else .venv's sam and pyenv's 3.13)
+	@test -n "$(PY313)" || { echo "make build: no python3.13 (put one on PATH, or set PY313=<its bin directory>)" >&2; exit 1; }
+	@echo "sam: $(SAM_CLI)   python3.13: $(PY313)/python3.13"
 	$(SAM) build --parallel
 
-validate: $(STAMP) ## sam validate --lint and sam validate --region us-east-1
+validate: $(SAM_DEPS) ## sam validate --lint and sam validate --region us-east-1
 	$(SAM) validate --lint
 	$(SAM) validate --region us-east-1
 
