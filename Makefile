@@ -35,7 +35,7 @@ endif
 SAM_DEPS := $(if $(filter $(VENV_SAM),$(SAM_CLI)),$(STAMP))
 SAM      := PATH="$(if $(PY313),$(PY313):)$(if $(SAM_DEPS),$(abspath $(BIN)):)$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_CLI)
 
-.PHONY: help install lock lint test test-fast demo bench build validate emulator clean
+.PHONY: help install lock hooks lint test test-fast demo bench build validate emulator clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ lock: $(STAMP) ## Regenerate the hashed locks from pyproject.toml (uv pip compil
 	$(UV_COMPILE) pyproject.toml --extra local --group dev --universal --python-version 3.11 -o $(LOCK) $(LOCK_ARGS)
 	$(UV_COMPILE) pyproject.toml --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--excludes requirements/layer-excludes.txt -c $(LOCK) -o $(LAYER_LOCK) $(LOCK_ARGS)
+
+hooks: $(STAMP) ## Install the git pre-commit hook (.pre-commit-config.yaml: the checks of make lint)
+	$(BIN)/pre-commit install
 
 lint: $(STAMP) ## ruff over the whole tree
 	$(BIN)/ruff check .
