@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 LOCK       := requirements/lock.txt
 LAYER_LOCK := src/requirements.txt
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
+UV_PIP := VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip
 PYTEST_ARGS ?=
 DEMO_ARGS   ?=
 BENCH_ARGS  ?=
@@ -40,15 +41,16 @@ SAM      := PATH="$(if $(PY313),$(PY313):)$(if $(SAM_DEPS),$(abspath $(BIN)):)$$
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-# Everything is installed from the hashed lock: pip refuses any file whose hash is not in it.
-# --no-deps: the lock is the whole resolved set (its extras' packages are listed one by one, which
-# pip's resolver would not match in hash mode); `pip check` then proves it is consistent. The
-# editable ipamsync is built without build isolation (its backend, hatchling, is in the lock too).
+# Everything is installed from the hashed lock, by the lock's uv (pip installs that one first, from
+# its lines of the lock): `uv pip sync` makes .venv exactly the lock and refuses any file whose hash
+# is not in it, then the editable ipamsync is built without build isolation (its backend, hatchling,
+# is in the lock too) and `uv pip check` proves the set consistent.
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --require-hashes --no-deps -r $(LOCK)
-	$(PIP) install -q --no-deps --no-build-isolation -e .
-	$(PIP) check
+	$(PIP) install -q --require-hashes --no-deps -r <(awk '/^uv==/ {p = 1; print; next} p && /^ / {print; next} {p = 0}' $(LOCK))
+	$(UV_PIP) sync --quiet --require-hashes $(LOCK)
+	$(UV_PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(UV_PIP) check --quiet
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install ipamsync, its CLI and the pinned dev tools (from the hashed lock)
