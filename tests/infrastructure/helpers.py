@@ -54,19 +54,32 @@ def tool(name: str) -> str:
 
 
 def python313_bin() -> Path | None:
-    """Directory holding a python3.13 (the Lambda runtime's version), as the Makefile finds it."""
+    """Directory holding a python3.13 (the Lambda runtime's version), as the Makefile finds it:
+    PY313, else a python3.13 on PATH that runs (a pyenv shim of an inactive version does not),
+    else pyenv's newest 3.13."""
     env = os.environ.get("PY313")
     if env and (Path(env) / "python3.13").exists():
         return Path(env)
     try:
+        proc = subprocess.run(
+            ["python3.13", "-c", "import os, sys; print(os.path.dirname(sys.executable))"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return Path(proc.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
         root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         root = str(Path.home() / ".pyenv")
-    candidate = Path(root) / "versions" / "3.13.0" / "bin"
-    if (candidate / "python3.13").exists():
-        return candidate
-    found = shutil.which("python3.13")
-    return Path(found).parent if found else None
+    candidates = sorted(
+        (p for p in Path(root).glob("versions/3.13*/bin") if (p / "python3.13").exists()),
+        key=lambda p: [int(x) if x.isdigit() else -1 for x in p.parent.name.replace("-", ".").split(".")],
+    )
+    return candidates[-1] if candidates else None
 
 
 def offline_env(**extra: str) -> dict[str, str]:

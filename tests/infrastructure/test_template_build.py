@@ -1,4 +1,4 @@
-"""`sam build` (no Docker, python3.13 from pyenv) and a smoke test of the artefacts.
+"""`sam build` (no Docker, python3.13 found as the Makefile finds it) and a smoke test of the artefacts.
 
 Each handler is imported from the build output by a fresh python3.13 interpreter whose path is
 what Lambda gives it: the function directory, then the layer's ``python/`` directory, then the
@@ -66,7 +66,7 @@ print(json.dumps({"app": app.__file__, "ipamsync": ipamsync.__file__, "local": m
 def py313() -> Path:
     found = python313_bin()
     if found is None:
-        pytest.fail("sam build needs python3.13 on PATH (pyenv install 3.13.0, or set PY313=<bin dir>)")
+        pytest.fail("sam build needs python3.13 (on PATH, pyenv install 3.13, or set PY313=<bin dir>)")
     return found
 
 

@@ -53,9 +53,14 @@ def _hooks(**kw: Any) -> MotoHooks:
 
 def test_moto_is_the_pinned_version() -> None:
     assert moto.__version__ == REQUIRED_MOTO_VERSION
-    pins = (REPO / "requirements" / "dev.txt").read_text() + (REPO / "requirements" / "lock.txt").read_text()
-    assert re.search(rf"^moto(\[[^\]]*\])?=={re.escape(REQUIRED_MOTO_VERSION)}$", pins, re.M), (
-        "requirements pin another moto than motohook.REQUIRED_MOTO_VERSION"
+    version = re.escape(REQUIRED_MOTO_VERSION)
+    declared = (REPO / "pyproject.toml").read_text()
+    assert re.search(rf'^\s*"moto(\[[^\]]*\])?=={version}",', declared, re.M), (
+        "pyproject.toml's `local` extra pins another moto than motohook.REQUIRED_MOTO_VERSION"
+    )
+    locked = (REPO / "requirements" / "lock.txt").read_text()
+    assert re.search(rf"^moto=={version} ", locked, re.M), (
+        "requirements/lock.txt pins another moto (make lock)"
     )
 
 
