@@ -71,9 +71,10 @@ lock: $(STAMP) ## Regenerate the hashed locks from pyproject.toml (uv pip compil
 hooks: $(STAMP) ## Install the git pre-commit hook (.pre-commit-config.yaml: the checks of make lint)
 	$(BIN)/pre-commit install
 
-lint: $(STAMP) ## ruff over the whole tree
+lint: $(STAMP) ## ruff over the whole tree, mypy (strict) over the product (src/ipamsync, functions)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 build: $(SAM_DEPS) ## sam build, no Docker (sam and python3.13 from PATH, else .venv's sam and pyenv's 3.13)
 	@test -n "$(PY313)" || { echo "make build: no python3.13 (put one on PATH, or set PY313=<its bin directory>)" >&2; exit 1; }
