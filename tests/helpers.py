@@ -212,19 +212,26 @@ V6_REVERSE = ipaddress.ip_network("2600:1f18:4a3:6900::/56").network_address.rev
 ]
 
 
-def run(msg: Message, ctx: Any) -> dict[str, Any]:
-    """The state machine's path: device → (stale? stop) → networks (unless gone) → addresses ∥ DNS."""
+def run(msg: Message, ctx: Any, *, execution: str | None = None) -> dict[str, Any]:
+    """The state machine's path: device → (stale or unchanged? stop) → networks (unless gone) →
+    addresses ∥ DNS → release; after a failure the lease is given back before the error is raised."""
     from ipamsync.sync.addresses import sync_addresses
-    from ipamsync.sync.device import sync_device
+    from ipamsync.sync.device import release_device, sync_device
     from ipamsync.sync.dns import sync_dns
     from ipamsync.sync.networks import NetworksResult, sync_networks
 
-    dev = sync_device(msg, ctx)
-    if dev.stale:
-        return {"device": dev.to_dict()}
-    nets = NetworksResult() if dev.lifecycle == "gone" else sync_networks(msg, ctx)
-    ips = sync_addresses(msg, ctx, device=dev, networks=nets)
-    dns = sync_dns(msg, ctx)
+    holder = execution or f"test-{uuid.uuid4().hex[:12]}"
+    try:
+        dev = sync_device(msg, ctx, holder=holder, started=ctx.now())
+        if dev.done:
+            return {"device": dev.to_dict()}
+        nets = NetworksResult() if dev.lifecycle == "gone" else sync_networks(msg, ctx)
+        ips = sync_addresses(msg, ctx, device=dev, networks=nets)
+        dns = sync_dns(msg, ctx, device=dev)
+    except Exception:
+        release_device(msg, ctx, holder=holder, lease_id=None, failed=True)
+        raise
+    release_device(msg, ctx, holder=holder, lease_id=dev.lease_id)
     return {
         "device": dev.to_dict(),
         "networks": nets.to_dict(),

@@ -1,31 +1,47 @@
-"""Device step (``SyncDevice``): the instance's device and interfaces in Device Manager; the
-freshness guard. Also the hourly tombstone collection (``{"action": "gc"}``, step ``device-gc``).
+"""Device step: the instance's guard and its Device Manager objects.
 
-Input: ``{"message"}`` (see ``ipamsync.steps``). Output: ``DeviceResult.to_dict()``.
+* ``SyncDevice`` — input ``{"message", "execution", "started"}``: is the message stale or already
+  applied? If not, take the instance's lease and bring the device and its interfaces to what the
+  message describes. Output: ``DeviceResult.to_dict()``.
+* ``ReleaseDevice`` — input ``{"release": "succeeded", "message", "execution", "device"}`` (step
+  ``device-release``): give the lease back after the last step; ``ReleaseAfterFailure`` — input
+  ``{"release": "failed", "message", "execution"}``: give up the lease the execution may hold.
+* the hourly collection — input ``{"action": "gc"}`` (step ``device-gc``): expired tombstones and
+  leases.
 """
 
 from typing import Any
 
 from ipamsync.runtime.handler import maintenance_handler, sync_handler
-from ipamsync.steps import MessageInput
+from ipamsync.steps import DeviceInput, ReleaseInput
 from ipamsync.sync.common import SyncContext
-from ipamsync.sync.device import DeviceResult, collect_tombstones, sync_device
+from ipamsync.sync.device import DeviceResult, ReleaseResult, collect_tombstones, release_device, sync_device
 
 
-def sync(inputs: MessageInput, ctx: SyncContext) -> DeviceResult:
-    return sync_device(inputs.message, ctx)
+def sync(inputs: DeviceInput, ctx: SyncContext) -> DeviceResult:
+    return sync_device(inputs.message, ctx, holder=inputs.execution, started=inputs.started)
+
+
+def release(inputs: ReleaseInput, ctx: SyncContext) -> ReleaseResult:
+    lease_id = inputs.device.lease_id if inputs.device else None
+    return release_device(
+        inputs.message, ctx, holder=inputs.execution, lease_id=lease_id, failed=inputs.failed
+    )
 
 
 def gc(ctx: SyncContext) -> dict[str, int]:
-    return {"tombstones_deleted": collect_tombstones(ctx)}
+    return collect_tombstones(ctx)
 
 
-sync_handler_ = sync_handler("device", MessageInput.from_event, sync)
+sync_handler_ = sync_handler("device", DeviceInput.from_event, sync)
+release_handler = sync_handler("device-release", ReleaseInput.from_event, release)
 gc_handler = maintenance_handler("device-gc", gc)
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda's entry: the hourly schedule's ``{"action": "gc"}``, else a sync input."""
+    """Lambda's entry: the hourly schedule's ``{"action": "gc"}``, a release, else a sync input."""
     if isinstance(event, dict) and event.get("action") == "gc":
         return gc_handler(event, context)
+    if isinstance(event, dict) and "release" in event:
+        return release_handler(event, context)
     return sync_handler_(event, context)

@@ -20,9 +20,11 @@ SYNC_STEPS = ("device", "networks", "addresses", "dns")
 DEVICE_OK = {
     "instance_id": "i-0",
     "stale": False,
+    "unchanged": False,
     "lifecycle": "present",
     "device_id": "1",
     "interfaces": {},
+    "lease_id": "2",
     "changes": {},
 }
 NETWORKS_OK = {"space_id": "1", "public_space_id": "1", "changes": {}}
@@ -61,6 +63,11 @@ class Script:
 
     def handler(self, step: str) -> Callable[[dict[str, Any], Any], Any]:
         def handle(event: dict[str, Any], context: Any) -> Any:
+            if isinstance(event, dict) and "release" in event:
+                # the device function giving the lease back (ReleaseDevice / ReleaseAfterFailure)
+                with self.lock:
+                    self.calls[f"{step}:release"].append(event)
+                return {"released": 1}
             with self.lock:
                 self.calls[step].append(event)
                 self.contexts[step].append(context)

@@ -112,11 +112,8 @@ class UnexpectedResponse(SolidServerError, PermanentError):
 # --------------------------------------------------------------------------- sync
 
 
-class OwnershipConflict(PermanentError):
-    """An address, name or object ipamsync wants is held by something ipamsync does not own.
-
-    Nothing is overwritten: the event goes to the dead-letter queue with this error.
-    """
+class _Held(IpamsyncError):
+    """An error about an object ipamsync wants: its kind, its key and who holds it."""
 
     def __init__(self, message: str, *, object_type: str = "", key: str = "", holder: str = "") -> None:
         self.object_type = object_type
@@ -134,19 +131,22 @@ class OwnershipConflict(PermanentError):
         }
 
 
-class HeldByAnotherInstance(TransientError):
-    """An address or PTR name ipamsync wants is still held by *another* instance ipamsync manages.
+class OwnershipConflict(_Held, PermanentError):
+    """An address, name or object ipamsync wants is held by something ipamsync does not own.
 
-    EC2 reuses a private IP as soon as an instance is gone, and events of different instances are
-    not ordered with respect to each other, so the new owner's event can arrive before the old
-    owner's termination. That resolves itself once the older event is applied: retry later.
+    Nothing is overwritten: the event goes to the dead-letter queue with this error.
     """
 
-    def __init__(self, message: str, *, object_type: str = "", key: str = "", holder: str = "") -> None:
-        self.object_type = object_type
-        self.key = key
-        self.holder = holder
-        super().__init__(message)
+
+class HeldByAnotherInstance(_Held, TransientError):
+    """An address or record ipamsync wants is held by another managed instance whose newer
+    observation is being applied right now: once that execution ends, which of the two holds it
+    is decided by their observation times (README, "Addresses change hands")."""
+
+
+class InstanceBusy(_Held, TransientError):
+    """Another execution holds this instance's lease (``ipamsync.sync.lease``): retried until it
+    gives it back or its lease expires."""
 
 
 class InvalidMessage(PermanentError):
@@ -180,7 +180,7 @@ def _leaves(base: type[IpamsyncError]) -> tuple[str, ...]:
     return tuple(n for n in out if n not in _ABSTRACT)
 
 
-_ABSTRACT = frozenset({"SolidServerError"})
+_ABSTRACT = frozenset({"SolidServerError", "_Held"})
 
 #: Error names the state machine retries with backoff: every :class:`TransientError`.
 TRANSIENT_ERROR_NAMES: tuple[str, ...] = _leaves(TransientError)
@@ -216,7 +216,7 @@ RETRY_POLICY: tuple[dict[str, object], ...] = (
         "ErrorEquals": ["Lambda.TooManyRequestsException"],
         "IntervalSeconds": 1,
         "BackoffRate": 2.0,
-        "MaxAttempts": 6,
+        "MaxAttempts": 5,
         "MaxDelaySeconds": 8,
         "JitterStrategy": "FULL",
     },
@@ -225,7 +225,7 @@ RETRY_POLICY: tuple[dict[str, object], ...] = (
         "IntervalSeconds": 2,
         "BackoffRate": 2.0,
         "MaxAttempts": 4,
-        "MaxDelaySeconds": 16,
+        "MaxDelaySeconds": 8,
         "JitterStrategy": "FULL",
     },
     {"ErrorEquals": ["States.Timeout", "Sandbox.Timedout"], "IntervalSeconds": 2, "MaxAttempts": 1},

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ipamsync.errors import InvalidMessage
@@ -34,6 +34,10 @@ REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+#: How far in the future an observation may claim to be (clock skew between Lambdas is milliseconds;
+#: a later time would make every real message after it look stale).
+MAX_FUTURE = timedelta(minutes=5)
 
 #: Most ENIs / addresses / tags a message may carry (EC2's own limits are lower).
 MAX_ENIS = 32
@@ -402,8 +406,11 @@ def _parse_subnet(data: Any, path: str) -> Subnet:
     )
 
 
-def parse_message(data: Any) -> Message:
-    """A :class:`Message` from a dict or JSON text, or :class:`InvalidMessage` saying what is wrong."""
+def parse_message(data: Any, *, now: datetime | None = None) -> Message:
+    """A :class:`Message` from a dict or JSON text, or :class:`InvalidMessage` saying what is wrong.
+
+    ``now`` (default: the clock) bounds ``observed_at``: more than :data:`MAX_FUTURE` ahead is refused.
+    """
     if isinstance(data, str | bytes):
         try:
             data = json.loads(data)
@@ -430,9 +437,12 @@ def parse_message(data: Any) -> Message:
     instance = _parse_instance(d.get("instance"), "$.instance")
     vpcs = tuple(_parse_vpc(v, f"$.vpcs[{i}]") for i, v in enumerate(_list(d, "vpcs", "$", 16)))
     subnets = tuple(_parse_subnet(s, f"$.subnets[{i}]") for i, s in enumerate(_list(d, "subnets", "$", 64)))
+    observed_at = _time(d, "observed_at", "$") or ""
+    if parse_time(observed_at) > (now or datetime.now(UTC)) + MAX_FUTURE:
+        raise _fail("$.observed_at", f"{observed_at!r} is in the future")
     msg = Message(
         event=event,
-        observed_at=_time(d, "observed_at", "$") or "",
+        observed_at=observed_at,
         instance=instance,
         vpcs=vpcs,
         subnets=subnets,

@@ -73,6 +73,8 @@ class Settings:
     stopped_policy: str = "keep"
     terminated_policy: str = "delete"
     tombstone_hours: int = 336
+    #: How long an execution holds an instance's lease at most, from its start (``ipamsync.sync.lease``).
+    lease_seconds: int = 330
 
     @property
     def dns_enabled(self) -> bool:
@@ -106,4 +108,5 @@ class Settings:
             stopped_policy=env_choice(env, "STOPPED_POLICY", "keep", STOPPED_POLICIES),
             terminated_policy=env_choice(env, "TERMINATED_POLICY", "delete", TERMINATED_POLICIES),
             tombstone_hours=env_int(env, "TOMBSTONE_RETENTION_HOURS", 336, 1, 24 * 365),
+            lease_seconds=env_int(env, "EXECUTION_LEASE_SECONDS", 330, 1, 900),
         )

@@ -5,26 +5,37 @@ record's ``body``, a JSON string, as ``message`` (a JSON object is accepted too:
 ``events/`` and ``sam local invoke``) — and the results of earlier steps that it needs, as their
 ``to_dict`` shapes (trimmed by the ASL's ``ResultSelector``). Each step reads exactly these:
 
-=========  ===========================================================
-step       input
-=========  ===========================================================
-device     ``{"message"}``
-networks   ``{"message"}``
-addresses  ``{"message", "device": DeviceResult, "networks": NetworksResult}``
-dns        ``{"message"}``
-=========  ===========================================================
+==============  ==================================================================================
+step            input
+==============  ==================================================================================
+SyncDevice      ``{"message", "execution", "started"}`` (the execution's name and start time: the
+                holder and the expiry of the instance's lease)
+SyncNetworks    ``{"message"}``
+SyncAddresses   ``{"message", "device": DeviceResult, "networks": NetworksResult}``
+SyncDns         ``{"message", "device": DeviceResult}``
+ReleaseDevice   ``{"release": "succeeded" | "failed", "message", "execution", "device"?}``
+==============  ==================================================================================
+
+Invoked on its own (``sam local invoke``, no ``execution``), a step holds the instance's lease for
+its own duration (see ``ipamsync.sync.lease``).
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ipamsync.errors import InvalidMessage
-from ipamsync.model import Message, parse_message
+from ipamsync.model import Message, parse_message, parse_time
 from ipamsync.sync.device import DeviceResult
 from ipamsync.sync.networks import NetworksResult
+
+#: Step Functions execution names: 1-80 characters of letters, digits, ``-`` and ``_``.
+EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
 def _event(event: Any) -> Mapping[str, Any]:
@@ -48,15 +59,90 @@ def _part(event: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     return value
 
 
+def _execution(event: Mapping[str, Any]) -> str:
+    """The execution's name (the lease holder); a step invoked on its own gets a name of its own."""
+    value = event.get("execution")
+    if value is None:
+        return f"invoke-{uuid.uuid4().hex}"
+    if not isinstance(value, str) or not EXECUTION_NAME.match(value):
+        raise InvalidMessage("invalid step input: execution must be a Step Functions execution name")
+    return value
+
+
+def _started(event: Mapping[str, Any]) -> datetime | None:
+    """When the execution started (``$$.Execution.StartTime``); None when invoked on its own."""
+    raw = event.get("started")
+    if raw is None:
+        return None
+    try:
+        return parse_time(str(raw))
+    except ValueError:
+        raise InvalidMessage("invalid step input: started must be an ISO 8601 time") from None
+
+
+@dataclass(frozen=True)
+class DeviceInput:
+    """Input of ``SyncDevice``: the message, and the execution that takes the instance's lease."""
+
+    message: Message
+    execution: str
+    started: datetime | None = None
+
+    @classmethod
+    def from_event(cls, event: Any) -> DeviceInput:
+        data = _event(event)
+        return cls(_message(data), _execution(data), _started(data))
+
+
+@dataclass(frozen=True)
+class ReleaseInput:
+    """Input of ``ReleaseDevice``: the execution whose lease is given back, and (when ``SyncDevice``
+    succeeded) its result, which names the lease."""
+
+    message: Message
+    execution: str
+    device: DeviceResult | None = None
+    #: after a failure (``"release": "failed"``) rather than the last step (``"succeeded"``)
+    failed: bool = False
+
+    @classmethod
+    def from_event(cls, event: Any) -> ReleaseInput:
+        data = _event(event)
+        outcome = data.get("release")
+        if outcome not in ("succeeded", "failed"):
+            raise InvalidMessage('invalid step input: release must be "succeeded" or "failed"')
+        device = _part(data, "device")
+        return cls(
+            _message(data),
+            _execution(data),
+            DeviceResult.from_dict(device) if device else None,
+            failed=outcome == "failed",
+        )
+
+
 @dataclass(frozen=True)
 class MessageInput:
-    """Input of the device, networks and dns steps: the message alone."""
+    """Input of the networks step: the message alone."""
 
     message: Message
 
     @classmethod
     def from_event(cls, event: Any) -> MessageInput:
         return cls(_message(_event(event)))
+
+
+@dataclass(frozen=True)
+class DnsInput:
+    """Input of the DNS step: the message and what the device step found (its lease)."""
+
+    message: Message
+    device: DeviceResult | None = None
+
+    @classmethod
+    def from_event(cls, event: Any) -> DnsInput:
+        data = _event(event)
+        device = _part(data, "device")
+        return cls(_message(data), DeviceResult.from_dict(device) if device is not None else None)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def test_observations_in_any_order_converge_on_the_newest(
         summaries = run.executions()
         assert len(summaries) == sum(len(b) for b in by_instance.values())
         assert {s.status for s in summaries} == {"SUCCEEDED"}
-        assert any("SkipStale" in s.states for s in summaries), "older observations were refused"
+        assert any("NothingToDo" in s.states for s in summaries), "older observations were refused"
         run.assert_converged()
         inv = run.inventory()
         for iid in everyone:

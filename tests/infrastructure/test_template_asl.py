@@ -18,7 +18,11 @@ LAMBDA_TASKS = {
     "SyncNetworks": "NetworksFunctionArn",
     "SyncAddresses": "AddressesFunctionArn",
     "SyncDns": "DnsFunctionArn",
+    "ReleaseDevice": "DeviceFunctionArn",
+    "ReleaseAfterFailure": "DeviceFunctionArn",
 }
+#: The tasks whose failure is caught into the release-then-dead-letter path.
+SYNC_TASKS = ("SyncDevice", "SyncNetworks", "SyncAddresses", "SyncDns")
 EXPRESS_LIMIT_SECONDS = 300
 
 
@@ -115,15 +119,17 @@ def test_state_names(all_states: dict[str, Any]) -> None:
     assert set(all_states) == {
         "ForEachMessage",
         "SyncDevice",
-        "IsStale",
-        "SkipStale",
+        "IsDone",
+        "NothingToDo",
         "NeedsNetworks",
         "SkipNetworks",
         "SyncNetworks",
         "SyncAddressesAndDns",
         "SyncAddresses",
         "SyncDns",
+        "ReleaseDevice",
         "Synced",
+        "ReleaseAfterFailure",
         "DeadLetter",
         "DeadLettered",
     }
@@ -177,25 +183,33 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
     assert device["Resource"] == "arn:aws:states:::lambda:invoke"
     assert device["Parameters"] == {
         "FunctionName": "${DeviceFunctionArn}",
-        "Payload": {"message.$": "$.body"},
+        "Payload": {
+            "message.$": "$.body",
+            "execution.$": "$$.Execution.Name",
+            "started.$": "$$.Execution.StartTime",
+        },
     }
     assert device["ResultSelector"] == {
         "stale.$": "$.Payload.stale",
+        "unchanged.$": "$.Payload.unchanged",
         "lifecycle.$": "$.Payload.lifecycle",
         "device_id.$": "$.Payload.device_id",
         "interfaces.$": "$.Payload.interfaces",
+        "lease_id.$": "$.Payload.lease_id",
     }
     assert device["ResultPath"] == "$.device"
-    assert device["Next"] == "IsStale"
+    assert device["Next"] == "IsDone"
 
 
 def test_choices(item_states: dict[str, Any]) -> None:
-    is_stale = item_states["IsStale"]
-    assert is_stale["Default"] == "NeedsNetworks"
-    [rule] = is_stale["Choices"]
-    assert rule["Next"] == "SkipStale"
-    assert {"Variable": "$.device.stale", "BooleanEquals": True} in rule.get("And", [rule])
-    assert item_states["SkipStale"]["Type"] == "Succeed"
+    is_done = item_states["IsDone"]
+    assert is_done["Default"] == "NeedsNetworks"
+    [rule] = is_done["Choices"]
+    assert rule["Next"] == "NothingToDo"
+    tests = [t for branch in rule["Or"] for t in branch["And"]]
+    assert {"Variable": "$.device.stale", "BooleanEquals": True} in tests
+    assert {"Variable": "$.device.unchanged", "BooleanEquals": True} in tests
+    assert item_states["NothingToDo"]["Type"] == "Succeed"
 
     needs = item_states["NeedsNetworks"]
     assert needs["Default"] == "SyncNetworks"
@@ -233,13 +247,28 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
         "FunctionName": "${AddressesFunctionArn}",
         "Payload": {"message.$": "$.body", "device.$": "$.device", "networks.$": "$.networks"},
     }
-    assert dns_task["Parameters"] == {"FunctionName": "${DnsFunctionArn}", "Payload": {"message.$": "$.body"}}
+    assert dns_task["Parameters"] == {
+        "FunctionName": "${DnsFunctionArn}",
+        "Payload": {"message.$": "$.body", "device.$": "$.device"},
+    }
     for task in (ip_task, dns_task):
         assert task["OutputPath"] == "$.Payload"
         assert task["End"] is True
     assert par["ResultSelector"] == {"addresses.$": "$[0]", "dns.$": "$[1]"}
     assert par["ResultPath"] == "$.sync"
-    assert par["Next"] == "Synced"
+    assert par["Next"] == "ReleaseDevice"
+    release = item_states["ReleaseDevice"]
+    assert release["Parameters"]["Payload"] == {
+        "release": "succeeded",
+        "message.$": "$.body",
+        "execution.$": "$$.Execution.Name",
+        "device.$": "$.device",
+    }
+    assert release["ResultPath"] is None and release["Next"] == "Synced"
+    # the sync is done: a release that fails leaves the lease to expire, the execution succeeds
+    assert release["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.release_error", "Next": "Synced"}
+    ]
     assert item_states["Synced"]["Type"] == "Succeed"
 
 
@@ -290,12 +319,24 @@ def test_lambda_task_timeout_and_retries_come_from_the_errors_module(asl: dict[s
     assert transient["ErrorEquals"] == list(TRANSIENT_ERROR_NAMES)
 
 
-@pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
-def test_lambda_task_reaches_dead_letter(asl: dict[str, Any], name: str) -> None:
+@pytest.mark.parametrize("name", SYNC_TASKS)
+def test_a_failed_sync_task_gives_the_lease_back_then_dead_letters(
+    asl: dict[str, Any], item_states: dict[str, Any], name: str
+) -> None:
     state, parallel = lambda_tasks(asl)[name]
     catcher = parallel if parallel is not None else state
     assert catcher.get("Catch") == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "DeadLetter"}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ReleaseAfterFailure"}
+    ]
+    release = item_states["ReleaseAfterFailure"]
+    assert release["Parameters"]["Payload"] == {
+        "release": "failed",
+        "message.$": "$.body",
+        "execution.$": "$$.Execution.Name",
+    }
+    assert release["Next"] == "DeadLetter"
+    assert release["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.release_error", "Next": "DeadLetter"}
     ]
     if parallel is not None:
         assert "Catch" not in state, "a branch state cannot jump out of its branch"
@@ -367,26 +408,30 @@ def max_wait(retrier: dict[str, Any]) -> float:
 
 
 def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
+    """Worst-case waiting: the success path (Device → Networks → max(Addresses, DNS) → Release) and
+    the failure path (the same sync tasks, the last one failing, → ReleaseAfterFailure → DeadLetter)."""
     tasks = {name: state for name, (state, _) in lambda_tasks(asl).items()}
     per_task = {name: sum(max_wait(r) for r in state["Retry"]) for name, state in tasks.items()}
     item = asl["States"]["ForEachMessage"]["ItemProcessor"]["States"]
     dead_letter = sum(max_wait(r) for r in item["DeadLetter"]["Retry"])
-    path = (
+    sync = (
         per_task["SyncDevice"]
         + per_task["SyncNetworks"]
         + max(per_task["SyncAddresses"], per_task["SyncDns"])
     )
+    success = sync + per_task["ReleaseDevice"]
+    failure = sync + per_task["ReleaseAfterFailure"] + dead_letter
     return {
         "per_task": max(per_task.values()),
-        "path": path,
+        "path": success,
         "dead_letter": dead_letter,
-        "total": path + dead_letter,
+        "total": max(success, failure),
     }
 
 
 def test_retry_budget_well_inside_the_express_limit(asl: dict[str, Any]) -> None:
     budget = retry_budget(asl)
-    # Worst-case sleeping along Device -> Networks -> max(Addresses, DNS) -> DeadLetter leaves
+    # Worst-case sleeping along Device -> Networks -> max(Addresses, DNS) -> Release(AfterFailure) -> DeadLetter leaves
     # at least 25 % of the 5 minutes for the attempts themselves.
     assert budget["total"] <= 0.75 * EXPRESS_LIMIT_SECONDS, budget
 

@@ -34,9 +34,11 @@ INPUT = json.loads((REPO / "events" / "statemachine-input-running.json").read_te
 DEVICE_OK = {
     "instance_id": "i-0a1b2c3d4e5f67890",
     "stale": False,
+    "unchanged": False,
     "lifecycle": "running",
     "device_id": "42",
     "interfaces": {"eni-0123456789abcdef0": "7"},
+    "lease_id": "43",
     "changes": {"created": 1},
 }
 NETWORKS_OK = {"space_id": "3", "public_space_id": "4", "changes": {}}
@@ -57,7 +59,11 @@ class Harness:
 
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         name = function_name.rsplit(":", 1)[-1]
-        self.calls.append((name, json.loads(body) if body else {}))
+        payload = json.loads(body) if body else {}
+        if "release" in payload:  # the device function giving the lease back: ReleaseDevice/AfterFailure
+            self.calls.append((f"{name}:release-{payload['release']}", payload))
+            return json.dumps({"released": 1}).encode()
+        self.calls.append((name, payload))
         results = self.script.get(name) or [{}]
         result = results.pop(0) if len(results) > 1 else results[0]
         if isinstance(result, str):  # an error, in Lambda's error shape
@@ -147,15 +153,22 @@ def test_happy_path(harness: Harness) -> None:
     assert desc["status"] == "SUCCEEDED", desc
     called = harness.called()
     assert called[:2] == ["device", "networks"]
-    assert sorted(called[2:]) == ["addresses", "dns"]
+    assert sorted(called[2:4]) == ["addresses", "dns"]
+    assert called[4:] == ["device:release-succeeded"]
     payloads = dict(harness.calls)
     body = INPUT[0]["body"]
-    device = {k: DEVICE_OK[k] for k in ("stale", "lifecycle", "device_id", "interfaces")}
+    device = {
+        k: DEVICE_OK[k] for k in ("stale", "unchanged", "lifecycle", "device_id", "interfaces", "lease_id")
+    }
     networks = {"space_id": NETWORKS_OK["space_id"], "public_space_id": NETWORKS_OK["public_space_id"]}
-    assert payloads["device"] == {"message": body}
+    name = desc["executionArn"].rsplit(":", 1)[-1]
+    assert payloads["device"]["message"] == body and payloads["device"]["execution"] == name
+    assert payloads["device"]["started"]  # the execution's start: when its lease expires
     assert payloads["networks"] == {"message": body}
     assert payloads["addresses"] == {"message": body, "device": device, "networks": networks}
-    assert payloads["dns"] == {"message": body}
+    assert payloads["dns"] == {"message": body, "device": device}
+    release = payloads["device:release-succeeded"]
+    assert release == {"release": "succeeded", "message": body, "execution": name, "device": device}
     [out] = json.loads(desc["output"])
     assert out["messageId"] == INPUT[0]["messageId"]
     assert out["device"] == device
@@ -164,14 +177,16 @@ def test_happy_path(harness: Harness) -> None:
     assert harness.dead_letters() == []
 
 
-def test_stale_event_stops_after_the_device(harness: Harness) -> None:
-    desc = harness.execute({**OK, "device": [{**DEVICE_OK, "stale": True}]})
+@pytest.mark.parametrize("done", ["stale", "unchanged"])
+def test_stale_or_unchanged_stops_after_the_device(harness: Harness, done: str) -> None:
+    """No lease is held then: nothing to give back either."""
+    desc = harness.execute({**OK, "device": [{**DEVICE_OK, done: True, "lease_id": None}]})
     assert desc["status"] == "SUCCEEDED", desc
     assert harness.called() == ["device"]
 
 
 def test_null_stale_is_not_stale(harness: Harness) -> None:
-    desc = harness.execute({**OK, "device": [{**DEVICE_OK, "stale": None}]})
+    desc = harness.execute({**OK, "device": [{**DEVICE_OK, "stale": None, "unchanged": None}]})
     assert desc["status"] == "SUCCEEDED", desc
     assert harness.called()[:2] == ["device", "networks"]
 
@@ -179,7 +194,7 @@ def test_null_stale_is_not_stale(harness: Harness) -> None:
 def test_gone_instance_skips_the_networks(harness: Harness) -> None:
     desc = harness.execute({**OK, "device": [{**DEVICE_OK, "lifecycle": "gone", "interfaces": []}]})
     assert desc["status"] == "SUCCEEDED", desc
-    assert sorted(harness.called()) == ["addresses", "device", "dns"]
+    assert sorted(harness.called()) == ["addresses", "device", "device:release-succeeded", "dns"]
     assert dict(harness.calls)["addresses"]["networks"] == {"space_id": None, "public_space_id": None}
 
 
@@ -188,7 +203,7 @@ def test_permanent_device_error_is_dead_lettered_without_retry(harness: Harness,
     desc = harness.execute({**OK, "device": [error]})
     assert desc["status"] == "FAILED"
     assert desc["error"] == "EventDeadLettered"
-    assert harness.called() == ["device"]
+    assert harness.called() == ["device", "device:release-failed"]  # the lease it may hold is given up
     [letter] = harness.dead_letters()
     assert letter["kind"] == "workflow"
     assert letter["record"]["body"] == INPUT[0]["body"]
@@ -202,6 +217,7 @@ def test_branch_failure_is_dead_lettered_with_what_ran_before(harness: Harness) 
     desc = harness.execute({**OK, "dns": ["OwnershipConflict"]})
     assert desc["status"] == "FAILED"
     assert desc["error"] == "EventDeadLettered"
+    assert harness.called()[-1] == "device:release-failed"
     [letter] = harness.dead_letters()
     record = letter["record"]
     assert record["error"]["Error"] == "OwnershipConflict"
@@ -231,3 +247,26 @@ def test_unknown_error_is_not_retried(harness: Harness) -> None:
     assert harness.called().count("addresses") == 1
     [letter] = harness.dead_letters()
     assert letter["record"]["error"]["Error"] == "KeyError"
+
+
+def test_a_release_that_fails_does_not_fail_a_finished_sync(harness: Harness) -> None:
+    """ReleaseDevice's errors are caught into Synced: the lease then expires on its own."""
+    original = harness.invoke
+
+    def invoke(function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
+        if "release" in (json.loads(body) if body else {}):
+            harness.calls.append(("device:release-refused", {}))
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(
+                {"errorType": "SolidServerAuthError", "errorMessage": "no", "stackTrace": []}
+            ).encode()
+        return original(function_name, body, response_headers)
+
+    harness.invoke = invoke  # type: ignore[method-assign]
+    try:
+        desc = harness.execute(OK)
+    finally:
+        harness.invoke = original  # type: ignore[method-assign]
+    assert desc["status"] == "SUCCEEDED", desc
+    assert json.loads(desc["output"])[0]["release_error"]["Error"] == "SolidServerAuthError"
+    assert harness.dead_letters() == []

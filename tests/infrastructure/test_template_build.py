@@ -49,6 +49,7 @@ LAMBDA_ENV = {
     "STOPPED_POLICY": "keep",
     "TERMINATED_POLICY": "delete",
     "TOMBSTONE_RETENTION_HOURS": "336",
+    "EXECUTION_LEASE_SECONDS": "330",
     "EVENT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ipamsync-EventQueue.fifo",
 }
 

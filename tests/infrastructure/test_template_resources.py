@@ -38,6 +38,7 @@ ENVIRONMENT = {
     "STOPPED_POLICY": {"Ref": "StoppedPolicy"},
     "TERMINATED_POLICY": {"Ref": "TerminatedPolicy"},
     "TOMBSTONE_RETENTION_HOURS": {"Ref": "TombstoneRetentionHours"},
+    "EXECUTION_LEASE_SECONDS": {"Ref": "ExecutionLeaseSeconds"},
 }
 
 # name -> (default or REQUIRED, AllowedValues or None)
@@ -64,6 +65,7 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "StoppedPolicy": ("keep", ["keep", "remove-dns"]),
     "TerminatedPolicy": ("delete", ["delete", "retain"]),
     "TombstoneRetentionHours": ("336", None),
+    "ExecutionLeaseSeconds": ("330", None),
     "LambdaSubnetIds": ("", None),
     "LambdaSecurityGroupIds": ("", None),
     "LogLevel": ("INFO", None),
@@ -550,3 +552,11 @@ def test_lambda_invoke_limited_to_the_four_sync_functions(transformed: dict[str,
         if as_list(st["Action"]) == ["lambda:InvokeFunction"]:
             targets.add(st["Resource"]["Fn::Sub"][1]["functionName"]["Ref"])
     assert targets == set(SYNC_FUNCTIONS)
+
+
+def test_the_lease_outlives_an_execution_and_expires_before_a_redelivery(template: dict[str, Any]) -> None:
+    """Express executions end at 300 s; a failed event comes back after the queue's visibility
+    timeout: every lease value the template allows lies in between."""
+    lease = template["Parameters"]["ExecutionLeaseSeconds"]
+    visibility = template["Resources"]["EventQueue"]["Properties"]["VisibilityTimeout"]
+    assert 300 < lease["MinValue"] <= int(lease["Default"]) <= lease["MaxValue"] < visibility

@@ -129,7 +129,7 @@ def test_address_outside_every_terminal_subnet_keeps_the_appliance_error(ctx):
 
     ctx.space_id("AWS", create=True)
     msg = message("i-0000000000000abd4", enis=[eni(0x5C, ["10.20.1.170"])])
-    dev = sync_device(msg, ctx)
+    dev = sync_device(msg, ctx, holder="exec-1", started=ctx.now())
     with pytest.raises(SolidServerRequestError) as exc:  # the networks step did not run
         sync_addresses(msg, ctx, device=dev, networks=None)
     assert not isinstance(exc.value, OwnershipConflict) and "10.20.1.170" in str(exc.value)

@@ -62,10 +62,10 @@ def test_tombstones_are_collected_after_retention(ctx):
     iid = "i-0000000000000aab4"
     run(message(iid, enis=[eni(0x43, ["10.20.1.93"])]), ctx)
     run(message(iid, "terminated"), ctx)
-    assert collect_tombstones(ctx) == 0
+    assert collect_tombstones(ctx) == {"tombstones_deleted": 0, "leases_deleted": 0}
     real_now = ctx.now
     ctx.now = lambda: real_now() + timedelta(hours=ctx.settings.tombstone_hours + 1)
-    assert collect_tombstones(ctx) == 1
+    assert collect_tombstones(ctx) == {"tombstones_deleted": 1, "leases_deleted": 0}
     assert inv(ctx).device_of(iid) is None
 
 

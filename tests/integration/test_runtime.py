@@ -70,14 +70,25 @@ def test_credentials_come_from_the_secret_and_are_cached(lambda_env, emu):
         assert device.lambda_handler(MESSAGE, FakeLambdaContext("device"))["device_id"]
 
 
-def test_malformed_secret_is_a_configuration_error_without_its_text(lambda_env):
+@pytest.mark.parametrize(
+    "secret",
+    [
+        {"SecretString": json.dumps({"user": "u", "pass": "hunter2-secret"})},  # missing keys
+        {"SecretString": "hunter2-secret"},  # not JSON
+        {"SecretString": json.dumps(["hunter2-secret"])},  # JSON, not an object
+        {"SecretBinary": b"\xffhunter2-secret"},  # binary, not UTF-8
+        None,  # no such secret
+    ],
+)
+def test_malformed_secret_is_a_configuration_error_without_its_text(lambda_env, secret):
     from ipamsync.errors import ConfigurationError
 
     with mock_aws():
         sm = boto3.client("secretsmanager", region_name="us-east-1")
-        arn = sm.create_secret(Name="bad", SecretString=json.dumps({"user": "u", "pass": "hunter2-secret"}))[
-            "ARN"
-        ]
+        if secret is None:
+            arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
+        else:
+            arn = sm.create_secret(Name="bad", **secret)["ARN"]
         lambda_env.setenv("SOLIDSERVER_SECRET_ARN", arn)
         with pytest.raises(ConfigurationError) as exc:
             container.build_context()

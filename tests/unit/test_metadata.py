@@ -39,3 +39,31 @@ def test_diff_only_removes_ipamsync_keys():
     assert changed == {"aws_state": "stopped"}
     assert removed == ["aws_tag_old"]
     assert md.delete_list(["b", "a", "b"]) == "a&b"
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("a\x85b", "a b"),  # C1: NEXT LINE
+        ("a\x9bb", "a b"),  # C1: CONTROL SEQUENCE INTRODUCER
+        ("evil\u202etxt.exe", "evil txt.exe"),  # bidi override
+        ("a\u2066b\u2069", "a b "),  # bidi isolates
+        ("a\ud800b", "a\ufffdb"),  # a lone surrogate cannot be encoded at all
+        ("café ✓ 中文", "café ✓ 中文"),  # printable text is kept
+    ],
+)
+def test_clip_cleans_c1_bidi_and_surrogates(raw, clean):
+    assert md.clip(raw) == clean
+    md.encode({"aws_name": md.clip(raw)})  # encodable: no UnicodeEncodeError
+
+
+def test_fit_cuts_one_value_until_the_whole_fits():
+    params = {"aws_name": "中" * 300, "ipamsync_owner": "aws:1:r:i-1"}
+    fitted = md.fit(params, "aws_name", 1000)
+    assert md.encoded_length(fitted) <= 1000
+    assert fitted["aws_name"].endswith("…") and fitted["ipamsync_owner"] == "aws:1:r:i-1"
+    # the longest value that fits: one more character would not
+    longer = {**fitted, "aws_name": params["aws_name"][: len(fitted["aws_name"])] + "…"}
+    assert md.encoded_length(longer) > 1000
+    assert md.fit(params, "aws_name", 5000) == params
+    assert "aws_name" not in md.fit(params, "aws_name", 30)

@@ -73,6 +73,11 @@ BAD = [
     (lambda m: m["instance"].update(tags={str(i): "v" for i in range(65)}), "tags"),
     (lambda m: m["instance"].update(tags={"k": 5}), "tags"),
     (lambda m: m.pop("instance"), "$.instance"),
+    # hostile input (scoped IPv6 would reach SOLIDserver as text; a far-future observation would
+    # make every later message stale for ever)
+    (lambda m: m["instance"]["network_interfaces"][0].update(ipv6=["2600::5%x' or '1'='1"]), "ipv6[0]"),
+    (lambda m: m["vpcs"][0].update(cidrs_v6=["2600:1f18::%x/56"]), "cidrs_v6[0]"),
+    (lambda m: m.update(observed_at="9999-12-31T00:00:00Z"), "in the future"),
 ]
 
 
@@ -88,7 +93,10 @@ def test_malformed_messages_get_a_named_error_naming_the_field(mutate, where):
         "primary",
         "not in $.subnets",
         "cidrs_v4",
-    ):  # cross-field rules JSON Schema cannot express
+        "ipv6[0]",
+        "cidrs_v6[0]",
+        "in the future",
+    ):  # cross-field and semantic rules JSON Schema cannot express
         assert not VALIDATOR.is_valid(data)
 
 

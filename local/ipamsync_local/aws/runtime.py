@@ -274,7 +274,7 @@ class LocalAws:
             time_scale=self.time_scale,
             async_workers=self.async_workers,
             overrides=self.handler_overrides,
-            extra_environment=self.environment,
+            extra_environment={**self._scaled_environment(), **self.environment},
             send_to_destination=self._send_to_destination,
             log_stream=log_stream,
         ).start()
@@ -324,6 +324,13 @@ class LocalAws:
         self.started = False
 
     # ------------------------------------------------------------------ resources
+
+    def _scaled_environment(self) -> dict[str, str]:
+        """The designed waits the functions read from their environment, scaled like the queue's
+        visibility timeout: the execution lease (``ExecutionLeaseSeconds``), which must stay
+        shorter than the (scaled) visibility timeout for a failed event's redelivery not to wait."""
+        lease = int(str(self.template.parameters.get("ExecutionLeaseSeconds") or 330))
+        return {"EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale)))}
 
     def _layer_dirs(self) -> list[Path]:
         assert self.template is not None

@@ -17,7 +17,7 @@ TEMPLATE = ROOT / "template.yaml"
 #: The function EventBridge invokes (it reads EC2; it never calls SOLIDserver).
 ENRICH_FUNCTION = "EnrichFunction"
 #: The state machine's state for an event older than what SOLIDserver holds (``statemachine/``).
-SKIP_STALE_STATE = "SkipStale"
+NOTHING_TO_DO_STATE = "NothingToDo"
 
 
 @cache

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ipamsync_local.bench.fmt import Block, Table, as_text
-from ipamsync_local.bench.names import SKIP_STALE_STATE
+from ipamsync_local.bench.names import NOTHING_TO_DO_STATE
 from ipamsync_local.bench.pipeline import DNS_SERVER, FORWARD_ZONE, PARAMETERS
 from ipamsync_local.bench.sections import Context
 from ipamsync_local.emulator.process import EmulatorProcess
@@ -312,7 +312,7 @@ def _figures(
         "truth": figures["truth"],
         "executions": len(summaries),
         "executions_by_status": dict(status),
-        "stale_skipped": sum(1 for s in summaries if SKIP_STALE_STATE in s.states),
+        "stale_skipped": sum(1 for s in summaries if NOTHING_TO_DO_STATE in s.states),
         "task_retries": sum(s.retries for s in summaries),
         "dead_lettered": figures["dead_lettered"],
         "workflow_records": figures["workflow_records"],

@@ -15,7 +15,7 @@ from ipamsync_local import report
 #: the demo names states (``statemachine/sync.asl.json``): a renamed state is renamed here only.
 STATE_LABELS = {
     "SyncDevice": "device",
-    "SkipStale": "stale: skipped",
+    "NothingToDo": "already applied",
     "SyncNetworks": "networks",
     "SkipNetworks": "(no networks)",
     "SyncAddresses": "addresses",

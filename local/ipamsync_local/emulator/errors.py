@@ -89,3 +89,15 @@ def invalid(name: str, value: object, fmt: str, why: str = "") -> ApiError:
 def _short(value: object, limit: int = 200) -> str:
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+#: SOLIDserver's integers are 64-bit (SQLite's too): anything outside is a 400, never a 500.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def int64(text: str, name: str) -> int:
+    """``text`` (already checked to be an integer) as an int, or a 400 naming ``name``."""
+    value = int(text)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise invalid(name, text[:50], "64-bit integer", "out of range")
+    return value

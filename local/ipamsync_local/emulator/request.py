@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .errors import ApiError, Errno, invalid, missing
+from .errors import ApiError, Errno, int64, invalid, missing
 from .store import Store, decode_class_params, keys_to_delete
 
 _UINT = re.compile(r"^\d+$")
@@ -73,7 +73,7 @@ class Req:
         text = value.strip()
         if not _UINT.match(text):
             raise invalid(self.name_of(*names), value, ">=0", "not a non-negative integer")
-        return int(text)
+        return int64(text, self.name_of(*names))
 
     def oid(self, *names: str) -> int | None:
         """An object id: a positive integer; absent, empty or ``0`` -> None."""

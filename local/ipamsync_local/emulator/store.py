@@ -466,4 +466,12 @@ def parse_paging(value: str | None, name: str, default: int) -> int:
             param_format=">=0",
             param_value=text[:50],
         )
+    if int(text) > 2**63 - 1:
+        raise ApiError(
+            Errno.BAD_QUERY,
+            f"{name} is out of range",
+            parameters=name,
+            param_format=">=0",
+            param_value=text[:50],
+        )
     return int(text)

@@ -49,6 +49,13 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-]*$")
 _OPERATORS = ("!=", "<>", "<=", ">=", "=", "<", ">")
 
 
+def _int64(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value <= 2**63 - 1:
+        raise bad_query(f"integer {text[:30]} is out of range (64-bit)", value=text[:50])
+    return value
+
+
 def bad_query(message: str, parameter: str = "WHERE", value: str = "") -> ApiError:
     return ApiError(Errno.BAD_QUERY, message, parameters=parameter, param_value=value[:200])
 
@@ -318,7 +325,7 @@ def _compile_compare(node: Compare, column: Column, params: Params) -> str:
     if op in ("=", "!="):
         if column.kind == "int":
             if _INTEGER.match(value):
-                lhs, placeholder = column.expr, params.add(int(value))
+                lhs, placeholder = column.expr, params.add(_int64(value))
             else:
                 lhs, placeholder = f"CAST({column.expr} AS TEXT)", params.add(value)
         else:
@@ -328,7 +335,7 @@ def _compile_compare(node: Compare, column: Column, params: Params) -> str:
         return f"({lhs} {op} {placeholder})"
     # ordering comparisons
     if _NUMBER.match(value):
-        number: float | int = int(value) if _INTEGER.match(value) else float(value)
+        number: float | int = _int64(value) if _INTEGER.match(value) else float(value)
         lhs = column.expr if column.kind == "int" else f"CAST({column.expr} AS REAL)"
         return f"({lhs} {op} {params.add(number)})"
     return f"(CAST({column.expr} AS TEXT) {op} {params.add(value)})"

@@ -43,6 +43,8 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "lifecycle": "present",
             "device_id": "1",
             "interfaces": {},
+            "unchanged": False,
+            "lease_id": "2",
         }
 
     script.on["device"] = device
@@ -74,7 +76,7 @@ def test_every_execution_is_recorded_with_a_summary_and_its_history(state_dir: P
         ok.execution_arn == f"arn:aws:states:us-east-1:123456789012:execution:ipamsync-StateMachine:{ok.name}"
     )
     assert ok.status == "SUCCEEDED" and ok.retries == 0 and ok.error is None and ok.source == "pipe"
-    assert ok.states[:5] == ["ForEachMessage", "SyncDevice", "IsStale", "NeedsNetworks", "SyncNetworks"]
+    assert ok.states[:5] == ["ForEachMessage", "SyncDevice", "IsDone", "NeedsNetworks", "SyncNetworks"]
     assert ok.states[-1] == "Synced" and ok.event_state == "running" and ok.receive_count == 1
     assert ok.start and ok.stop and ok.duration_ms is not None and ok.duration_ms >= 0
     assert flaky.status == "SUCCEEDED" and flaky.retries == 1

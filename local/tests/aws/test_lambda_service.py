@@ -105,6 +105,8 @@ def test_error_types_become_the_states_error_names(aws: LocalAws, steps: Script)
             "lifecycle": "present",
             "device_id": "1",
             "interfaces": {},
+            "unchanged": False,
+            "lease_id": "2",
             "changes": {},
         }
 

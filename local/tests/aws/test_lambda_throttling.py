@@ -38,6 +38,8 @@ def test_reserved_concurrency_throttles_like_lambda(tmp_path: Path) -> None:
             "lifecycle": "present",
             "device_id": "1",
             "interfaces": {},
+            "unchanged": False,
+            "lease_id": "2",
         }
 
     script.on["device"] = slow_device

@@ -182,6 +182,8 @@ def test_order_per_instance_and_no_loss_under_concurrency(aws: LocalAws, steps: 
             "lifecycle": "present",
             "device_id": "1",
             "interfaces": {},
+            "unchanged": False,
+            "lease_id": "2",
         }
 
     steps.on["device"] = device

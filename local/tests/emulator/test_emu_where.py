@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ipamsync_local.emulator.errors import ApiError
@@ -270,3 +272,24 @@ def test_tags_on_addresses_networks_and_spaces(api: Api, net: Net) -> None:
     )
     row = api.one("ip_block_subnet_list", TAGS="network.aws_subnet_id", WHERE="tag_network_aws_subnet_id!=''")
     assert row["subnet_id"] == net.subnet_id
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"WHERE": "site_id=99999999999999999999"},
+        {"WHERE": "site_id>-99999999999999999999"},
+        {"offset": "99999999999999999999"},
+        {"limit": "10", "offset": str(2**63)},
+    ],
+)
+def test_integers_out_of_64_bit_range_are_a_400_not_a_500(api: Api, net: Net, params: dict[str, str]) -> None:
+    body = api.error("GET", "ip_block_subnet_list", **params)
+    assert body["errno"] and body["errmsg"]
+
+
+def test_an_out_of_range_object_id_is_a_400(api: Api, net: Net) -> None:
+    body = api.error(
+        "POST", "ip_add", site_id="99999999999999999999", hostaddr="10.0.1.5", add_flag="new_only"
+    )
+    assert "site_id" in json.dumps(body)

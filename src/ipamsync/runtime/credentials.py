@@ -52,7 +52,8 @@ def credentials(env: Mapping[str, str]) -> Credentials | None:
     try:
         text = parameters.get_secret(arn, max_age=SECRET_MAX_AGE, force_fetch=_refetch)
     except parameters.GetParameterError as exc:
-        code = getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code", "")
+        origin = exc.__cause__ or exc.__context__  # Powertools wraps the botocore error
+        code = getattr(origin, "response", {}).get("Error", {}).get("Code", "")
         if code in _CONFIGURATION_CODES:
             raise ConfigurationError(f"the SOLIDserver secret cannot be read: {code}") from None
         raise  # throttling, network: not ipamsync's to name (Lambda's retries apply)

@@ -53,16 +53,49 @@ def key_from(text: str, prefix: str) -> str:
     return check_key((prefix + body)[:64].rstrip("_"))
 
 
+#: Characters that become a space: C0 controls, DEL, C1 controls, and the bidirectional
+#: formatting characters (they can make a value display as something else, e.g. U+202E).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Lone UTF-16 surrogates cannot be encoded at all: each becomes U+FFFD.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """``text`` without control or bidi characters (→ space) and lone surrogates (→ U+FFFD)."""
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub(" ", text))
+
+
 def clip(value: object, limit: int = VALUE_MAX) -> str:
-    """Text of ``value``, without control characters, at most ``limit`` characters.
+    """Text of ``value``, :func:`clean`, at most ``limit`` characters.
 
     A cut value ends with ``…`` so a reader can tell it was cut.
     """
-    text = "" if value is None else str(value)
-    text = "".join(ch if ch >= " " and ch != "\x7f" else " " for ch in text)
+    text = clean("" if value is None else str(value))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
+
+
+def fit(params: Mapping[str, str], key: str, limit: int) -> dict[str, str]:
+    """``params`` with ``params[key]`` cut (ending with ``…``) so that the whole encodes within
+    ``limit`` characters; the key is dropped if even an empty value does not fit."""
+    out = dict(params)
+    if encoded_length(out) <= limit or key not in out:
+        return out
+    value = out[key]
+    lo, hi = 0, len(value)  # the longest prefix that fits: binary search on its length
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        out[key] = value[: mid - 1] + "…" if mid else ""
+        if encoded_length(out) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo == 0:
+        del out[key]
+    else:
+        out[key] = value[: lo - 1] + "…"
+    return out
 
 
 def encode(params: Mapping[str, object]) -> str:

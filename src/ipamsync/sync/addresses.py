@@ -5,14 +5,16 @@ and IPv6 addresses), ownership metadata, and is linked to the instance's device 
 interface when it is created. Addresses the instance no longer has are removed; on termination
 every address it owns is removed.
 
-An address already present in the space but not owned by this instance is never overwritten:
-held by something ipamsync does not manage → :class:`OwnershipConflict` (dead-lettered); held by
-another ipamsync-managed instance → :class:`HeldByAnotherInstance` (retried: EC2 reused the IP and
-the previous owner's termination has not been applied yet).
+An address held by something ipamsync does not manage is never overwritten:
+:class:`OwnershipConflict` (dead-lettered). An address held by another ipamsync-managed instance
+(an Elastic IP moved, a secondary IP reassigned, a private IP reused after a termination) changes
+hands by observation: the newer observation that shows it wins, and nothing waits for the older
+holder to change state (:func:`~ipamsync.sync.device.outranks`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,15 +23,18 @@ from ipamsync.errors import (
     HeldByAnotherInstance,
     OwnershipConflict,
     SolidServerConflict,
+    SolidServerNotFound,
 )
 from ipamsync.model import Message
 from ipamsync.naming import fqdn
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Address
 from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, clip_all, other_instance
-from ipamsync.sync.device import DeviceResult
+from ipamsync.sync.device import DeviceResult, guarded, outranks
 from ipamsync.sync.dns import zone_for
 from ipamsync.sync.networks import NetworksResult
+
+log = logging.getLogger("ipamsync.sync.addresses")
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,12 @@ class WantedAddress:
 @dataclass
 class AddressesResult:
     addresses: list[dict[str, str]] = field(default_factory=list)
+    #: addresses left to another managed instance whose newer observation has them
+    yielded: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"addresses": self.addresses, "changes": self.changes.to_dict()}
+        return {"addresses": self.addresses, "yielded": self.yielded, "changes": self.changes.to_dict()}
 
 
 def address_name(msg: Message, zone: str | None) -> str:
@@ -123,6 +130,19 @@ def sync_addresses(
     (without it, e.g. run on its own, the spaces are looked up and the addresses left unlinked).
     """
     result = AddressesResult()
+    with guarded(ctx, msg, device) as go:
+        if go:
+            _sync(msg, ctx, device, networks, result)
+    return result
+
+
+def _sync(
+    msg: Message,
+    ctx: SyncContext,
+    device: DeviceResult | None,
+    networks: NetworksResult | None,
+    result: AddressesResult,
+) -> None:
     changes = result.changes
     settings = ctx.settings
     zone = zone_for(msg, settings.forward_zone, settings.zone_tag_key) if settings.dns_enabled else None
@@ -153,58 +173,76 @@ def sync_addresses(
                 ctx.ss.delete_address(version, row.id)
                 changes.add("deleted", "address")
         by_key = {(r.space_id, r.address): r for r in rows}
-        # 2. Create or update what it has.
+        # 2. Create, take over or update what it has.
         for w in mine:
             sid = _space_of(w, space_id, public_space_id)
-            iface_id = ifaces.get(w.eni_id) or None
-            existing: Address | None = by_key.get((sid, w.address))
-            if existing is None:
-                try:
-                    new_id = ctx.ss.create_address(
-                        version,
-                        sid,
-                        w.address,
-                        name=w.name,
-                        mac=w.mac,
-                        device_id=device_id,
-                        iface_id=iface_id,
-                        metadata=w.metadata,
-                    )
-                    changes.add("created", "address")
-                    result.addresses.append({"address": w.address, "id": new_id})
-                    continue
-                except SolidServerConflict:
-                    # It appeared since the lookup: find out whose it is before deciding.
-                    again = ctx.ss.find_addresses(
-                        version, owner_key=OWNER, owner=msg.owner, at={sid: [w.address]}
-                    )
-                    existing = next((r for r in again if (r.space_id, r.address) == (sid, w.address)), None)
-                    if existing is None:
-                        raise
-                # Any other refusal (e.g. no terminal subnet holds the address) propagates as is.
-            _check_owner(existing, msg, w.address)
-            _update(ctx, existing, w, device_id, iface_id, changes)
-            result.addresses.append({"address": w.address, "id": existing.id})
-    return result
+            existing = by_key.get((sid, w.address))
+            placed = _place(ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes)
+            if placed is None:
+                result.yielded.append(w.address)
+            else:
+                result.addresses.append({"address": w.address, "id": placed})
 
 
-def _check_owner(row: Address, msg: Message, address: str) -> None:
-    holder = row.metadata.get(OWNER, "")
-    if holder == msg.owner:
-        return
-    if other_instance(row.metadata):
-        raise HeldByAnotherInstance(
-            f"address {address} is still held by {holder} in SOLIDserver",
-            object_type="address",
-            key=address,
-            holder=holder,
-        )
-    raise OwnershipConflict(
-        f"address {address} already exists in SOLIDserver (id {row.id}, name {row.name!r}) "
-        "and is not managed by ipamsync",
-        object_type="address",
-        key=address,
-        holder=holder or "(not ipamsync)",
+def _place(
+    ctx: SyncContext,
+    msg: Message,
+    w: WantedAddress,
+    space_id: str,
+    existing: Address | None,
+    device_id: str | None,
+    iface_id: str | None,
+    changes: Changes,
+) -> str | None:
+    """The id of ``w`` in SOLIDserver once it is the instance's, or None when it was yielded to a
+    newer holder. An address held by another managed instance changes hands by observation
+    (:func:`~ipamsync.sync.device.outranks`): the old row is deleted by its id and the address
+    created anew, so that exactly one of two racing claims can win (an add is atomic)."""
+    for _attempt in range(3):
+        if existing is not None and existing.metadata.get(OWNER) != msg.owner:
+            holder = existing.metadata.get(OWNER, "")
+            if not other_instance(existing.metadata):
+                raise OwnershipConflict(
+                    f"address {w.address} already exists in SOLIDserver (id {existing.id}, name "
+                    f"{existing.name!r}) and is not managed by ipamsync",
+                    object_type="address",
+                    key=w.address,
+                    holder=holder or "(not ipamsync)",
+                )
+            if not outranks(ctx, msg, holder, f"address {w.address}"):
+                log.info("address yielded to a newer holder", extra={"address": w.address, "holder": holder})
+                return None
+            log.info("address taken over", extra={"address": w.address, "from": holder})
+            ctx.ss.delete_address(w.version, existing.id)
+            changes.add("deleted", "address")
+            existing = None
+        if existing is not None:
+            try:
+                _update(ctx, existing, w, device_id, iface_id, changes)
+                return existing.id
+            except SolidServerNotFound:
+                pass  # it changed hands since the lookup: look again
+        else:
+            try:
+                new_id = ctx.ss.create_address(
+                    w.version,
+                    space_id,
+                    w.address,
+                    name=w.name,
+                    mac=w.mac,
+                    device_id=device_id,
+                    iface_id=iface_id,
+                    metadata=w.metadata,
+                )
+                changes.add("created", "address")
+                return new_id
+            except SolidServerConflict:
+                pass  # it appeared since the lookup (our own add whose answer was lost, or not)
+            # Any other refusal (e.g. no terminal subnet holds the address) propagates as is.
+        again = ctx.ss.find_addresses(w.version, owner_key=OWNER, owner=msg.owner, at={space_id: [w.address]})
+        existing = next((r for r in again if (r.space_id, r.address) == (space_id, w.address)), None)
+    raise HeldByAnotherInstance(
+        f"address {w.address} keeps changing hands", object_type="address", key=w.address, holder=""
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ipamsync.errors import ConfigurationError, InvalidMessage
+from ipamsync.errors import ConfigurationError, InvalidMessage, SolidServerConflict
 from ipamsync.model import Message
 from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
@@ -27,6 +27,7 @@ OWNER = "ipamsync_owner"
 OBSERVED = "ipamsync_observed_at"
 EVENT_ID = "ipamsync_event_id"
 TOMBSTONE = "ipamsync_tombstone"
+DIGEST = "ipamsync_digest"
 PUBLIC_OWNER = "aws-public"
 SPACE_OWNER = "ipamsync"
 
@@ -98,9 +99,17 @@ class SyncContext:
                 return found.id
             if not create:
                 raise ConfigurationError(f"IPAM space {name!r} does not exist")
-            return self.ss.create_space(
-                name, {OWNER: SPACE_OWNER}, description="AWS address space managed by ipamsync"
-            )
+            try:
+                return self.ss.create_space(
+                    name, {OWNER: SPACE_OWNER}, description="AWS address space managed by ipamsync"
+                )
+            except SolidServerConflict:
+                # created a moment ago by another execution (instances of a new VPC launch
+                # together), or our own add whose answer was lost: use it
+                again = self.ss.find_space(name)
+                if again is None:
+                    raise
+                return again.id
 
         return self.cache.get_or_set(("space", name), lookup)
 

@@ -9,19 +9,26 @@ instance cannot bring it back; :func:`collect_tombstones` removes expired tombst
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from ipamsync.errors import InvalidMessage, OwnershipConflict, SolidServerConflict
+from ipamsync.errors import HeldByAnotherInstance, InvalidMessage, OwnershipConflict, SolidServerConflict
 from ipamsync.model import Message, format_time, parse_time
 from ipamsync.naming import device_name, interface_name
+from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Device, Interface
 from ipamsync.solidserver.where import Where
+from ipamsync.sync import lease as lease_mod
 from ipamsync.sync.common import (
+    DIGEST,
     EVENT_ID,
     OBSERVED,
     OWNER,
@@ -32,8 +39,13 @@ from ipamsync.sync.common import (
     clip_all,
     object_id,
 )
+from ipamsync.sync.lease import Lease
 
 log = logging.getLogger("ipamsync.sync.device")
+
+#: Bumped whenever what the sync writes for a snapshot changes: every digest changes with it, so
+#: the next message of every instance is applied in full (README, "Reconcile").
+MAPPING_VERSION = 1
 
 #: Device metadata kept on a tombstone (everything else is dropped).
 _TOMBSTONE_KEYS = (
@@ -41,6 +53,7 @@ _TOMBSTONE_KEYS = (
     OBSERVED,
     EVENT_ID,
     TOMBSTONE,
+    DIGEST,
     "aws_account_id",
     "aws_region",
     "aws_instance_id",
@@ -55,20 +68,31 @@ _TOMBSTONE_KEYS = (
 @dataclass
 class DeviceResult:
     instance_id: str
+    #: SOLIDserver reflects a newer observation (or a termination): nothing was written.
     stale: bool = False
+    #: SOLIDserver already holds what this message describes: nothing else to do.
+    unchanged: bool = False
     #: "present" (instance exists: networks/addresses/DNS are synced) or "gone" (terminated).
     lifecycle: str = "present"
     device_id: str | None = None
     interfaces: dict[str, str] = field(default_factory=dict)
+    #: The instance's lease this execution holds (given back by its last step), if any.
+    lease_id: str | None = None
     changes: Changes = field(default_factory=Changes)
+
+    @property
+    def done(self) -> bool:
+        return self.stale or self.unchanged
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "instance_id": self.instance_id,
             "stale": self.stale,
+            "unchanged": self.unchanged,
             "lifecycle": self.lifecycle,
             "device_id": self.device_id,
             "interfaces": self.interfaces,
+            "lease_id": self.lease_id,
             "changes": self.changes.to_dict(),
         }
 
@@ -81,15 +105,26 @@ class DeviceResult:
         return cls(
             instance_id=str(data.get("instance_id") or ""),
             stale=data.get("stale") is True,
+            unchanged=data.get("unchanged") is True,
             lifecycle="gone" if data.get("lifecycle") == "gone" else "present",
             device_id=object_id(data.get("device_id"), "device.device_id"),
+            lease_id=object_id(data.get("lease_id"), "device.lease_id"),
             interfaces={
                 str(eni): object_id(iface, "device.interfaces") or "" for eni, iface in interfaces.items()
             },
         )
 
 
-def device_metadata(msg: Message) -> dict[str, str]:
+@dataclass
+class ReleaseResult:
+    released: int = 0
+    changes: Changes = field(default_factory=Changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"released": self.released}
+
+
+def device_metadata(msg: Message, digest: str = "") -> dict[str, str]:
     """Everything ipamsync knows about the instance, within the appliance's 4000-character limit.
 
     Tags become ``aws_tag_<key>`` (key lower-cased, other characters → ``_``). When everything
@@ -106,6 +141,7 @@ def device_metadata(msg: Message) -> dict[str, str]:
             **base_metadata(msg),
             OBSERVED: msg.observed_at,
             EVENT_ID: msg.event.id,
+            DIGEST: digest,
             "aws_state": inst.state,
             "aws_architecture": inst.architecture,
             "aws_cpu_cores": inst.cpu_cores,
@@ -122,6 +158,10 @@ def device_metadata(msg: Message) -> dict[str, str]:
             "aws_eni_count": len(inst.network_interfaces) if inst.network_interfaces else None,
         }
     )
+    # The Name tag is the only free text of the base fields: it gives way first, so that the base
+    # fields alone always fit (with room for aws_tags_omitted).
+    reserve = len("&aws_tags_omitted=99")
+    meta = md.fit(meta, "aws_name", md.DEVICE_PARAMETERS_MAX - reserve)
     tags: dict[str, str] = {}
     for key in sorted(inst.tags):
         if key == "Name":
@@ -129,7 +169,7 @@ def device_metadata(msg: Message) -> dict[str, str]:
         tags.setdefault(md.key_from(key, "aws_tag_"), md.clip(inst.tags[key]))
     collisions = len(inst.tags) - (1 if "Name" in inst.tags else 0) - len(tags)
     # Keep as many tags as fit: shortest first (a few huge values must not push out many small ones).
-    budget = md.DEVICE_PARAMETERS_MAX - md.encoded_length(meta) - len("&aws_tags_omitted=99")
+    budget = md.DEVICE_PARAMETERS_MAX - md.encoded_length(meta) - reserve
     kept: dict[str, str] = {}
     for key, value in sorted(tags.items(), key=lambda kv: (md.encoded_length({kv[0]: kv[1]}), kv[0])):
         cost = md.encoded_length({key: value}) + 1
@@ -143,8 +183,8 @@ def device_metadata(msg: Message) -> dict[str, str]:
     return out
 
 
-def tombstone_metadata(msg: Message, settings_hours: int, now_iso: str) -> dict[str, str]:
-    full = device_metadata(msg)
+def tombstone_metadata(msg: Message, settings_hours: int, now_iso: str, digest: str = "") -> dict[str, str]:
+    full = device_metadata(msg, digest)
     expiry = format_time(parse_time(now_iso) + timedelta(hours=settings_hours))
     meta = {k: v for k, v in full.items() if k in _TOMBSTONE_KEYS}
     meta["aws_state"] = "terminated"
@@ -164,6 +204,24 @@ def interface_metadata(msg: Message, eni_id: str, subnet_id: str, vpc_id: str, i
     )
 
 
+def snapshot_digest(msg: Message, settings: Settings) -> str:
+    """A digest of everything the sync writes for ``msg``: the snapshot (not the event that carried
+    it, nor when it was observed), the settings, and the version of the mapping. Equal digests mean
+    SOLIDserver already holds what this message would write."""
+    data = msg.to_dict()
+    snapshot = {
+        "account": msg.account,
+        "region": msg.region,
+        "instance": data["instance"],
+        "vpcs": data["vpcs"],
+        "subnets": data["subnets"],
+        "settings": asdict(settings),
+        "mapping": MAPPING_VERSION,
+    }
+    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+
+
 def _is_newer(current: Device, msg: Message) -> bool:
     seen = current.metadata.get(OBSERVED)
     if not seen:
@@ -174,12 +232,29 @@ def _is_newer(current: Device, msg: Message) -> bool:
         return False
 
 
-def _find_own_device(ctx: SyncContext, msg: Message, changes: Changes) -> Device | None:
-    """The instance's device; duplicates (a create whose answer was lost, then retried) are removed."""
-    found = ctx.ss.find_devices(OWNER, msg.owner)
-    if not found:
+def _stale_or_unchanged(device: Device | None, msg: Message, digest: str) -> str | None:
+    """ "stale" (SOLIDserver reflects a newer observation, or the instance was terminated),
+    "unchanged" (this very observation is already applied), or None (work to do)."""
+    if device is None:
         return None
-    keep, *extra = sorted(found, key=lambda d: int(d.id))
+    if _is_newer(device, msg):
+        return "stale"
+    if TOMBSTONE in device.metadata and not msg.instance.gone:
+        # EC2 never reuses instance ids: a terminated instance cannot be running again.
+        return "stale"
+    same = device.metadata.get(OBSERVED) == msg.observed_at and device.metadata.get(DIGEST) == digest
+    return "unchanged" if same else None
+
+
+def _find(ctx: SyncContext, msg: Message) -> tuple[list[Device], list[Lease]]:
+    return lease_mod.split(ctx.ss.find_devices(OWNER, msg.owner))
+
+
+def _own_device(ctx: SyncContext, devices: list[Device], changes: Changes) -> Device | None:
+    """The instance's device; duplicates (made by an older ipamsync, or by hand) are removed."""
+    if not devices:
+        return None
+    keep, *extra = sorted(devices, key=lambda d: int(d.id))
     for dup in extra:
         log.warning("removing duplicate device", extra={"device_id": dup.id, "kept": keep.id})
         ctx.ss.delete_device(dup.id)
@@ -187,39 +262,49 @@ def _find_own_device(ctx: SyncContext, msg: Message, changes: Changes) -> Device
     return keep
 
 
-def _write_device(
-    ctx: SyncContext,
-    current: Device | None,
-    name: str,
-    meta: dict[str, str],
-    changes: Changes,
-    replace_all: bool = False,
-) -> str:
-    """Create the device, or update what differs (``replace_all``: drop every key not in ``meta``)."""
-    if current is None:
-        try:
-            device_id = ctx.ss.create_device(name, meta)
-        except SolidServerConflict as exc:
+def _create_device(ctx: SyncContext, msg: Message, name: str, meta: dict[str, str], changes: Changes) -> str:
+    """Create the device; an "already exists" for a device of this very instance (an earlier add
+    whose answer was lost after the appliance committed it) is recognised and reused."""
+    try:
+        device_id = ctx.ss.create_device(name, meta)
+    except SolidServerConflict as exc:
+        same = [
+            d for d in ctx.ss.find_devices(OWNER, msg.owner) if d.name == name and not lease_mod.is_lease(d)
+        ]
+        if not same:
             raise OwnershipConflict(
                 f"device name {name!r} is taken by a device ipamsync does not manage: {exc.errmsg or exc}",
                 object_type="device",
                 key=name,
             ) from None
-        changes.add("created", "device")
-        return device_id
+        _update_device(ctx, same[0], name, meta, changes, replace_all=True)
+        return same[0].id
+    changes.add("created", "device")
+    return device_id
+
+
+def _update_device(
+    ctx: SyncContext,
+    current: Device,
+    name: str,
+    meta: dict[str, str],
+    changes: Changes,
+    replace_all: bool = False,
+) -> None:
+    """Update what differs (``replace_all``: drop every key of ipamsync's that is not in ``meta``)."""
     changed, removed = md.diff(current.metadata, meta)
     if replace_all:
-        removed = [k for k in current.metadata if k not in meta]
+        removed = [k for k in current.metadata if k not in meta and k.startswith(("aws_", "ipamsync_"))]
     new_name = name if current.name != name else None
-    if changed or removed or new_name:
-        try:
-            ctx.ss.update_device(current.id, name=new_name, metadata=changed, delete_keys=removed)
-        except SolidServerConflict as exc:
-            raise OwnershipConflict(
-                f"device cannot be renamed to {name!r}: {exc.errmsg or exc}", object_type="device", key=name
-            ) from None
-        changes.add("updated", "device")
-    return current.id
+    if not (changed or removed or new_name):
+        return
+    try:
+        ctx.ss.update_device(current.id, name=new_name, metadata=changed, delete_keys=removed)
+    except SolidServerConflict as exc:
+        raise OwnershipConflict(
+            f"device cannot be renamed to {name!r}: {exc.errmsg or exc}", object_type="device", key=name
+        ) from None
+    changes.add("updated", "device")
 
 
 def _sync_interfaces(
@@ -238,103 +323,244 @@ def _sync_interfaces(
         meta = interface_metadata(msg, eni.id, eni.subnet_id, eni.vpc_id, eni.device_index)
         found = by_eni.get(eni.id)
         if found is None:
-            try:
-                result[eni.id] = ctx.ss.create_interface(device_id, name, mac=eni.mac, metadata=meta)
-            except SolidServerConflict as exc:
-                raise OwnershipConflict(
-                    f"interface {name} exists on device {device_id} and is not managed by ipamsync: "
-                    f"{exc.errmsg or exc}",
-                    object_type="interface",
-                    key=name,
-                ) from None
-            changes.add("created", "interface")
+            result[eni.id] = _create_interface(ctx, msg, device_id, name, eni.mac, meta, changes)
             continue
-        iface = found
-        changed, removed = md.diff(iface.metadata, meta)
-        new_name = name if iface.name != name else None
-        new_mac = eni.mac if iface.mac != eni.mac else None
+        changed, removed = md.diff(found.metadata, meta)
+        new_name = name if found.name != name else None
+        new_mac = eni.mac if found.mac != eni.mac else None
         if changed or removed or new_name or new_mac:
             ctx.ss.update_interface(
-                iface.id, device_id, name=new_name, mac=new_mac, metadata=changed, delete_keys=removed
+                found.id, device_id, name=new_name, mac=new_mac, metadata=changed, delete_keys=removed
             )
             changes.add("updated", "interface")
-        result[eni.id] = iface.id
+        result[eni.id] = found.id
     return result
 
 
-def sync_device(msg: Message, ctx: SyncContext) -> DeviceResult:
-    """Create/update/tombstone the instance's device and interfaces; tell whether ``msg`` is stale."""
-    changes = Changes()
-    result = DeviceResult(instance_id=msg.instance.id, changes=changes)
-    current = _find_own_device(ctx, msg, changes)
-    if current is not None and _is_newer(current, msg):
-        log.info(
-            "stale message: SOLIDserver reflects a newer observation",
-            extra={
-                "stored_observed_at": current.metadata.get(OBSERVED),
-                "message_observed_at": msg.observed_at,
-            },
-        )
-        result.stale = True
-        result.device_id = current.id
-        result.lifecycle = "gone" if TOMBSTONE in current.metadata else "present"
-        return result
+def _create_interface(
+    ctx: SyncContext,
+    msg: Message,
+    device_id: str,
+    name: str,
+    mac: str,
+    meta: dict[str, str],
+    changes: Changes,
+) -> str:
+    try:
+        iface_id = ctx.ss.create_interface(device_id, name, mac=mac, metadata=meta)
+    except SolidServerConflict as exc:
+        again = [
+            i
+            for i in ctx.ss.list_interfaces(device_id)
+            if i.name == name
+            and i.metadata.get(OWNER) == msg.owner
+            and i.metadata.get("aws_eni_id") == meta["aws_eni_id"]
+        ]
+        if not again:
+            raise OwnershipConflict(
+                f"interface {name} exists on device {device_id} and is not managed by ipamsync: "
+                f"{exc.errmsg or exc}",
+                object_type="interface",
+                key=name,
+            ) from None
+        return again[0].id  # our own add, whose answer was lost
+    changes.add("created", "interface")
+    return iface_id
 
-    hostname = msg.instance.hostname
-    name = device_name(hostname, msg.instance.id)
+
+def _terminate(
+    ctx: SyncContext, msg: Message, current: Device | None, meta: dict[str, str], changes: Changes
+) -> str:
+    """The device becomes its tombstone in one edit (never delete-then-create: at no point can
+    the instance be left with neither its device nor its tombstone); then its interfaces go."""
+    if current is None:
+        return _create_device(ctx, msg, device_name(msg.instance.hostname, msg.instance.id), meta, changes)
+    if TOMBSTONE in current.metadata:
+        meta[TOMBSTONE] = current.metadata[TOMBSTONE]  # already a tombstone: its expiry is kept
+    _update_device(ctx, current, current.name, meta, changes, replace_all=True)
+    for iface in ctx.ss.list_interfaces(current.id):
+        if iface.metadata.get(OWNER) == msg.owner:
+            ctx.ss.delete_interface(iface.id)
+            changes.add("deleted", "interface")
+    return current.id
+
+
+def _apply(ctx: SyncContext, msg: Message, current: Device | None, digest: str, result: DeviceResult) -> None:
+    changes = result.changes
+    name = device_name(msg.instance.hostname, msg.instance.id)
     if msg.instance.gone:
         result.lifecycle = "gone"
-        if ctx.settings.terminated_policy == "retain":
-            # Inventory history: the device stays, described by the termination snapshot; its
-            # interfaces go with the ENIs (their addresses are released by the address step).
-            meta = device_metadata(msg)
-            meta["aws_state"] = "terminated"
-            result.device_id = _write_device(ctx, current, name, meta, changes)
-            if current is not None:
-                _sync_interfaces(
-                    ctx, msg, result.device_id, ctx.ss.list_interfaces(result.device_id), changes
-                )
-            return result
-        meta = tombstone_metadata(msg, ctx.settings.tombstone_hours, format_time(ctx.now()))
-        if current is not None and TOMBSTONE in current.metadata:
-            # Already a tombstone: only move its observation forward (expiry kept).
-            meta[TOMBSTONE] = current.metadata[TOMBSTONE]
-            result.device_id = _write_device(ctx, current, current.name, meta, changes, replace_all=True)
-            return result
-        if current is not None:
-            # Deleting the device removes its interfaces and unlinks its addresses in one call.
-            ctx.ss.delete_device(current.id)
-            changes.add("deleted", "device")
-        result.device_id = _write_device(ctx, None, name, meta, changes)
-        return result
-
-    meta = device_metadata(msg)
-    if current is not None and TOMBSTONE in current.metadata:
-        # A newer observation of a "terminated" instance cannot be running again: EC2 never
-        # reuses instance ids. Treat the message as stale rather than resurrect the instance.
-        log.warning("message for a terminated instance ignored", extra={"instance_id": msg.instance.id})
-        result.stale = True
-        result.lifecycle = "gone"
+        if ctx.settings.terminated_policy == "delete":
+            meta = tombstone_metadata(msg, ctx.settings.tombstone_hours, format_time(ctx.now()), digest)
+            result.device_id = _terminate(ctx, msg, current, meta, changes)
+            return
+        # retain: the device stays, described by the termination snapshot; its interfaces go
+        # with the ENIs (their addresses are released by the addresses step).
+        meta = {**device_metadata(msg, digest), "aws_state": "terminated"}
+    else:
+        meta = device_metadata(msg, digest)
+    if current is None:
+        result.device_id = _create_device(ctx, msg, name, meta, changes)
+        existing: list[Interface] = []
+    else:
+        _update_device(ctx, current, name, meta, changes)
         result.device_id = current.id
-        return result
-    created = current is None
-    device_id = _write_device(ctx, current, name, meta, changes)
-    existing = [] if created else ctx.ss.list_interfaces(device_id)
-    result.device_id = device_id
-    result.interfaces = _sync_interfaces(ctx, msg, device_id, existing, changes)
+        existing = ctx.ss.list_interfaces(current.id)
+    result.interfaces = _sync_interfaces(ctx, msg, result.device_id, existing, changes)
+
+
+def sync_device(
+    msg: Message, ctx: SyncContext, *, holder: str, started: datetime | None = None
+) -> DeviceResult:
+    """The execution's first step: is ``msg`` stale or already applied? If not, take the instance's
+    lease for ``holder`` (an execution that ``started`` then; default: now) and bring the device and
+    its interfaces to what ``msg`` describes. The lease is returned in the result (``lease_id``)
+    for the last step to give back; when nothing else is left to do (``unchanged``), it is given
+    back here."""
+    result = DeviceResult(instance_id=msg.instance.id, lifecycle="gone" if msg.instance.gone else "present")
+    digest = snapshot_digest(msg, ctx.settings)
+    devices, leases = _find(ctx, msg)
+    current = min(devices, key=lambda d: int(d.id)) if devices else None
+    verdict = _stale_or_unchanged(current, msg, digest)
+    if verdict is not None and (verdict == "stale" or not leases):
+        return _skipped(result, current, verdict)
+    now = ctx.now()
+    expires = lease_mod.expiry(started or now, ctx.settings.lease_seconds, now)
+    taken = lease_mod.acquire(ctx, msg, holder, expires, leases)
+    lease = taken.lease
+    try:
+        devices, _ = _find(ctx, msg)  # what the previous holder left
+        current = _own_device(ctx, devices, result.changes)
+        verdict = _stale_or_unchanged(current, msg, digest)
+        if verdict == "unchanged" and taken.after_failure:
+            verdict = None  # the last execution did not finish: apply everything again
+        if verdict is not None:
+            lease_mod.release(ctx, lease.id)
+            return _skipped(result, current, verdict)
+        if current is not None and current.metadata.get(DIGEST) == digest and not taken.after_failure:
+            # A newer observation of what is already there: only the observation time moves on.
+            _update_device(ctx, current, current.name, {**current.metadata, **_stamp(msg)}, result.changes)
+            lease_mod.release(ctx, lease.id)
+            result.device_id, result.unchanged = current.id, True
+            return result
+        _apply(ctx, msg, current, digest, result)
+    except BaseException:
+        _abandon_quietly(ctx, lease)
+        raise
+    result.lease_id = lease.id
     return result
 
 
-def collect_tombstones(ctx: SyncContext, limit: int = 100) -> int:
-    """Delete tombstones whose expiry has passed (oldest first); returns how many were deleted."""
-    now = format_time(ctx.now())
-    col = f"tag_hostdev_{TOMBSTONE}"
-    devices = ctx.ss.list_devices(
-        where=Where.ne(col, ""), tags=[f"hostdev.{TOMBSTONE}"], orderby=col, limit=limit
-    )
+def _stamp(msg: Message) -> dict[str, str]:
+    return {OBSERVED: msg.observed_at, EVENT_ID: msg.event.id}
+
+
+def _skipped(result: DeviceResult, current: Device | None, verdict: str) -> DeviceResult:
+    if verdict == "stale":
+        log.info(
+            "stale message: SOLIDserver reflects a newer observation",
+            extra={"stored_observed_at": current.metadata.get(OBSERVED) if current else None},
+        )
+        result.stale = True
+    else:
+        log.info("unchanged: SOLIDserver already reflects this observation")
+        result.unchanged = True
+    if current is not None:
+        result.device_id = current.id
+        result.lifecycle = "gone" if TOMBSTONE in current.metadata else result.lifecycle
+    return result
+
+
+def _abandon_quietly(ctx: SyncContext, lease: Lease) -> None:
+    """Give the lease up after a failure (:func:`~ipamsync.sync.lease.abandon`); if that fails
+    too, it expires on its own."""
+    try:
+        lease_mod.abandon(ctx, lease.id)
+    except Exception as exc:
+        log.warning("lease not given up (it will expire)", extra={"error": type(exc).__name__})
+
+
+@contextlib.contextmanager
+def guarded(ctx: SyncContext, msg: Message, device: DeviceResult | None) -> Iterator[bool]:
+    """Run a later step (addresses, DNS) under the instance's lease: the execution's, taken by
+    ``SyncDevice`` and named in ``device``; or, for a step invoked on its own, one of its own, held
+    for the step's duration. Yields False when ``msg`` turns out stale (write nothing then)."""
+    if device is not None and device.lease_id is not None:
+        yield True
+        return
+    devices, leases = _find(ctx, msg)
+    holder = f"step-{uuid.uuid4().hex}"
+    expires = lease_mod.expiry(ctx.now(), ctx.settings.lease_seconds)
+    lease = lease_mod.acquire(ctx, msg, holder, expires, leases).lease
+    try:
+        devices, _ = _find(ctx, msg)
+        current = min(devices, key=lambda d: int(d.id)) if devices else None
+        yield _stale_or_unchanged(current, msg, "") != "stale"
+    except BaseException:
+        _abandon_quietly(ctx, lease)
+        raise
+    lease_mod.release(ctx, lease.id)
+
+
+def outranks(ctx: SyncContext, msg: Message, holder: str, what: str) -> bool:
+    """Does ``msg`` outrank another managed instance (owner value ``holder``) that holds ``what``?
+
+    EC2 lets one holder have an address at a time, so the holder whose newest observation includes
+    it is right. The holder's device tells its newest observation (one lookup, with its lease):
+
+    * the holder is unknown or terminated, or ``msg`` is at least as new as the holder's newest
+      observation, or the holder's last execution did not finish (an expired lease: its own next
+      message reclaims ``what`` if its snapshot has it) → True: ``msg`` takes it over;
+    * the holder is newer and its execution is still running → ``HeldByAnotherInstance``
+      (transient: decided once that execution ends);
+    * the holder is newer and idle: its applied snapshot has ``what`` → False: ``msg`` yields it.
+    """
+    devices, leases = lease_mod.split(ctx.ss.find_devices(OWNER, holder))
+    current = min(devices, key=lambda d: int(d.id)) if devices else None
+    if current is None or TOMBSTONE in current.metadata or not _is_newer(current, msg):
+        return True
+    now = ctx.now()
+    if any(not lease.expired(now) for lease in leases):
+        raise HeldByAnotherInstance(
+            f"{what} is held by {holder}, whose newer observation is being applied",
+            object_type="address",
+            key=what,
+            holder=holder,
+        )
+    return bool(leases)  # an abandoned lease: the holder's newest snapshot was never applied
+
+
+def release_device(
+    msg: Message, ctx: SyncContext, *, holder: str, lease_id: str | None, failed: bool = False
+) -> ReleaseResult:
+    """The execution's last step: give the instance's lease back (``lease_id``, named by
+    ``SyncDevice``), or after a failure give up the lease ``holder`` may hold (marked expired:
+    :func:`~ipamsync.sync.lease.abandon`)."""
+    if failed:
+        return ReleaseResult(released=lease_mod.abandon_held_by(ctx, msg, holder))
+    if lease_id is not None:
+        lease_mod.release(ctx, lease_id)
+        return ReleaseResult(released=1)
+    return ReleaseResult(released=0)
+
+
+def collect_tombstones(ctx: SyncContext, limit: int = 100) -> dict[str, int]:
+    """Delete tombstones whose expiry has passed, and leases expired longer than tombstones are
+    kept (an expired lease marks an execution that did not finish); oldest first, ``limit`` each."""
+    keep = timedelta(hours=ctx.settings.tombstone_hours)
+    return {
+        "tombstones_deleted": _collect(ctx, TOMBSTONE, limit),
+        "leases_deleted": _collect(ctx, lease_mod.EXPIRES, limit, older_than=keep),
+    }
+
+
+def _collect(ctx: SyncContext, key: str, limit: int, older_than: timedelta = timedelta(0)) -> int:
+    now = format_time(ctx.now() - older_than)
+    col = f"tag_hostdev_{key}"
+    devices = ctx.ss.list_devices(where=Where.ne(col, ""), tags=[f"hostdev.{key}"], orderby=col, limit=limit)
     deleted = 0
     for dev in devices:
-        expiry = dev.metadata.get(TOMBSTONE, "")
+        expiry = dev.metadata.get(key, "")
         if not expiry or not dev.metadata.get(OWNER, "").startswith("aws:"):
             continue
         if expiry > now:

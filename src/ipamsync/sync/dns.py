@@ -16,6 +16,7 @@ Records are removed when the instance is terminated, when it is stopped under th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +29,11 @@ from ipamsync.errors import (
 )
 from ipamsync.model import Message
 from ipamsync.naming import fqdn, is_fqdn, reverse_name
+from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Record, Zone
 from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, other_instance
+from ipamsync.sync.device import DeviceResult, guarded
 
 log = logging.getLogger("ipamsync.sync.dns")
 
@@ -70,7 +73,7 @@ def zone_for(msg: Message, default_zone: str, tag_key: str) -> str | None:
     return default_zone or None
 
 
-def _owning_zone(name: str, zones: list[Zone], reverse: bool) -> Zone | None:
+def _owning_zone(name: str, zones: Sequence[Zone], reverse: bool) -> Zone | None:
     best: Zone | None = None
     for z in zones:
         if z.reverse != reverse:
@@ -80,8 +83,11 @@ def _owning_zone(name: str, zones: list[Zone], reverse: bool) -> Zone | None:
     return best
 
 
-def wanted_records(msg: Message, ctx: SyncContext, skipped: list[str]) -> list[WantedRecord]:
-    settings = ctx.settings
+def wanted_records(
+    msg: Message, settings: Settings, zones_of_server: Callable[[], Sequence[Zone]], skipped: list[str]
+) -> list[WantedRecord]:
+    """The records the instance should have (pure: ``zones_of_server`` is only called when the
+    instance has a name to publish; a reason is appended to ``skipped`` for each one left out)."""
     inst = msg.instance
     if inst.gone or not inst.hostname:
         return []
@@ -91,7 +97,7 @@ def wanted_records(msg: Message, ctx: SyncContext, skipped: list[str]) -> list[W
     if not zone_name:
         skipped.append("no forward zone configured")
         return []
-    zones = ctx.zones()
+    zones = list(zones_of_server())
     zone = next((z for z in zones if z.name == zone_name and not z.reverse), None)
     if zone is None:
         raise ConfigurationError(f"zone {zone_name!r} does not exist on DNS server {settings.dns_server!r}")
@@ -116,14 +122,22 @@ def wanted_records(msg: Message, ctx: SyncContext, skipped: list[str]) -> list[W
     return out
 
 
-def sync_dns(msg: Message, ctx: SyncContext) -> DnsResult:
-    """Bring the instance's DNS records to what ``msg`` describes."""
-    settings = ctx.settings
-    if not settings.dns_enabled:
+def sync_dns(msg: Message, ctx: SyncContext, *, device: DeviceResult | None = None) -> DnsResult:
+    """Bring the instance's DNS records to what ``msg`` describes (under the instance's lease: the
+    execution's, named in ``device``, or the step's own)."""
+    if not ctx.settings.dns_enabled:
         return DnsResult(enabled=False)
     result = DnsResult()
+    with guarded(ctx, msg, device) as go:
+        if go:
+            _sync(msg, ctx, result)
+    return result
+
+
+def _sync(msg: Message, ctx: SyncContext, result: DnsResult) -> None:
+    settings = ctx.settings
     changes = result.changes
-    wanted = wanted_records(msg, ctx, result.skipped)
+    wanted = wanted_records(msg, settings, ctx.zones, result.skipped)
     names: dict[str, list[str]] = {}
     for w in wanted:
         names.setdefault(w.fqdn, []).append(w.type)
@@ -147,14 +161,24 @@ def sync_dns(msg: Message, ctx: SyncContext) -> DnsResult:
                 settings.dns_server, w.zone, w.fqdn, w.type, w.value, ttl=settings.ttl, metadata=meta
             )
         except SolidServerConflict as exc:
-            raise OwnershipConflict(
-                f"{w.type} record {w.fqdn} exists and is not managed by ipamsync: {exc.errmsg or exc}",
-                object_type="record",
-                key=f"{w.fqdn}/{w.type}",
-            ) from None
+            # It appeared since the lookup: our own add whose answer was lost, or someone else's.
+            again = ctx.ss.find_records(
+                settings.dns_server, owner_key=OWNER, owner=msg.owner, names={w.fqdn: [w.type]}
+            )
+            same = [r for r in again if r.fqdn == w.fqdn and r.type == w.type]
+            mine = next((r for r in same if r.value == w.value and r.metadata.get(OWNER) == msg.owner), None)
+            if mine is None:
+                _check_conflicts(msg, w, same)
+                raise OwnershipConflict(
+                    f"{w.type} record {w.fqdn} exists and is not managed by ipamsync: {exc.errmsg or exc}",
+                    object_type="record",
+                    key=f"{w.fqdn}/{w.type}",
+                ) from None
+            _update(ctx, mine, meta, settings.ttl, changes)
+            result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": mine.id})
+            continue
         changes.add("created", "record")
         result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": rid})
-    return result
 
 
 def _check_conflicts(msg: Message, w: WantedRecord, same: list[Record]) -> None:
