@@ -12,6 +12,7 @@ from ipamsync.solidserver.api import Address, Device, Interface, Network, Record
 from ipamsync.solidserver.where import Where
 
 OWNER = "ipamsync_owner"
+LEASE = "ipamsync_lease"
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Inventory:
     networks: list[Network] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)
+    #: lease devices (``ipamsync_lease``): an execution in progress, or one that failed
+    leases: list[Device] = field(default_factory=list)
     interfaces: list[Interface] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
 
@@ -28,6 +31,7 @@ class Inventory:
         """Objects whose ``ipamsync_owner`` is ``owner``, by kind."""
         return {
             "devices": [d for d in self.devices if d.metadata.get(OWNER) == owner],
+            "leases": [d for d in self.leases if d.metadata.get(OWNER) == owner],
             "interfaces": [i for i in self.interfaces if i.metadata.get(OWNER) == owner],
             "addresses": [a for a in self.addresses if a.metadata.get(OWNER) == owner],
             "records": [r for r in self.records if r.metadata.get(OWNER) == owner],
@@ -74,19 +78,19 @@ def _all(ss: SolidServer, service: str, where: Where | None = None) -> Iterable[
 
 def read_inventory(ss: SolidServer, dns_server: str | None = None) -> Inventory:
     inv = Inventory()
-    inv.spaces = [SolidServer._space(r) for r in _all(ss, "ip_site_list")]
+    inv.spaces = [Space.from_row(r) for r in _all(ss, "ip_site_list")]
     for version, service in ((4, "ip_block_subnet_list"), (6, "ip6_block6_subnet6_list")):
-        inv.networks += [SolidServer._network(r, version) for r in _all(ss, service)]
+        inv.networks += [Network.from_row(r, version) for r in _all(ss, service)]
     for version, service in ((4, "ip_address_list"), (6, "ip6_address6_list")):
         inv.addresses += [
-            SolidServer._address(r, version) for r in _all(ss, service) if r.get("type", "ip") in ("", "ip")
+            Address.from_row(r, version) for r in _all(ss, service) if r.get("type", "ip") in ("", "ip")
         ]
-    inv.devices = [SolidServer._device(r) for r in _all(ss, "hostdev_list")]
-    inv.interfaces = [SolidServer._interface(r) for r in _all(ss, "hostiface_list")]
+    devices = [Device.from_row(r) for r in _all(ss, "hostdev_list")]
+    inv.devices = [d for d in devices if LEASE not in d.metadata]
+    inv.leases = [d for d in devices if LEASE in d.metadata]
+    inv.interfaces = [Interface.from_row(r) for r in _all(ss, "hostiface_list")]
     where = Where.eq("dns_name", dns_server) if dns_server else None
     inv.records = [
-        SolidServer._record(r)
-        for r in _all(ss, "dns_rr_list", where)
-        if r.get("rr_type") in ("A", "AAAA", "PTR")
+        Record.from_row(r) for r in _all(ss, "dns_rr_list", where) if r.get("rr_type") in ("A", "AAAA", "PTR")
     ]
     return inv

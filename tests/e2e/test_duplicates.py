@@ -78,10 +78,15 @@ def test_every_event_three_times_changes_nothing(
         run.wait()
         reobserved = run.executions()[3 * len(applied) :]
         assert len(reobserved) == len(events) and {s.status for s in reobserved} == {"SUCCEEDED"}
-        # Newer observations of unchanged instances: each moved its device's observation time
-        # forward (one write, what the freshness guard needs) and wrote nothing else.
+        # Newer observations of unchanged instances: each took the instance's lease, moved its
+        # device's observation time forward (what the freshness guard needs) and gave the lease
+        # back: one lease add, one device edit, one lease delete each, and nothing else.
         by_call = Counter((r.method, r.service) for r in run.log.writes())
-        assert by_call == {("PUT", "hostdev_add"): len(events)}
+        assert by_call == {
+            ("POST", "hostdev_add"): len(events),
+            ("PUT", "hostdev_add"): len(events),
+            ("DELETE", "hostdev_delete"): len(events),
+        }
 
         assert aws.dead_letters("WorkflowDeadLetterQueue") == []
         assert aws.dead_letters("EventDeadLetterQueue") == []

@@ -80,7 +80,7 @@ def test_the_whole_pipeline(tmp_path: Path, tls_emulator: EmulatorServer) -> Non
         assert (f"db-1.{ZONE}", "A") in records and not any(name.startswith("api-1") for name, _ in records)
         addresses = {a["hostaddr"] for a in _rest(tls_emulator, "ip_address_list")}
         assert set(web.details["private_ips"]) <= addresses and web.details["elastic_ip"] in addresses
-        assert aws.invoke_schedule("device gc") == {"tombstones_deleted": 0}
+        assert aws.invoke_schedule("device gc") == {"tombstones_deleted": 0, "leases_deleted": 0}
 
         # A SOLIDserver outage: 503 → SolidServerUnavailable → the state's Retry, then success.
         assert aws.hooks is not None

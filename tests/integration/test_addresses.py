@@ -10,7 +10,7 @@ import ipaddress
 
 import pytest
 
-from ipamsync.errors import HeldByAnotherInstance, OwnershipConflict
+from ipamsync.errors import OwnershipConflict
 from tests.helpers import SUBNET6, SUBNET_B, ZONE, eni, inv, message, run
 
 
@@ -112,14 +112,37 @@ def test_address_held_by_someone_else_is_a_conflict_and_nothing_is_overwritten(c
     assert a.name == "manual" and a.metadata == {"note": "do not touch"}
 
 
-def test_address_still_held_by_another_instance_is_retried(ctx):
-    run(message("i-0000000000000abc3", enis=[eni(0x52, ["10.20.1.102"])]), ctx)
-    with pytest.raises(HeldByAnotherInstance):
-        run(message("i-0000000000000abc4", name="web-10", enis=[eni(0x53, ["10.20.1.102"])]), ctx)
-    # once the first instance's termination is applied, the new owner gets it
-    run(message("i-0000000000000abc3", "terminated"), ctx)
-    run(message("i-0000000000000abc4", name="web-10", enis=[eni(0x53, ["10.20.1.102"])]), ctx)
-    assert inv(ctx).address_map()["10.20.1.102"].metadata["aws_instance_id"] == "i-0000000000000abc4"
+def test_an_address_reused_by_a_newer_observation_changes_hands_at_once(ctx):
+    """EC2 reused 10.20.1.102 before the old holder's termination was applied: the new holder's
+    newer observation takes the address and its PTR over; nothing waits for the old holder."""
+    old, new = "i-0000000000000abc3", "i-0000000000000abc4"
+    run(message(old, enis=[eni(0x52, ["10.20.1.102"])]), ctx)
+    out = run(message(new, name="web-10", enis=[eni(0x53, ["10.20.1.102"])]), ctx)
+    assert out["addresses"]["yielded"] == [] and out["dns"]["yielded"] == []
+    i = inv(ctx)
+    assert i.address_map()["10.20.1.102"].metadata["aws_instance_id"] == new
+    assert [r.value for r in i.records if r.type == "PTR"] == [f"web-10.{ZONE}"]
+    # the old holder's termination, applied later, leaves the new holder's objects alone
+    run(message(old, "terminated"), ctx)
+    assert inv(ctx).address_map()["10.20.1.102"].metadata["aws_instance_id"] == new
+
+
+def test_an_older_observation_yields_an_address_a_newer_holder_has(ctx):
+    """An Elastic IP moved A -> B: B's (newer) message is applied first, A's older one (still
+    showing the address) yields it instead of taking it back."""
+    a, b = "i-0000000000000abc5", "i-0000000000000abc6"
+    eip = {"10.20.1.105": ("54.210.40.9", True)}
+    run(message(a, enis=[eni(0x55, ["10.20.1.105"], public=eip)]), ctx)
+    a_old = message(a, enis=[eni(0x55, ["10.20.1.105"], public=eip)])  # observed before the move
+    run(
+        message(
+            b, name="web-b", enis=[eni(0x56, ["10.20.1.106"], public={"10.20.1.106": ("54.210.40.9", True)})]
+        ),
+        ctx,
+    )
+    out = run(a_old, ctx)
+    assert out["addresses"]["yielded"] == ["54.210.40.9"]
+    assert inv(ctx).address_map()["54.210.40.9"].metadata["aws_instance_id"] == b
 
 
 def test_address_outside_every_terminal_subnet_keeps_the_appliance_error(ctx):

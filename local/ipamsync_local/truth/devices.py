@@ -10,10 +10,16 @@
   described by EC2's last answer (``retain``); no interface.
 * An instance EC2 does not know, after its terminal event: its device only, named after its id
   (or the name it already had).
+* Its device may carry ``ipamsync_digest`` (32 hex characters), the digest of the snapshot applied
+  last: opaque to the truth (the product computes it), so only its form is checked.
+* No lease device (``ipamsync-lease-<instance id>``, with ``ipamsync_lease``) is left once the
+  pipeline is idle: a live one is an execution that never gave it back, an expired one an
+  execution that failed and was not repaired.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -23,8 +29,10 @@ from ipamsync.settings import Settings
 from .ec2 import primary_ip_of, state_of
 from .model import Comparison, Difference, ExpectedInterface, InstanceTruth, metadata_diffs
 from .rules import (
+    DIGEST,
     EVENT_ID,
     GONE,
+    LEASE,
     OBSERVED,
     OWNER,
     TOMBSTONE,
@@ -160,8 +168,22 @@ def check_devices(c: Comparison) -> None:
     devices_of: dict[str, list[Any]] = defaultdict(list)
     for d in c.inv.devices:
         owner = instance_owner(d.metadata)
-        if owner is not None:
-            devices_of[owner].append(d)
+        if owner is None:
+            continue
+        if LEASE in d.metadata:
+            if not c.out_of_scope(owner):
+                holder = d.metadata.get(LEASE)
+                c.diffs.append(
+                    Difference(
+                        "unexpected",
+                        "lease",
+                        d.name,
+                        actual=f"held by {holder}",
+                        instance_id=resource_of(owner),
+                    )
+                )
+            continue
+        devices_of[owner].append(d)
     for owner, t in c.checked():
         found = devices_of.get(owner, [])
         if not found:
@@ -207,10 +229,13 @@ def check_device(dev: Any, t: InstanceTruth) -> list[Difference]:
     for key in (OBSERVED, EVENT_ID):  # the observation applied last
         if not dev.metadata.get(key):
             wrong(key, "<set>", dev.metadata.get(key))
+    digest = dev.metadata.get(DIGEST)
+    if digest is not None and not re.fullmatch(r"[0-9a-f]{32}", digest):
+        wrong(DIGEST, "<32 hex characters>", digest)
     if t.tombstone and not dev.metadata.get(TOMBSTONE):
         wrong(TOMBSTONE, "<expiry>", None)
     if t.exact:
-        allowed = {*t.device_metadata, OBSERVED, EVENT_ID}
+        allowed = {*t.device_metadata, OBSERVED, EVENT_ID, DIGEST}
         if t.tombstone:
             allowed.add(TOMBSTONE)
         for key, value in sorted(dev.metadata.items()):

@@ -19,6 +19,10 @@ OWNER = "ipamsync_owner"
 OBSERVED = "ipamsync_observed_at"
 EVENT_ID = "ipamsync_event_id"
 TOMBSTONE = "ipamsync_tombstone"
+#: The applied snapshot's digest (README, "Freshness"): opaque here, the product computes it.
+DIGEST = "ipamsync_digest"
+#: A lease device (README, "One execution writes an instance at a time") names its holder here.
+LEASE = "ipamsync_lease"
 PUBLIC_OWNER = "aws-public"
 GONE = frozenset({"shutting-down", "terminated"})
 VALUE_MAX = 255

@@ -58,6 +58,11 @@ class Space:
     name: str
     metadata: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_row(cls, row: Row) -> Space:
+        """The object a list service's row describes."""
+        return cls(row["site_id"], row.get("site_name", ""), md.decode(row.get("site_class_parameters")))
+
 
 @dataclass(frozen=True)
 class Network:
@@ -96,6 +101,27 @@ class Network:
     def contains(self, first: int, last: int) -> bool:
         return self.first <= first and last <= self.last
 
+    @classmethod
+    def from_row(cls, row: Row, version: int) -> Network:
+        """The object a list service's row describes."""
+        s = _NET[version]
+        start = addr_from_hex(row[s["start_hex"]], version)
+        if version == 4:
+            size = int(row.get("subnet_size") or "1")
+        else:
+            size = 2 ** (128 - int(row.get("subnet6_prefix") or "128"))
+        return cls(
+            id=row[s["id"]],
+            version=version,
+            start=start,
+            size=size,
+            name=_name(row.get(s["name"])),
+            terminal=row.get("is_terminal") == "1",
+            parent_id=_id(row.get(s["parent"])),
+            space_id=row.get("site_id", ""),
+            metadata=md.decode(row.get(s["params"])),
+        )
+
 
 @dataclass(frozen=True)
 class Address:
@@ -110,6 +136,25 @@ class Address:
     iface_id: str | None
     metadata: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_row(cls, row: Row, version: int) -> Address:
+        """The object a list service's row describes."""
+        s = _ADDR[version]
+        hexval = row.get(s["hex"], "")
+        text = addr_from_hex(hexval, version) if hexval else canonical(row["hostaddr"])
+        return cls(
+            id=row[s["id"]],
+            version=version,
+            address=text,
+            name=_name(row.get(s["name"])),
+            mac=_mac(row.get(s["mac"])),
+            space_id=row.get("site_id", ""),
+            subnet_id=_id(row.get(s["subnet"])),
+            device_id=_id(row.get("hostdev_id")),
+            iface_id=_id(row.get("hostiface_id")),
+            metadata=md.decode(row.get(s["params"])),
+        )
+
 
 @dataclass(frozen=True)
 class Device:
@@ -117,6 +162,16 @@ class Device:
     name: str
     class_name: str
     metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Row) -> Device:
+        """The object a list service's row describes."""
+        return cls(
+            id=row["hostdev_id"],
+            name=_name(row.get("hostdev_name")),
+            class_name=_name(row.get("hostdev_class_name")),
+            metadata=md.decode(row.get("hostdev_class_parameters")),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,6 +181,17 @@ class Interface:
     device_id: str
     mac: str
     metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Row) -> Interface:
+        """The object a list service's row describes."""
+        return cls(
+            id=row["hostiface_id"],
+            name=_name(row.get("hostiface_name")),
+            device_id=row.get("hostdev_id", ""),
+            mac=_mac(row.get("hostiface_mac")),
+            metadata=md.decode(row.get("hostiface_class_parameters")),
+        )
 
 
 @dataclass(frozen=True)
@@ -148,6 +214,30 @@ class Record:
     zone: str
     server: str
     metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Row) -> Record:
+        """The object a list service's row describes."""
+        rtype = row.get("rr_type", "").upper()
+        value = row.get("value1", "")
+        if rtype in ("A", "AAAA") and value:
+            value = canonical(value)
+        elif rtype == "PTR":
+            value = value.rstrip(".").lower()
+        try:
+            ttl = int(row.get("ttl") or row.get("rr_ttl") or 0)
+        except ValueError:
+            ttl = 0
+        return cls(
+            id=row["rr_id"],
+            fqdn=row.get("rr_full_name", "").rstrip(".").lower(),
+            type=rtype,
+            value=value,
+            ttl=ttl,
+            zone=row.get("dnszone_name", "").rstrip(".").lower(),
+            server=row.get("dns_name", ""),
+            metadata=md.decode(row.get("rr_class_parameters")),
+        )
 
 
 # --------------------------------------------------------------------------- services
@@ -241,7 +331,7 @@ class SolidServer:
     # ------------------------------------------------------------------ spaces
     def find_space(self, name: str) -> Space | None:
         rows = list(self.client.list("ip_site_list", where=Where.eq("site_name", name), max_rows=2))
-        return self._space(rows[0]) if rows else None
+        return Space.from_row(rows[0]) if rows else None
 
     def create_space(self, name: str, metadata: Metadata, description: str = "") -> str:
         return self.client.add(
@@ -252,10 +342,6 @@ class SolidServer:
                 "site_class_parameters": md.encode(metadata),
             },
         )
-
-    @staticmethod
-    def _space(row: Row) -> Space:
-        return Space(row["site_id"], row.get("site_name", ""), md.decode(row.get("site_class_parameters")))
 
     # ------------------------------------------------------------------ networks
     def find_networks(self, version: int, space_id: str, starts: Iterable[str]) -> list[Network]:
@@ -269,7 +355,7 @@ class SolidServer:
         if not hexes:
             return []
         where = Where.eq("site_id", space_id) & Where.any_of(s["start_hex"], hexes)
-        return [self._network(r, version) for r in self.client.list(s["list"], where=where)]
+        return [Network.from_row(r, version) for r in self.client.list(s["list"], where=where)]
 
     def create_network(
         self,
@@ -319,26 +405,6 @@ class SolidServer:
         _metadata_edit(params, s["params"], metadata, delete_keys)
         self.client.edit(s["add"], params)
 
-    @staticmethod
-    def _network(row: Row, version: int) -> Network:
-        s = _NET[version]
-        start = addr_from_hex(row[s["start_hex"]], version)
-        if version == 4:
-            size = int(row.get("subnet_size") or "1")
-        else:
-            size = 2 ** (128 - int(row.get("subnet6_prefix") or "128"))
-        return Network(
-            id=row[s["id"]],
-            version=version,
-            start=start,
-            size=size,
-            name=_name(row.get(s["name"])),
-            terminal=row.get("is_terminal") == "1",
-            parent_id=_id(row.get(s["parent"])),
-            space_id=row.get("site_id", ""),
-            metadata=md.decode(row.get(s["params"])),
-        )
-
     # ------------------------------------------------------------------ addresses
     def find_addresses(
         self,
@@ -360,7 +426,7 @@ class SolidServer:
             if hexes:
                 where = where | (Where.eq("site_id", space_id) & Where.any_of(s["hex"], hexes))
         rows = self.client.list(s["list"], where=where, tags=[tag])
-        return [self._address(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
+        return [Address.from_row(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
 
     def create_address(
         self,
@@ -418,24 +484,6 @@ class SolidServer:
         s = _ADDR[version]
         self.client.delete(s["delete"], {s["id"]: address_id})
 
-    @staticmethod
-    def _address(row: Row, version: int) -> Address:
-        s = _ADDR[version]
-        hexval = row.get(s["hex"], "")
-        text = addr_from_hex(hexval, version) if hexval else canonical(row["hostaddr"])
-        return Address(
-            id=row[s["id"]],
-            version=version,
-            address=text,
-            name=_name(row.get(s["name"])),
-            mac=_mac(row.get(s["mac"])),
-            space_id=row.get("site_id", ""),
-            subnet_id=_id(row.get(s["subnet"])),
-            device_id=_id(row.get("hostdev_id")),
-            iface_id=_id(row.get("hostiface_id")),
-            metadata=md.decode(row.get(s["params"])),
-        )
-
     # ------------------------------------------------------------------ devices
     def find_devices(self, key: str, value: str, limit: int | None = None) -> list[Device]:
         col = tag_column("hostdev", key)
@@ -446,7 +494,7 @@ class SolidServer:
             orderby="hostdev_id",
             max_rows=limit,
         )
-        return [self._device(r) for r in rows]
+        return [Device.from_row(r) for r in rows]
 
     def list_devices(
         self,
@@ -457,7 +505,7 @@ class SolidServer:
         limit: int | None = None,
     ) -> list[Device]:
         rows = self.client.list("hostdev_list", where=where, tags=tags, orderby=orderby, max_rows=limit)
-        return [self._device(r) for r in rows]
+        return [Device.from_row(r) for r in rows]
 
     def create_device(self, name: str, metadata: Metadata, class_name: str = "") -> str:
         params: dict[str, object] = {"hostdev_name": name, "hostdev_class_parameters": md.encode(metadata)}
@@ -477,21 +525,12 @@ class SolidServer:
     def delete_device(self, device_id: str) -> None:
         self.client.delete("hostdev_delete", {"hostdev_id": device_id})
 
-    @staticmethod
-    def _device(row: Row) -> Device:
-        return Device(
-            id=row["hostdev_id"],
-            name=_name(row.get("hostdev_name")),
-            class_name=_name(row.get("hostdev_class_name")),
-            metadata=md.decode(row.get("hostdev_class_parameters")),
-        )
-
     # ------------------------------------------------------------------ interfaces
     def list_interfaces(self, device_id: str) -> list[Interface]:
         rows = self.client.list(
             "hostiface_list", where=Where.eq("hostdev_id", device_id), orderby="hostiface_id"
         )
-        return [self._interface(r) for r in rows]
+        return [Interface.from_row(r) for r in rows]
 
     def create_interface(self, device_id: str, name: str, *, mac: str, metadata: Metadata) -> str:
         params: dict[str, object] = {
@@ -525,16 +564,6 @@ class SolidServer:
     def delete_interface(self, iface_id: str) -> None:
         self.client.delete("hostiface_delete", {"hostiface_id": iface_id})
 
-    @staticmethod
-    def _interface(row: Row) -> Interface:
-        return Interface(
-            id=row["hostiface_id"],
-            name=_name(row.get("hostiface_name")),
-            device_id=row.get("hostdev_id", ""),
-            mac=_mac(row.get("hostiface_mac")),
-            metadata=md.decode(row.get("hostiface_class_parameters")),
-        )
-
     # ------------------------------------------------------------------ DNS
     def find_dns_server(self, name: str) -> str | None:
         rows = list(self.client.list("dns_server_list", where=Where.eq("dns_name", name), max_rows=1))
@@ -564,7 +593,7 @@ class SolidServer:
             clause = clause | (Where.eq("rr_full_name", fqdn) & Where.any_of("rr_type", types))
         where = Where.eq("dns_name", server) & clause
         rows = self.client.list("dns_rr_list", where=where, tags=[tag])
-        return [self._record(r) for r in rows]
+        return [Record.from_row(r) for r in rows]
 
     def create_record(
         self, server: str, zone: Zone, fqdn: str, rtype: str, value: str, *, ttl: int, metadata: Metadata
@@ -598,26 +627,3 @@ class SolidServer:
 
     def delete_record(self, record_id: str) -> None:
         self.client.delete("dns_rr_delete", {"rr_id": record_id})
-
-    @staticmethod
-    def _record(row: Row) -> Record:
-        rtype = row.get("rr_type", "").upper()
-        value = row.get("value1", "")
-        if rtype in ("A", "AAAA") and value:
-            value = canonical(value)
-        elif rtype == "PTR":
-            value = value.rstrip(".").lower()
-        try:
-            ttl = int(row.get("ttl") or row.get("rr_ttl") or 0)
-        except ValueError:
-            ttl = 0
-        return Record(
-            id=row["rr_id"],
-            fqdn=row.get("rr_full_name", "").rstrip(".").lower(),
-            type=rtype,
-            value=value,
-            ttl=ttl,
-            zone=row.get("dnszone_name", "").rstrip(".").lower(),
-            server=row.get("dns_name", ""),
-            metadata=md.decode(row.get("rr_class_parameters")),
-        )

@@ -9,7 +9,7 @@ An address held by something ipamsync does not manage is never overwritten:
 :class:`OwnershipConflict` (dead-lettered). An address held by another ipamsync-managed instance
 (an Elastic IP moved, a secondary IP reassigned, a private IP reused after a termination) changes
 hands by observation: the newer observation that shows it wins, and nothing waits for the older
-holder to change state (:func:`~ipamsync.sync.device.outranks`).
+holder to change state (:func:`~ipamsync.sync.device.contest`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from ipamsync.naming import fqdn
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Address
 from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, clip_all, other_instance
-from ipamsync.sync.device import DeviceResult, guarded, outranks
+from ipamsync.sync.device import DeviceResult, contest, forget_applied, guarded
 from ipamsync.sync.dns import zone_for
 from ipamsync.sync.networks import NetworksResult
 
@@ -179,6 +179,8 @@ def _sync(
             existing = by_key.get((sid, w.address))
             placed = _place(ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes)
             if placed is None:
+                if not result.yielded:
+                    forget_applied(ctx, device_id)  # this snapshot is not applied in full
                 result.yielded.append(w.address)
             else:
                 result.addresses.append({"address": w.address, "id": placed})
@@ -196,7 +198,7 @@ def _place(
 ) -> str | None:
     """The id of ``w`` in SOLIDserver once it is the instance's, or None when it was yielded to a
     newer holder. An address held by another managed instance changes hands by observation
-    (:func:`~ipamsync.sync.device.outranks`): the old row is deleted by its id and the address
+    (:func:`~ipamsync.sync.device.contest`): the old row is deleted by its id and the address
     created anew, so that exactly one of two racing claims can win (an add is atomic)."""
     for _attempt in range(3):
         if existing is not None and existing.metadata.get(OWNER) != msg.owner:
@@ -209,12 +211,14 @@ def _place(
                     key=w.address,
                     holder=holder or "(not ipamsync)",
                 )
-            if not outranks(ctx, msg, holder, f"address {w.address}"):
+            verdict = contest(ctx, msg, holder, f"address {w.address}")
+            if not verdict.take:
                 log.info("address yielded to a newer holder", extra={"address": w.address, "holder": holder})
                 return None
             log.info("address taken over", extra={"address": w.address, "from": holder})
             ctx.ss.delete_address(w.version, existing.id)
             changes.add("deleted", "address")
+            forget_applied(ctx, verdict.holder_device_id)
             existing = None
         if existing is not None:
             try:

@@ -377,7 +377,8 @@ def _terminate(
         return _create_device(ctx, msg, device_name(msg.instance.hostname, msg.instance.id), meta, changes)
     if TOMBSTONE in current.metadata:
         meta[TOMBSTONE] = current.metadata[TOMBSTONE]  # already a tombstone: its expiry is kept
-    _update_device(ctx, current, current.name, meta, changes, replace_all=True)
+    name = device_name(msg.instance.hostname, msg.instance.id)  # as EC2 last described it
+    _update_device(ctx, current, name, meta, changes, replace_all=True)
     for iface in ctx.ss.list_interfaces(current.id):
         if iface.metadata.get(OWNER) == msg.owner:
             ctx.ss.delete_interface(iface.id)
@@ -502,7 +503,16 @@ def guarded(ctx: SyncContext, msg: Message, device: DeviceResult | None) -> Iter
     lease_mod.release(ctx, lease.id)
 
 
-def outranks(ctx: SyncContext, msg: Message, holder: str, what: str) -> bool:
+@dataclass(frozen=True)
+class Contest:
+    """The outcome of :func:`contest`: does the message take the object over, and the holder's
+    device (whose digest no longer tells what it holds once something was taken from it)."""
+
+    take: bool
+    holder_device_id: str | None = None
+
+
+def contest(ctx: SyncContext, msg: Message, holder: str, what: str) -> Contest:
     """Does ``msg`` outrank another managed instance (owner value ``holder``) that holds ``what``?
 
     EC2 lets one holder have an address at a time, so the holder whose newest observation includes
@@ -510,15 +520,17 @@ def outranks(ctx: SyncContext, msg: Message, holder: str, what: str) -> bool:
 
     * the holder is unknown or terminated, or ``msg`` is at least as new as the holder's newest
       observation, or the holder's last execution did not finish (an expired lease: its own next
-      message reclaims ``what`` if its snapshot has it) → True: ``msg`` takes it over;
+      message reclaims ``what`` if its snapshot has it) → take it over;
     * the holder is newer and its execution is still running → ``HeldByAnotherInstance``
       (transient: decided once that execution ends);
-    * the holder is newer and idle: its applied snapshot has ``what`` → False: ``msg`` yields it.
+    * the holder is newer and idle: its applied snapshot has ``what`` → yield it.
     """
     devices, leases = lease_mod.split(ctx.ss.find_devices(OWNER, holder))
     current = min(devices, key=lambda d: int(d.id)) if devices else None
-    if current is None or TOMBSTONE in current.metadata or not _is_newer(current, msg):
-        return True
+    if current is None or TOMBSTONE in current.metadata:
+        return Contest(take=True)
+    if not _is_newer(current, msg):
+        return Contest(take=True, holder_device_id=current.id)
     now = ctx.now()
     if any(not lease.expired(now) for lease in leases):
         raise HeldByAnotherInstance(
@@ -527,7 +539,16 @@ def outranks(ctx: SyncContext, msg: Message, holder: str, what: str) -> bool:
             key=what,
             holder=holder,
         )
-    return bool(leases)  # an abandoned lease: the holder's newest snapshot was never applied
+    # an abandoned lease: the holder's newest snapshot was never applied in full
+    return Contest(take=bool(leases), holder_device_id=current.id)
+
+
+def forget_applied(ctx: SyncContext, device_id: str | None) -> None:
+    """The device's instance no longer holds everything its applied snapshot says (an object was
+    yielded to, or taken by, another instance): drop its digest, so that its next message is
+    applied in full rather than recognised as already applied. Only that key is deleted."""
+    if device_id is not None:
+        ctx.ss.update_device(device_id, name=None, metadata={}, delete_keys=[DIGEST])
 
 
 def release_device(

@@ -7,7 +7,9 @@ zone tag (``DNS_ZONE_TAG_KEY``) or the configured forward zone.
 
 Several instances may share a hostname (an Auto Scaling group's Name tag): each owns its own A
 record, so the name resolves to all of them. A record of that name and type that ipamsync does
-not own means the name belongs to somebody else: :class:`OwnershipConflict`, nothing written.
+not own means the name belongs to somebody else: :class:`OwnershipConflict`, nothing written. The
+PTR of an address, or an A/AAAA record of the same value, held by another managed instance changes
+hands by observation, like the address itself.
 
 Records are removed when the instance is terminated, when it is stopped under the
 ``remove-dns`` policy, and when the hostname or address changes (the old ones).
@@ -33,7 +35,7 @@ from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Record, Zone
 from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, other_instance
-from ipamsync.sync.device import DeviceResult, guarded
+from ipamsync.sync.device import DeviceResult, contest, forget_applied, guarded
 
 log = logging.getLogger("ipamsync.sync.dns")
 
@@ -51,6 +53,8 @@ class DnsResult:
     enabled: bool = True
     records: list[dict[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: records left to another managed instance whose newer observation has them
+    yielded: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,6 +62,7 @@ class DnsResult:
             "enabled": self.enabled,
             "records": self.records,
             "skipped": self.skipped,
+            "yielded": self.yielded,
             "changes": self.changes.to_dict(),
         }
 
@@ -130,11 +135,11 @@ def sync_dns(msg: Message, ctx: SyncContext, *, device: DeviceResult | None = No
     result = DnsResult()
     with guarded(ctx, msg, device) as go:
         if go:
-            _sync(msg, ctx, result)
+            _sync(msg, ctx, device, result)
     return result
 
 
-def _sync(msg: Message, ctx: SyncContext, result: DnsResult) -> None:
+def _sync(msg: Message, ctx: SyncContext, device: DeviceResult | None, result: DnsResult) -> None:
     settings = ctx.settings
     changes = result.changes
     wanted = wanted_records(msg, settings, ctx.zones, result.skipped)
@@ -149,55 +154,71 @@ def _sync(msg: Message, ctx: SyncContext, result: DnsResult) -> None:
             ctx.ss.delete_record(rec.id)
             changes.add("deleted", "record")
     for w in wanted:
+        rid = _place(ctx, msg, w, existing, meta, changes)
+        if rid is None:
+            if not result.yielded:
+                forget_applied(ctx, device.device_id if device else None)  # not applied in full
+            result.yielded.append(f"{w.type} {w.fqdn}")
+        else:
+            result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": rid})
+
+
+def _place(
+    ctx: SyncContext,
+    msg: Message,
+    w: WantedRecord,
+    existing: list[Record],
+    meta: dict[str, str],
+    changes: Changes,
+) -> str | None:
+    """The id of ``w`` once it is the instance's, or None when it was yielded to a newer holder.
+
+    A record of that name and type that ipamsync does not manage is a conflict. One of another
+    managed instance is contested when it stands for the same thing — the PTR of an address, or an
+    A/AAAA record with the same value (an address reused under the same name) — and changes hands
+    by observation (:func:`~ipamsync.sync.device.contest`); A/AAAA records with other values are
+    the other instances sharing the name (an Auto Scaling group's Name tag): they stay.
+    """
+    settings = ctx.settings
+    for _attempt in range(3):
         same = [r for r in existing if r.fqdn == w.fqdn and r.type == w.type]
         mine = next((r for r in same if r.value == w.value and r.metadata.get(OWNER) == msg.owner), None)
         if mine is not None:
             _update(ctx, mine, meta, settings.ttl, changes)
-            result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": mine.id})
-            continue
-        _check_conflicts(msg, w, same)
+            return mine.id
+        for r in same:
+            holder = r.metadata.get(OWNER, "")
+            if holder == msg.owner:
+                continue  # ours with an old value: deleted above
+            if not other_instance(r.metadata):
+                raise OwnershipConflict(
+                    f"{w.type} record {w.fqdn} ({r.value}) exists and is not managed by ipamsync",
+                    object_type="record",
+                    key=f"{w.fqdn}/{w.type}",
+                    holder=holder or "(not ipamsync)",
+                )
+            if w.type != "PTR" and r.value != w.value:
+                continue  # another instance sharing the name: each owns its own value
+            verdict = contest(ctx, msg, holder, f"{w.type} record {w.fqdn}")
+            if not verdict.take:
+                return None
+            ctx.ss.delete_record(r.id)
+            changes.add("deleted", "record")
+            forget_applied(ctx, verdict.holder_device_id)
         try:
             rid = ctx.ss.create_record(
                 settings.dns_server, w.zone, w.fqdn, w.type, w.value, ttl=settings.ttl, metadata=meta
             )
-        except SolidServerConflict as exc:
-            # It appeared since the lookup: our own add whose answer was lost, or someone else's.
-            again = ctx.ss.find_records(
+            changes.add("created", "record")
+            return rid
+        except SolidServerConflict:
+            # It appeared since the lookup: our own add whose answer was lost, or another's: look again.
+            existing = ctx.ss.find_records(
                 settings.dns_server, owner_key=OWNER, owner=msg.owner, names={w.fqdn: [w.type]}
             )
-            same = [r for r in again if r.fqdn == w.fqdn and r.type == w.type]
-            mine = next((r for r in same if r.value == w.value and r.metadata.get(OWNER) == msg.owner), None)
-            if mine is None:
-                _check_conflicts(msg, w, same)
-                raise OwnershipConflict(
-                    f"{w.type} record {w.fqdn} exists and is not managed by ipamsync: {exc.errmsg or exc}",
-                    object_type="record",
-                    key=f"{w.fqdn}/{w.type}",
-                ) from None
-            _update(ctx, mine, meta, settings.ttl, changes)
-            result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": mine.id})
-            continue
-        changes.add("created", "record")
-        result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": rid})
-
-
-def _check_conflicts(msg: Message, w: WantedRecord, same: list[Record]) -> None:
-    for r in same:
-        holder = r.metadata.get(OWNER, "")
-        if holder == msg.owner:
-            continue  # ours with an old value: deleted above
-        if w.type == "PTR" and other_instance(r.metadata):
-            raise HeldByAnotherInstance(
-                f"PTR {w.fqdn} is still held by {holder}", object_type="record", key=w.fqdn, holder=holder
-            )
-        if w.type in ("A", "AAAA") and other_instance(r.metadata):
-            continue  # several instances sharing a hostname: each owns its own value
-        raise OwnershipConflict(
-            f"{w.type} record {w.fqdn} ({r.value}) exists and is not managed by ipamsync",
-            object_type="record",
-            key=f"{w.fqdn}/{w.type}",
-            holder=holder or "(not ipamsync)",
-        )
+    raise HeldByAnotherInstance(
+        f"{w.type} record {w.fqdn} keeps changing hands", object_type="record", key=w.fqdn, holder=""
+    )
 
 
 def _update(ctx: SyncContext, rec: Record, meta: dict[str, str], ttl: int, changes: Changes) -> None:
