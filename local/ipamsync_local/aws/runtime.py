@@ -29,9 +29,15 @@ Where the local run differs from AWS, on purpose:
 * Delivery from EventBridge to a local function never fails, so the rule target's ``RetryPolicy``
   and ``DeadLetterConfig`` are created (inspectable) but never exercised.
 * Schedules are created but not fired: :meth:`LocalAws.invoke_schedule` fires one.
-* All five functions share one process, i.e. one execution environment: handler bodies run one at
-  a time (:mod:`.lambdas`), and the client-side ``SolidServerRequestsPerSecond`` limit, meant per
-  environment, applies to all of them together (raise it for load runs).
+* Concurrency (``concurrency``): in ``"parallel"`` mode (the default) each function runs in
+  execution environments of its own, one process each, as many at once as its reserved concurrency
+  (:mod:`.lambdas`, :mod:`.environments`): executions of different instances reach SOLIDserver in
+  parallel, as in AWS. The environments call AWS through moto's server on loopback (same backends).
+  ``"serial"`` runs every handler in this process, one at a time (for debugging: breakpoints,
+  profilers); the five functions then share one execution environment, and the client-side
+  ``SolidServerRequestsPerSecond`` limit, meant per environment, applies to all of them together.
+* The pipe runs as many batches at once as the sync functions' reserved concurrency
+  (``SolidServerMaxConcurrency``) unless ``pipe_workers`` says otherwise.
 * Only one ``LocalAws`` runs per process at a time (moto is process-global).
 """
 
@@ -47,8 +53,8 @@ from typing import Any, TextIO
 from . import motohook
 from .ec2events import Ec2EventSource, Fleet
 from .executions import ExecutionRecorder, ExecutionStore, ExecutionSummary, default_state_dir
-from .functions import create_functions, layer_dirs
-from .lambdas import Handler, InvokeResult, LambdaService
+from .functions import create_functions, layer_dirs, sync_concurrency
+from .lambdas import CONCURRENCY_MODES, Handler, InvokeResult, LambdaService
 from .pipe import ExecutionWaiter, Pipe, create_pipe_definition
 from .queues import QUEUE_ALIASES, Queues  # noqa: F401 - QUEUE_ALIASES: re-exported
 from .roles import ensure_role
@@ -60,8 +66,9 @@ from .template import QueueSpec, StackContext, Template
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-#: Pipe workers: Lambda's FIFO pollers scale with message groups; 4 stays under the template's
-#: default reserved concurrency (SolidServerMaxConcurrency 5), so a default run does not throttle.
+#: Pipe workers when no sync function has a reserved concurrency (``SolidServerMaxConcurrency=0``);
+#: otherwise they follow it (Lambda's FIFO pollers scale with message groups, the functions' reserved
+#: concurrency bounds what can run).
 DEFAULT_PIPE_WORKERS = 4
 PLACEHOLDER_URL = "https://solidserver.invalid"
 
@@ -95,7 +102,11 @@ class LocalAws:
         Factor for every designed wait (retry intervals, async backoff, visibility timeout). 1.0 =
         AWS's timing; tests use e.g. 0.01. Never 0: waits are scaled, not skipped.
     pipe_workers
-        Batches the pipe runs concurrently (different message groups).
+        Batches the pipe runs concurrently (different message groups); default: the sync
+        functions' reserved concurrency (``SolidServerMaxConcurrency``).
+    concurrency
+        ``"parallel"`` (default): one process per execution environment, as many per function as
+        its reserved concurrency; ``"serial"``: every handler in this process, one at a time.
     solidserver_url, credentials, ca_bundle_pem
         SOLIDserver's URL (``SolidServerUrl``), the secret's JSON content and an optional PEM CA
         bundle (put in SSM; ``SolidServerCaBundleParameter`` names it).
@@ -116,7 +127,7 @@ class LocalAws:
         *,
         state_dir: str | Path | None = None,
         time_scale: float = 1.0,
-        pipe_workers: int = DEFAULT_PIPE_WORKERS,
+        pipe_workers: int | None = None,
         solidserver_url: str | None = None,
         credentials: Mapping[str, str] | None = None,
         ca_bundle_pem: str | None = None,
@@ -132,9 +143,12 @@ class LocalAws:
         secret_name: str = "ipamsync/solidserver",  # noqa: S107 - a secret *name*
         ca_parameter_name: str = "/ipamsync/solidserver-ca",
         debug: bool = False,
+        concurrency: str = "parallel",
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be > 0")
+        if concurrency not in CONCURRENCY_MODES:
+            raise ValueError(f"concurrency must be one of {CONCURRENCY_MODES}, not {concurrency!r}")
         params = dict(parameters or {})
         if "SolidServerSecretArn" in params:
             raise ValueError(
@@ -154,7 +168,8 @@ class LocalAws:
         self.context = StackContext(region=region, stack_name=stack_name)
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
         self.time_scale = float(time_scale)
-        self.pipe_workers = int(pipe_workers)
+        self.pipe_workers = None if pipe_workers is None else int(pipe_workers)
+        self.concurrency = concurrency
         self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
         self.ca_bundle_pem = ca_bundle_pem
         self.handler_overrides = dict(handler_overrides or {})
@@ -178,6 +193,8 @@ class LocalAws:
         self.fleet: Fleet | None = None
         self.secret_arn: str | None = None
         self._mock: Any = None
+        self.moto_server: motohook.MotoServer | None = None
+        self.endpoint_url: str | None = None
         self.queues: Queues | None = None
         self.direct: DirectExecutions | None = None
         self.started = False
@@ -228,6 +245,11 @@ class LocalAws:
         self.queues = Queues(self.sqs).create(self.template)
         functions = self.template.functions()
         create_functions(self.lambda_, functions, self._role)
+        if self.pipe_workers is None:
+            self.pipe_workers = sync_concurrency(functions) or DEFAULT_PIPE_WORKERS
+        if self.concurrency == "parallel":
+            self.moto_server = motohook.MotoServer()
+            self.endpoint_url = self.moto_server.start()
         self.lambdas = self._start_lambdas(functions)
         self.rule_specs, self.schedule_specs = create_rules(self.events, functions)
         self.state_machine = self.template.state_machine()
@@ -289,6 +311,8 @@ class LocalAws:
             extra_environment=self.environment,
             send_to_destination=self.queues.send_to_destination,
             log_stream=log_stream,
+            concurrency=self.concurrency,
+            endpoint_url=self.endpoint_url,
         ).start()
 
     def _start_pipe(self) -> Pipe:
@@ -303,7 +327,7 @@ class LocalAws:
             sqs=self.sqs,
             sfn=self.sfn,
             region=self.context.region,
-            workers=self.pipe_workers,
+            workers=self.pipe_workers or DEFAULT_PIPE_WORKERS,
             time_scale=self.time_scale,
             waiter=self.waiter,
             on_execution=self._on_pipe_execution,
@@ -317,6 +341,9 @@ class LocalAws:
             self.pipe.stop()
         if self.lambdas is not None:
             self.lambdas.stop()
+        if self.moto_server is not None:
+            self.moto_server.stop()
+            self.moto_server = None
         if self.hooks is not None:
             self.hooks.uninstall()
         if self._mock is not None:
@@ -409,6 +436,13 @@ class LocalAws:
         if asynchronous:
             return lambdas.invoke_async(sched.function_logical_id, payload)
         return self.invoke(sched.function_logical_id, payload)
+
+    def cold_start(self) -> int:
+        """The next invocation of each function is a cold start (parallel mode: the idle execution
+        environments are retired; serial mode: the shared container is reset). Returns how many
+        environments were retired."""
+        assert self.lambdas is not None
+        return self.lambdas.cold_start()
 
     # ------------------------------------------------------------------ inspection
 
