@@ -48,6 +48,8 @@ def lambda_handler(event, context):
             SecretId=os.environ["SOLIDSERVER_SECRET_ARN"]
         )
         ec2 = boto3.client("ec2")
-        launched = ec2.run_instances(ImageId=event["image_id"], MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+        launched = ec2.run_instances(ImageId=event["image_id"], MinCount=1, MaxCount=1)["Instances"][0][
+            "InstanceId"
+        ]
         return {"secret": json.loads(secret["SecretString"]), "instance_id": launched}
     raise ValueError(f"unknown action {action!r}")
