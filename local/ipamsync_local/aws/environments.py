@@ -30,7 +30,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -81,6 +81,7 @@ INIT_TIMEOUT = 10.0
 STOP_GRACE = 1.0
 
 _CONTEXT_LOCK = threading.Lock()
+_LAUNCH_LOCK = threading.Lock()
 
 
 def forkserver_context() -> Any:
@@ -90,6 +91,30 @@ def forkserver_context() -> Any:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(list(PRELOAD))
         return ctx
+
+
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """An environment never imports this process's ``__main__``: multiprocessing would re-run the
+    main script in every child (a script without an ``if __name__ == "__main__"`` guard would start
+    a runtime again), and an execution environment has nothing to do with it. The preparation data
+    multiprocessing sends the child is told nothing of it while an environment is launched."""
+    from multiprocessing import spawn
+
+    original = spawn.get_preparation_data
+
+    def preparation_data(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _LAUNCH_LOCK:
+        spawn.get_preparation_data = preparation_data
+        try:
+            yield
+        finally:
+            spawn.get_preparation_data = original
 
 
 class LogSink:
@@ -164,7 +189,8 @@ class Environment:
             name=f"lambda-{self.spec.short_name}-{self.number}",
             daemon=True,
         )
-        self.process.start()
+        with _without_main():
+            self.process.start()
         child.close()
         log_w.close()
         self.conn = parent
