@@ -106,9 +106,11 @@ def test_a_burst_is_absorbed_and_the_load_on_solidserver_bounded(
                 streak[key] = 0
                 continue
             streak[key] += 1
-            if streak[key] < 3 and i + 1 < len(requests):
-                nxt = requests[i + 1]
-                assert (nxt.service, str(sorted(nxt.params.items()))) == key, "the client retried at once"
+            # The retry is the next request asking the same (the environments of the other
+            # executions send theirs in between: they run in parallel, as in AWS).
+            same = [n for n in requests[i + 1 :] if (n.service, str(sorted(n.params.items()))) == key]
+            if streak[key] < 3 and same:
+                nxt = same[0]
                 assert nxt.started - r.ended >= RETRY_AFTER - 0.02, (
                     f"retried after {nxt.started - r.ended:.3f} s"
                 )
