@@ -52,7 +52,10 @@ class FlakyDevice:
 
 
 FLAKY = FlakyDevice()
-pipeline = pipeline_fixture(time_scale=SCALE, handler_overrides={"device": FLAKY})
+# SERIAL: FlakyDevice's fault is emulator-wide (only right while one handler runs at a time), and in
+# parallel mode the launch's two events reach the queue in either order: 4 failed executions instead
+# of 2 x maxReceiveCount (reported to the freshness-guard rewrite); runs serial until then.
+pipeline = pipeline_fixture(time_scale=SCALE, handler_overrides={"device": FLAKY}, concurrency="serial")
 
 
 def _events(history: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -91,9 +91,21 @@ def register(subparsers: Any, name: str = "local", help_text: str = "") -> argpa
         metavar="FILE",
         help="where the functions' logs go (default: STATE_DIR/lambda.log; '-' = stdout)",
     )
+    serial_argument(p)
     p.set_defaults(func=cmd_replay)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
     return parser
+
+
+def serial_argument(p: argparse.ArgumentParser) -> None:
+    """``--serial``: every handler in this process, one at a time (for debugging), instead of one
+    process per execution environment running in parallel as in AWS."""
+    p.add_argument(
+        "--serial",
+        action="store_true",
+        help="run every Lambda handler in this process, one at a time (debugging: breakpoints, "
+        "profilers); default: one process per execution environment, in parallel as in AWS",
+    )
 
 
 # --------------------------------------------------------------------------- executions / history
@@ -230,6 +242,7 @@ def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 ca_bundle_pem=ca,
                 lambda_log=lambda_log,
                 strict_parameters=not args.allow_http,
+                concurrency="serial" if args.serial else "parallel",
             )
         )
         if lambda_log is not None:

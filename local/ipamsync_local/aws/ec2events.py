@@ -252,17 +252,7 @@ class Fleet:
         details: dict[str, Any] = {"subnet_id": subnet_id, "vpc_id": network.vpc_id}
 
         def new_eni() -> str:
-            ips = self._allocate(subnet_id, 1 + secondary_ips)
-            kw: dict[str, Any] = {
-                "SubnetId": subnet_id,
-                "PrivateIpAddresses": [
-                    {"PrivateIpAddress": ip, "Primary": i == 0} for i, ip in enumerate(ips)
-                ],
-            }
-            if ipv6:
-                kw["Ipv6AddressCount"] = ipv6
-            calls.append("CreateNetworkInterface")
-            return str(self.ec2.create_network_interface(**kw)["NetworkInterface"]["NetworkInterfaceId"])
+            return self._new_eni(subnet_id, secondary_ips, ipv6, calls)
 
         if public_ip or not (elastic_ip or secondary_ips or ipv6):
             interfaces.append(
@@ -289,33 +279,26 @@ class Fleet:
             "MaxCount": 1,
             "InstanceType": instance_type,
             "NetworkInterfaces": interfaces,
+            **_tag_specifications(all_tags),
         }
-        if all_tags:
-            kwargs["TagSpecifications"] = [
-                {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()]}
-            ]
         mark = self.source.mark()
         instance = self.ec2.run_instances(**kwargs)["Instances"][0]
         calls.append("RunInstances")
         iid = instance["InstanceId"]
-        described = self.describe(iid)
-        details.update(
-            private_ips=[
-                p["PrivateIpAddress"]
-                for n in described.get("NetworkInterfaces", [])
-                for p in n["PrivateIpAddresses"]
-            ],
-            ipv6=[
-                a["Ipv6Address"]
-                for n in described.get("NetworkInterfaces", [])
-                for a in n.get("Ipv6Addresses", [])
-            ],
-            public_ip=described.get("PublicIpAddress"),
-            enis=[n["NetworkInterfaceId"] for n in described.get("NetworkInterfaces", [])],
-            tags=all_tags,
-        )
+        details.update(_launched(self.describe(iid)), tags=all_tags)
         action = FleetAction("launch", iid, name, calls, details=details)
         return self._capture(action, mark)
+
+    def _new_eni(self, subnet_id: str, secondary_ips: int, ipv6: int, calls: list[str]) -> str:
+        ips = self._allocate(subnet_id, 1 + secondary_ips)
+        kw: dict[str, Any] = {
+            "SubnetId": subnet_id,
+            "PrivateIpAddresses": [{"PrivateIpAddress": ip, "Primary": i == 0} for i, ip in enumerate(ips)],
+        }
+        if ipv6:
+            kw["Ipv6AddressCount"] = ipv6
+        calls.append("CreateNetworkInterface")
+        return str(self.ec2.create_network_interface(**kw)["NetworkInterface"]["NetworkInterfaceId"])
 
     def _next_elastic_ip(self) -> str:
         """moto's Elastic IPs come from 127.0.0.0/8 (loopback, never public): use the documentation
@@ -415,3 +398,24 @@ class Fleet:
                     {"instance_id": i["InstanceId"], "state": i["State"]["Name"], "name": tags.get("Name")}
                 )
         return found
+
+
+def _tag_specifications(tags: Mapping[str, str]) -> dict[str, Any]:
+    if not tags:
+        return {}
+    return {
+        "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        ]
+    }
+
+
+def _launched(described: Mapping[str, Any]) -> dict[str, Any]:
+    """What a launch reports of its instance: addresses, public IP, interfaces."""
+    nics = described.get("NetworkInterfaces", [])
+    return {
+        "private_ips": [p["PrivateIpAddress"] for n in nics for p in n["PrivateIpAddresses"]],
+        "ipv6": [a["Ipv6Address"] for n in nics for a in n.get("Ipv6Addresses", [])],
+        "public_ip": described.get("PublicIpAddress"),
+        "enis": [n["NetworkInterfaceId"] for n in nics],
+    }

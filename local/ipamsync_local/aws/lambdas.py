@@ -1,147 +1,111 @@
 """The local Lambda service: the real ``functions/<name>/app.py`` handlers, invoked the way Lambda does.
 
-* **Loading.** Each function's handler module is loaded from its ``CodeUri`` as the Lambda runtime
-  would (the function directory first on ``sys.path`` while it is imported; the layer's
-  ``ContentUri`` — ``src/`` — importable), under a private module name so the five ``app.py``
-  files do not collide. Nothing of ``ipamsync_local`` is visible to the handlers.
-* **One execution environment.** All functions run in this process, so they share the modules of
-  the layer: Powertools' ``Metrics``/``Logger`` singletons, the SOLIDserver client cache in
-  ``ipamsync.runtime.container``. Lambda never runs two invocations in one execution environment at
-  once, and Powertools' metric set is not thread-safe (a flush on one thread while another adds a
-  metric raises ``dictionary changed size during iteration``), so handler bodies run one at a time
-  (one process-wide lock, the "sandbox"). Everything around them — the interpreter, retries, the
-  pipe, SQS, EventBridge — is concurrent. Starting the service is a cold start: the layer's
-  per-container caches are reset (``ipamsync.runtime.container.reset``, Powertools parameter
-  caches), and again when it stops.
-* **Environment.** Lambda gives each function its own environment; here it is process-wide
-  (``os.environ``), which is exact because every variable comes from the template's Globals except
-  ``EVENT_QUEUE_URL`` (enrich only, harmless to the others). Two functions defining one variable
-  differently is refused. Added like the Lambda runtime does: ``AWS_REGION``,
-  ``AWS_DEFAULT_REGION``; ``POWERTOOLS_TRACE_DISABLED=true`` (no X-Ray daemon locally). Everything is
-  restored on stop.
-* **Logs.** Like CloudWatch Logs for the functions, their output can go to a stream of its own
-  (``log_stream``): the ``ipamsync`` loggers' stream handlers are pointed at it while the service
-  runs, and the handler's own ``print`` output (Powertools' EMF metrics) is redirected during each
-  invocation. By default it stays on stdout.
+* **Two ways to run a handler** (``concurrency``):
+
+  - ``"parallel"`` (the default, AWS's model): each function has a pool of execution environments,
+    one OS process each (:mod:`.environments`); an invocation takes an idle one (warm) or starts a
+    new one (cold: the product's container starts empty). Invocations of one function run in
+    parallel up to its reserved concurrency, so SOLIDserver sees the parallel requests it sees in
+    AWS. The environments call AWS through moto's server on loopback (``endpoint_url``), i.e. the
+    same backends as everything else. The template's ``Timeout`` is enforced by killing the
+    environment (``Sandbox.Timedout``; the next invocation starts a new one).
+  - ``"serial"`` (for debugging): every handler runs in this process, one at a time
+    (:mod:`.inprocess`: one process-wide lock, one shared "execution environment"); a handler that
+    ran longer than its ``Timeout`` is reported as ``Sandbox.Timedout`` when it returns.
+
+  ``overrides`` (a Python callable standing in for a function's handler, a test seam) run in this
+  process in both modes; in parallel mode under a lock of their own (one invocation of that
+  function at a time), alongside the environments of the other functions.
+* **Environment.** An execution environment gets its function's variables (Globals + its own), and
+  what the Lambda runtime adds (``AWS_REGION``, ``AWS_LAMBDA_FUNCTION_NAME``…,
+  ``POWERTOOLS_TRACE_DISABLED=true``: no X-Ray daemon locally): :func:`.invocation.lambda_environment`.
+  For in-process handlers the variables are process-wide (``os.environ``, restored on stop), which is
+  exact because every variable comes from the template's Globals except ``EVENT_QUEUE_URL``
+  (enrich only); two functions defining one variable differently is refused.
+* **Logs.** Like CloudWatch Logs, the functions' output goes to a stream of its own (``log_stream``,
+  default stdout): the environments' stdout and stderr, line by line; for in-process handlers the
+  ``ipamsync`` loggers' stream handlers and the handler thread's ``print`` output.
 * **Synchronous invoke** (the state machine, through :mod:`.motohook`): the handler's JSON result,
   or Lambda's error shape (``x-amz-function-error: Unhandled``; ``errorType`` = the exception's
   class name, ``errorMessage``, ``requestId``, ``stackTrace``) so the interpreter names the error
-  after ``errorType``. A result that is not JSON gives ``Runtime.MarshalError``; a handler that ran
-  longer than the template's ``Timeout`` gives ``Sandbox.Timedout`` (it cannot be interrupted
-  in-process, so the timeout is reported when it returns).
+  after ``errorType``. A result that is not JSON gives ``Runtime.MarshalError``.
 * **Reserved concurrency** (template ``ReservedConcurrentExecutions``): a per-function bound on
-  invocations in flight (admitted, including those waiting for the sandbox). Beyond it a synchronous
-  invoke fails like Lambda's throttle (HTTP 429 ``TooManyRequestsException`` → the state machine's
-  ``Lambda.TooManyRequestsException``); an asynchronous one is kept and retried later, as Lambda's
-  internal queue does (throttles are not counted as attempts).
+  invocations in flight. Beyond it a synchronous invoke fails like Lambda's throttle (HTTP 429
+  ``TooManyRequestsException`` → the state machine's ``Lambda.TooManyRequestsException``); an
+  asynchronous one is kept and retried later, as Lambda's internal queue does (throttles are not
+  counted as attempts).
 * **Asynchronous invoke** (EventBridge, ``InvocationType=Event``): queued, run on a worker pool;
   a function error is retried ``MaximumRetryAttempts`` times after Lambda's waits (1 min, then
   2 min — scaled by ``time_scale``), then the ``OnFailure`` destination receives Lambda's
   invocation record (``condition: RetriesExhausted``), exactly as AWS shapes it.
+* **Cold starts.** :meth:`LambdaService.cold_start` (and :func:`cold_start`) makes the next
+  invocation of each function cold: the in-process container is reset and idle environments are
+  retired. ``LocalFunction.always_cold`` does it before every invocation of one function.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import importlib.util
 import json
 import logging
 import os
-import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-from .motohook import InvalidRequestContent, RuleInfo, Throttled
+from .environments import EnvironmentPool, LogSink
+from .eventshape import RuleInfo
+from .inprocess import SANDBOX, Handler, load_handler, output_to, reset_container
+from .invocation import (
+    FunctionStats,
+    InvalidRequestContent,
+    InvokeResult,
+    LambdaContext,
+    Throttled,
+    error_payload,
+    lambda_environment,
+    marshal,
+    timed_out,
+)
 from .scheduler import Scheduler
 from .template import Destination, FunctionSpec
 
+__all__ = [
+    "CONCURRENCY_MODES",
+    "SANDBOX",
+    "FunctionStats",
+    "Handler",
+    "InvokeResult",
+    "LambdaContext",
+    "LambdaService",
+    "LocalFunction",
+    "cold_start",
+]
+
 log = logging.getLogger(__name__)
 
+CONCURRENCY_MODES = ("parallel", "serial")
 #: Lambda's waits between asynchronous attempts (seconds, before scaling): 1 min, then 2 min.
 ASYNC_RETRY_WAITS = (60.0, 120.0)
 #: First wait before re-trying a throttled asynchronous invocation (doubles up to 5 min).
 ASYNC_THROTTLE_WAIT = 1.0
 
-#: The process-wide "execution environment": one handler body at a time (see the module doc).
-SANDBOX = threading.RLock()
-
-Handler = Callable[[Any, Any], Any]
+_ACTIVE: LambdaService | None = None
 
 
-class LambdaContext:
-    """The context object Lambda passes to a handler (the attributes the Python runtime has)."""
-
-    def __init__(self, spec: FunctionSpec, request_id: str, invoked_arn: str | None = None) -> None:
-        self.function_name = spec.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = invoked_arn or spec.arn
-        self.memory_limit_in_mb = spec.memory_size
-        self.aws_request_id = request_id
-        self.log_group_name = spec.log_group
-        now = dt.datetime.now(dt.UTC)
-        self.log_stream_name = f"{now:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        self.identity = None
-        self.client_context = None
-        self.tenant_id = None
-        self._deadline = time.monotonic() + spec.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-@dataclass
-class FunctionStats:
-    invocations: int = 0  # handler runs (sync + async attempts)
-    errors: int = 0
-    throttles: int = 0
-    sync_invocations: int = 0
-    async_accepted: int = 0
-    async_retries: int = 0
-    async_failed: int = 0  # retries exhausted → OnFailure
-    destinations_sent: int = 0
-    duration_ms_total: float = 0.0
-    duration_ms_max: float = 0.0
-    in_flight: int = 0
-    in_flight_max: int = 0
-    errors_by_type: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["duration_ms_avg"] = (
-            round(self.duration_ms_total / self.invocations, 2) if self.invocations else 0.0
-        )
-        out["duration_ms_total"] = round(self.duration_ms_total, 2)
-        out["duration_ms_max"] = round(self.duration_ms_max, 2)
-        return out
-
-
-@dataclass(frozen=True)
-class InvokeResult:
-    request_id: str
-    payload: bytes
-    function_error: str | None  # "Unhandled" when the handler failed
-    duration_ms: float
-
-    @property
-    def ok(self) -> bool:
-        return self.function_error is None
-
-    def json(self) -> Any:
-        return json.loads(self.payload) if self.payload else None
-
-    @property
-    def error_type(self) -> str | None:
-        if self.ok:
-            return None
-        return str((self.json() or {}).get("errorType"))
+def cold_start() -> None:
+    """The next invocation of each function is cold: the in-process container is reset and, when a
+    service runs, its idle execution environments are retired."""
+    service = _ACTIVE
+    if service is not None:
+        service.cold_start()
+    else:
+        reset_container()
 
 
 @dataclass
@@ -156,74 +120,36 @@ class AsyncInvocation:
 
 
 class LocalFunction:
-    def __init__(self, spec: FunctionSpec, handler: Handler, module: ModuleType | None) -> None:
+    """One function: its spec, how it runs (a handler in this process, or a pool of environments),
+    its counters."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        handler: Handler | None,
+        module: ModuleType | None,
+        pool: EnvironmentPool | None = None,
+    ) -> None:
         self.spec = spec
         self.handler = handler
         self.module = module
+        self.pool = pool
         self.stats = FunctionStats()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the counters
+        self.run_lock = threading.Lock()  # an in-process handler in parallel mode: one at a time
+        #: Every invocation starts a new execution environment (the calls benchmark).
+        self.always_cold = False
 
     @property
     def name(self) -> str:
         return self.spec.name
 
-
-def _error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
-    return {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "requestId": request_id,
-        "stackTrace": traceback.format_tb(exc.__traceback__),
-    }
+    @property
+    def in_process(self) -> bool:
+        return self.pool is None
 
 
-def _load_handler(spec: FunctionSpec, layer_dirs: list[Path]) -> tuple[Handler, ModuleType]:
-    module_path, _, attr = spec.handler.rpartition(".")
-    if not module_path:
-        raise ValueError(f"{spec.logical_id}: handler {spec.handler!r} is not module.function")
-    file = spec.code_uri.joinpath(*module_path.split(".")).with_suffix(".py")
-    if not file.is_file():
-        raise FileNotFoundError(f"{spec.logical_id}: {file} not found (CodeUri + Handler)")
-    for layer in layer_dirs:
-        if str(layer) not in sys.path:
-            sys.path.append(str(layer))
-    name = f"ipamsync_local_fn_{spec.short_name}"
-    module_spec = importlib.util.spec_from_file_location(name, file)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    sys.path.insert(0, str(spec.code_uri))
-    try:
-        sys.modules[name] = module
-        module_spec.loader.exec_module(module)
-    finally:
-        try:
-            sys.path.remove(str(spec.code_uri))
-        except ValueError:
-            pass
-    handler = getattr(module, attr, None)
-    if not callable(handler):
-        raise AttributeError(f"{spec.logical_id}: {file} has no callable {attr!r}")
-    return handler, module
-
-
-def cold_start() -> None:
-    """Forget the layer's per-container state (a new execution environment)."""
-    try:
-        from ipamsync.runtime import container
-
-        container.reset()
-    except ImportError:  # pragma: no cover - ipamsync is a dependency of the handlers
-        pass
-    try:
-        from aws_lambda_powertools.utilities import parameters
-        from aws_lambda_powertools.utilities.parameters import base
-
-        parameters.clear_caches()
-        providers = getattr(base, "DEFAULT_PROVIDERS", None)
-        if isinstance(providers, dict):
-            providers.clear()
-    except ImportError:  # pragma: no cover
-        pass
+Outcome = tuple[dict[str, Any] | None, bytes | None, float]  # (error payload, JSON body, duration ms)
 
 
 class LambdaService:
@@ -241,7 +167,13 @@ class LambdaService:
         extra_environment: Mapping[str, str] | None = None,
         send_to_destination: Callable[[Destination, dict[str, Any]], None] | None = None,
         log_stream: TextIO | None = None,
+        concurrency: str = "serial",
+        endpoint_url: str | None = None,
     ) -> None:
+        if concurrency not in CONCURRENCY_MODES:
+            raise ValueError(f"concurrency must be one of {CONCURRENCY_MODES}, not {concurrency!r}")
+        if concurrency == "parallel" and not endpoint_url:
+            raise ValueError("parallel mode needs the endpoint URL of moto's server (endpoint_url)")
         self.specs = dict(functions)
         self.region = region
         self.layer_dirs = list(layer_dirs or [])
@@ -251,6 +183,9 @@ class LambdaService:
         self.extra_environment = dict(extra_environment or {})
         self.send_to_destination = send_to_destination
         self.log_stream = log_stream
+        self.concurrency = concurrency
+        self.endpoint_url = endpoint_url
+        self.sink = LogSink(log_stream)
         self._redirected: list[tuple[logging.StreamHandler[Any], Any]] = []
         self.functions: dict[str, LocalFunction] = {}
         self._aliases: dict[str, LocalFunction] = {}
@@ -263,7 +198,7 @@ class LambdaService:
     # ------------------------------------------------------------------ lifecycle
 
     def environment(self) -> dict[str, str]:
-        """The process-wide environment the functions get (refuses conflicting definitions)."""
+        """The process-wide environment in-process handlers get (refuses conflicting definitions)."""
         env: dict[str, str] = {}
         owner: dict[str, str] = {}
         for spec in self.specs.values():
@@ -271,7 +206,7 @@ class LambdaService:
                 if key in env and env[key] != value:
                     raise ValueError(
                         f"{spec.logical_id} and {owner[key]} set {key} differently; the local runtime "
-                        "shares one environment between functions"
+                        "shares one environment between in-process functions"
                     )
                 env[key], owner[key] = value, spec.logical_id
         env.update(
@@ -283,7 +218,42 @@ class LambdaService:
         return env
 
     def start(self) -> LambdaService:
-        env = self.environment()
+        global _ACTIVE
+        self._apply_environment(self.environment())
+        reset_container()
+        for lid, spec in self.specs.items():
+            fn = self._function(spec)
+            self.functions[lid] = fn
+            for alias in (lid, spec.name, spec.arn, f"{spec.arn}:$LATEST", spec.short_name):
+                self._aliases[alias] = fn
+        if self.log_stream is not None:
+            self._redirect_logs(self.log_stream)
+        self._scheduler = Scheduler(self.async_workers, "lambda-async")
+        _ACTIVE = self
+        return self
+
+    def _function(self, spec: FunctionSpec) -> LocalFunction:
+        override = self.overrides.get(spec.logical_id) or self.overrides.get(spec.short_name)
+        if override is not None:
+            return LocalFunction(spec, override, None)
+        if self.concurrency == "serial":
+            handler, module = load_handler(spec, self.layer_dirs)
+            return LocalFunction(spec, handler, module)
+        assert self.endpoint_url is not None
+        env = lambda_environment(
+            spec,
+            region=self.region,
+            layer_dirs=self.layer_dirs,
+            endpoint_url=self.endpoint_url,
+            extra=self.extra_environment,
+        )
+        for key in ("PATH", "LANG", "HOME"):
+            if key in os.environ:
+                env.setdefault(key, os.environ[key])
+        pool = EnvironmentPool(spec, env, [str(d) for d in self.layer_dirs], self.sink)
+        return LocalFunction(spec, None, None, pool)
+
+    def _apply_environment(self, env: dict[str, str]) -> None:
         for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
             env.setdefault(key, "")  # never let a developer's profile or endpoint leak in
         for key, value in env.items():
@@ -294,21 +264,6 @@ class LambdaService:
                 os.environ[key] = value
         for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")]:
             self._saved_env[key] = os.environ.pop(key)
-        cold_start()
-        for lid, spec in self.specs.items():
-            override = self.overrides.get(lid) or self.overrides.get(spec.short_name)
-            if override is not None:
-                fn = LocalFunction(spec, override, None)
-            else:
-                handler, module = _load_handler(spec, self.layer_dirs)
-                fn = LocalFunction(spec, handler, module)
-            self.functions[lid] = fn
-            for alias in (lid, spec.name, spec.arn, f"{spec.arn}:$LATEST", spec.short_name):
-                self._aliases[alias] = fn
-        if self.log_stream is not None:
-            self._redirect_logs(self.log_stream)
-        self._scheduler = Scheduler(self.async_workers, "lambda-async")
-        return self
 
     def _redirect_logs(self, stream: TextIO) -> None:
         names = {"ipamsync"} | {s.environment.get("POWERTOOLS_SERVICE_NAME", "") for s in self.specs.values()}
@@ -321,19 +276,32 @@ class LambdaService:
                     self._redirected.append((handler, handler.setStream(stream)))
 
     def stop(self) -> None:
+        global _ACTIVE
         if self._scheduler is not None:
             self._scheduler.stop(wait=True)
             self._scheduler = None
+        for fn in self.functions.values():
+            if fn.pool is not None:
+                fn.pool.stop()
         for handler, previous in reversed(self._redirected):
             handler.setStream(previous)
         self._redirected.clear()
-        cold_start()
+        reset_container()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+        if _ACTIVE is self:
+            _ACTIVE = None
+
+    def cold_start(self, function: str | None = None) -> int:
+        """The next invocation of each function (or of ``function``) is cold. Returns how many idle
+        execution environments were retired."""
+        reset_container()
+        fns = [self.get(function)] if function is not None else list(self.functions.values())
+        return sum(fn.pool.retire_idle() for fn in fns if fn.pool is not None)
 
     # ------------------------------------------------------------------ lookup
 
@@ -362,47 +330,15 @@ class LambdaService:
             fn.stats.in_flight += 1
             fn.stats.in_flight_max = max(fn.stats.in_flight_max, fn.stats.in_flight)
         try:
-            context = LambdaContext(fn.spec, request_id)
-            with SANDBOX:
-                output = (
-                    contextlib.redirect_stdout(self.log_stream)
-                    if self.log_stream
-                    else contextlib.nullcontext()
-                )
-                started = time.perf_counter()
-                error: BaseException | None = None
-                result: Any = None
-                try:
-                    with output:
-                        result = fn.handler(event, context)
-                except Exception as exc:
-                    error = exc
-                duration_ms = (time.perf_counter() - started) * 1000
+            if fn.always_cold:
+                self.cold_start(fn.spec.logical_id)
+            if fn.pool is not None:
+                payload, body, duration_ms = self._run_in_environment(fn, event, request_id)
+            else:
+                payload, body, duration_ms = self._run_in_process(fn, event, request_id)
         finally:
             with fn.lock:
                 fn.stats.in_flight -= 1
-        payload: dict[str, Any] | None = None
-        if error is not None:
-            payload = _error_payload(error, request_id)
-        elif duration_ms > fn.spec.timeout * 1000:
-            payload = {
-                "errorMessage": (
-                    f"RequestId: {request_id} Error: Task timed out after {fn.spec.timeout:.2f} seconds"
-                ),
-                "errorType": "Sandbox.Timedout",
-                "requestId": request_id,
-                "stackTrace": [],
-            }
-        if payload is None:
-            try:
-                body = json.dumps(result).encode()
-            except (TypeError, ValueError) as exc:
-                payload = {
-                    "errorMessage": f"Unable to marshal response: {exc}",
-                    "errorType": "Runtime.MarshalError",
-                    "requestId": request_id,
-                    "stackTrace": [],
-                }
         with fn.lock:
             stats = fn.stats
             stats.invocations += 1
@@ -410,12 +346,51 @@ class LambdaService:
             stats.duration_ms_max = max(stats.duration_ms_max, duration_ms)
             if payload is not None:
                 stats.errors += 1
-                stats.errors_by_type[payload["errorType"]] = (
-                    stats.errors_by_type.get(payload["errorType"], 0) + 1
-                )
+                kind = str(payload.get("errorType"))
+                stats.errors_by_type[kind] = stats.errors_by_type.get(kind, 0) + 1
+                if kind == "Sandbox.Timedout":
+                    stats.timeouts += 1
         if payload is not None:
             return InvokeResult(request_id, json.dumps(payload).encode(), "Unhandled", duration_ms)
-        return InvokeResult(request_id, body, None, duration_ms)
+        return InvokeResult(request_id, body or b"null", None, duration_ms)
+
+    def _run_in_process(self, fn: LocalFunction, event: Any, request_id: str) -> Outcome:
+        assert fn.handler is not None
+        context = LambdaContext(fn.spec, request_id)
+        lock = SANDBOX if self.concurrency == "serial" else fn.run_lock
+        error: BaseException | None = None
+        result: Any = None
+        with lock:
+            started = time.perf_counter()
+            try:
+                with output_to(self.log_stream):
+                    result = fn.handler(event, context)
+            except Exception as exc:
+                error = exc
+            duration_ms = (time.perf_counter() - started) * 1000
+        if error is not None:
+            return error_payload(error, request_id), None, duration_ms
+        if duration_ms > fn.spec.timeout * 1000:
+            return timed_out(fn.spec, request_id), None, duration_ms
+        body, problem = marshal(result, request_id)
+        return problem, body, duration_ms
+
+    def _run_in_environment(self, fn: LocalFunction, event: Any, request_id: str) -> Outcome:
+        assert fn.pool is not None
+        text = json.dumps(event)
+        env, cold, init_error = fn.pool.acquire()
+        with fn.lock:
+            if cold:
+                fn.stats.cold_starts += 1
+            else:
+                fn.stats.warm_starts += 1
+        if env is None:
+            return dict(init_error or {}, requestId=request_id), None, 0.0
+        outcome = env.invoke(request_id, text)
+        fn.pool.release(env, outcome.reusable)
+        if outcome.status == "ok":
+            return None, str(outcome.payload).encode(), outcome.duration_ms
+        return dict(outcome.payload), None, outcome.duration_ms
 
     def invoke(self, name: str, event: Any) -> InvokeResult:
         """A synchronous invocation (``RequestResponse``). Raises :class:`Throttled`."""
@@ -568,4 +543,9 @@ class LambdaService:
         for lid, fn in self.functions.items():
             with fn.lock:
                 out[lid] = fn.stats.to_dict()
+            out[lid]["environments"] = fn.pool.size if fn.pool is not None else 0
         return out
+
+    def environment_pids(self) -> dict[str, list[int]]:
+        """The process ids of every execution environment now running, by function."""
+        return {lid: fn.pool.pids() for lid, fn in self.functions.items() if fn.pool is not None}

@@ -50,6 +50,13 @@ What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
     by tests that use ``mock_aws`` directly) makes moto answer as AWS does, so the product needs no
     workaround. It is a fix, not a hook: it stays installed for the process.
 
+13. :class:`MotoServer` — moto's ``ThreadedMotoServer`` on loopback, serving the same in-process
+    backends as ``mock_aws`` (the execution environments of the parallel Lambda service call it over
+    HTTP, so every seam above applies to their calls too). Its ``stop`` shuts the server down but
+    leaves the listening socket open: it is closed here. moto's server imports ``flask_cors`` (the
+    ``moto[server]`` extra, not pinned): a stand-in is registered when it is missing (loopback only,
+    no browser ever asks it); werkzeug's line per request is silenced.
+
 The SQS wrapper (7) also reports sends and visibility changes (:attr:`MotoHooks.on_sqs_activity`)
 so the pipe wakes up when a message may have become receivable instead of polling an empty queue.
 
@@ -61,22 +68,26 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import enum
-import inspect
 import json
 import logging
+import sys
 import threading
 import time as _time
 import types
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import moto
+
+from .eventshape import RuleInfo, Transition, aws_event_shape, json_path
+from .invocation import InvalidRequestContent, Throttled
+from .patching import Patch, locked, locked_receive, public_methods
 
 __all__ = [
     "REQUIRED_MOTO_VERSION",
     "InvalidRequestContent",
     "MotoHooks",
+    "MotoServer",
     "MotoVersionError",
     "RuleInfo",
     "Throttled",
@@ -134,117 +145,9 @@ def check_moto_version() -> None:
         )
 
 
-class Throttled(Exception):
-    """Raised by the invoke router: the function's concurrency is exhausted (Lambda throttles)."""
-
-    code, error = 429, "TooManyRequestsException"
-
-    def __init__(self, message: str = "Rate Exceeded.") -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class InvalidRequestContent(Throttled):
-    """Raised by the invoke router: the payload is not JSON (Lambda answers 400)."""
-
-    code, error = 400, "InvalidRequestContentException"
-
-    def __init__(self, message: str = "Could not parse request body into json") -> None:
-        super().__init__(message)
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    name: str
-    arn: str
-    event_bus_name: str
-    target_id: str
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One EC2 instance state change, as EC2 reports it in its EventBridge event."""
-
-    instance_id: str
-    state: str
-    previous_state: str
-    account_id: str
-    region: str
-    time: dt.datetime
-
-
 InvokeRouter = Callable[[str, "str | None", Any, Mapping[str, str], dict[str, str]], "bytes | None"]
 EventRouter = Callable[[str, dict[str, Any], RuleInfo], bool]
 TransitionListener = Callable[[list[Transition]], None]
-
-
-# --------------------------------------------------------------------------- event shape
-
-
-def _iso_seconds(value: Any) -> str:
-    if isinstance(value, int | float):
-        return dt.datetime.fromtimestamp(float(value), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
-
-
-def aws_event_shape(event: Mapping[str, Any]) -> dict[str, Any]:
-    """moto's event message → the event EventBridge delivers (field order and types as in AWS)."""
-    shaped: dict[str, Any] = {
-        "version": str(event.get("version", "0")),
-        "id": event.get("id"),
-        "detail-type": event.get("detail-type"),
-        "source": event.get("source"),
-        "account": event.get("account"),
-        "time": _iso_seconds(event.get("time")),
-        "region": event.get("region"),
-        "resources": list(event.get("resources") or []),
-        "detail": copy.deepcopy(event.get("detail") or {}),
-    }
-    for key, value in event.items():  # anything else moto may add later, except its own field
-        if key not in shaped and key != "ingestion-time":
-            shaped[key] = copy.deepcopy(value)
-    return shaped
-
-
-def _json_path(document: Any, path: str) -> Any:
-    """The ``$.a.b`` subset of JSONPath EventBridge's InputPath uses."""
-    if path in ("$", ""):
-        return document
-    node = document
-    for part in path.removeprefix("$.").split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-# --------------------------------------------------------------------------- patch bookkeeping
-
-
-class _Patch:
-    def __init__(self, owner: Any, name: str, new: Any) -> None:
-        self.owner, self.name, self.new = owner, name, new
-        self.had = name in vars(owner)
-        self.old = vars(owner).get(name)
-
-    def apply(self) -> None:
-        setattr(self.owner, self.name, self.new)
-
-    def restore(self) -> None:
-        if self.had:
-            setattr(self.owner, self.name, self.old)
-        else:
-            delattr(self.owner, self.name)
-
-
-def _public_methods(cls: type) -> Iterator[str]:
-    for name in dir(cls):
-        if name.startswith("_"):
-            continue
-        if isinstance(inspect.getattr_static(cls, name), types.FunctionType):
-            yield name
 
 
 class _ScaledTime:
@@ -322,7 +225,7 @@ class MotoHooks:
         self.sqs_lock = threading.RLock()
         self.ec2_lock = threading.RLock()
         self.boto3_lock = threading.RLock()
-        self._patches: list[_Patch] = []
+        self._patches: list[Patch] = []
         self._log_levels: dict[str, int] = {}
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._clients_lock = threading.Lock()
@@ -412,7 +315,7 @@ class MotoHooks:
                 return original(backend, function_name, qualifier, body, headers, response_headers)
             return result
 
-        self._patches.append(_Patch(LambdaSimpleBackend, "invoke", invoke))
+        self._patches.append(Patch(LambdaSimpleBackend, "invoke", invoke))
 
     # ------------------------------------------------------------------ 2. EventBridge → Lambda
 
@@ -447,7 +350,7 @@ class MotoHooks:
                 if "Input" in target:
                     payload = json.loads(target["Input"])
                 elif "InputPath" in target:
-                    payload = _json_path(event, str(target["InputPath"]))
+                    payload = json_path(event, str(target["InputPath"]))
                 elif "InputTransformer" in target and transform_input:
                     transformer = target["InputTransformer"]
                     payload = EventTemplateParser.parse(
@@ -466,7 +369,7 @@ class MotoHooks:
                 return original(proxy, original_event, transform_input)
             return None
 
-        self._patches.append(_Patch(Rule, "send_to_targets", send_to_targets))
+        self._patches.append(Patch(Rule, "send_to_targets", send_to_targets))
 
     # ------------------------------------------------------------------ 3. retry waits
 
@@ -475,7 +378,7 @@ class MotoHooks:
 
         if retrier_decl.time is not _time:
             raise MotoVersionError("retrier_decl.time is not the time module (already patched?)")
-        self._patches.append(_Patch(retrier_decl, "time", _ScaledTime(self)))
+        self._patches.append(Patch(retrier_decl, "time", _ScaledTime(self)))
 
     # ------------------------------------------------------------------ 5. ASL parse cache
 
@@ -495,7 +398,7 @@ class MotoHooks:
                 return program, tree
             return Preprocessor().visit(tree), tree
 
-        self._patches.append(_Patch(parser_cls, "parse", staticmethod(parse)))
+        self._patches.append(Patch(parser_cls, "parse", staticmethod(parse)))
 
     # ------------------------------------------------------------------ 6. interpreter clients
 
@@ -524,7 +427,7 @@ class MotoHooks:
             module = importlib.import_module(name)
             if getattr(module, "boto_client_for", None) is not original:
                 raise MotoVersionError(f"{name} no longer imports boto_client_for")
-            self._patches.append(_Patch(module, "boto_client_for", boto_client_for))
+            self._patches.append(Patch(module, "boto_client_for", boto_client_for))
 
     # ------------------------------------------------------------------ 7. SQS lock
 
@@ -532,15 +435,15 @@ class MotoHooks:
         from moto.sqs.models import SQSBackend
 
         lock = self.sqs_lock
-        for name in _public_methods(SQSBackend):
+        for name in public_methods(SQSBackend):
             method = getattr(SQSBackend, name)
             if name == "receive_message":
-                wrapped = _locked_receive(method, lock)
+                wrapped = locked_receive(method, lock)
             else:
-                wrapped = _locked(method, lock)
+                wrapped = locked(method, lock)
                 if name in _SQS_ACTIVITY:
                     wrapped = self._sqs_reporter(wrapped)
-            self._patches.append(_Patch(SQSBackend, name, wrapped))
+            self._patches.append(Patch(SQSBackend, name, wrapped))
 
     def _sqs_reporter(self, locked: Callable[..., Any]) -> Callable[..., Any]:
         hooks = self
@@ -560,13 +463,13 @@ class MotoHooks:
         from moto.ec2.models import EC2Backend
 
         lock = self.ec2_lock
-        for name in _public_methods(EC2Backend):
-            method = _locked(getattr(EC2Backend, name), lock)
+        for name in public_methods(EC2Backend):
+            method = locked(getattr(EC2Backend, name), lock)
             if name == "run_instances":
                 method = self._run_instances_reporter(method)
             elif name in _EC2_TRANSITIONS:
                 method = self._transition_reporter(method, name)
-            self._patches.append(_Patch(EC2Backend, name, method))
+            self._patches.append(Patch(EC2Backend, name, method))
 
     def _report(self, transitions: list[Transition]) -> None:
         if transitions and self.on_ec2_transitions is not None:
@@ -626,7 +529,7 @@ class MotoHooks:
 
             create.__name__ = name
             create.__doc__ = original.__doc__
-            self._patches.append(_Patch(boto3, name, create))
+            self._patches.append(Patch(boto3, name, create))
 
     # ------------------------------------------------------------------ 10. execution end
 
@@ -643,44 +546,12 @@ class MotoHooks:
                 if hooks.on_execution_end is not None:
                     hooks.on_execution_end(str(comm.execution.exec_arn))
 
-        self._patches.append(_Patch(BaseExecutionWorkerCommunication, "terminated", terminated))
+        self._patches.append(Patch(BaseExecutionWorkerCommunication, "terminated", terminated))
 
 
 _SQS_ACTIVITY = frozenset(
     {"send_message", "send_message_batch", "change_message_visibility", "change_message_visibility_batch"}
 )
-
-
-def _locked(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return method(*args, **kwargs)
-
-    locked.__name__ = getattr(method, "__name__", "locked")
-    locked.__wrapped__ = method  # type: ignore[attr-defined]
-    return locked
-
-
-def _locked_receive(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    def receive_message(
-        backend: Any,
-        queue_name: str,
-        count: int,
-        wait_seconds_timeout: int,
-        visibility_timeout: int,
-        message_attribute_names: list[str] | None = None,
-    ) -> Any:
-        deadline = _time.monotonic() + float(wait_seconds_timeout or 0)
-        while True:
-            with lock:
-                found = method(backend, queue_name, count, 0, visibility_timeout, message_attribute_names)
-            remaining = deadline - _time.monotonic()
-            if found or remaining <= 0:
-                return found
-            _time.sleep(min(0.02, remaining))
-
-    receive_message.__wrapped__ = method  # type: ignore[attr-defined]
-    return receive_message
 
 
 def _plain(node: Any) -> Any:
@@ -707,3 +578,51 @@ def execution_history(execution_arn: str) -> list[dict[str, Any]]:
 def active() -> MotoHooks | None:
     """The installed hooks, if a local runtime is running in this process."""
     return _ACTIVE
+
+
+class MotoServer:
+    """moto's HTTP server on ``127.0.0.1`` (an ephemeral port unless ``port``), on the in-process
+    backends. ``start()`` returns the endpoint URL; ``stop()`` also closes the listening socket."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.port = port
+        self.url: str | None = None
+        self._server: Any = None
+        self._werkzeug_level: int | None = None
+
+    def start(self) -> str:
+        try:
+            import flask_cors  # noqa: F401
+        except ImportError:
+            stand_in = types.ModuleType("flask_cors")
+            stand_in.CORS = lambda app, *a, **kw: app  # type: ignore[attr-defined]
+            sys.modules["flask_cors"] = stand_in
+        from moto.server import ThreadedMotoServer
+
+        werkzeug = logging.getLogger("werkzeug")
+        self._werkzeug_level = werkzeug.level
+        werkzeug.setLevel(logging.WARNING)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        server.start()
+        self._server = server
+        host, port = server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        assert self._server is not None, "not started"
+        host, port = self._server.get_host_and_port()
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        try:
+            server.stop()
+        finally:
+            inner = getattr(server, "_server", None)  # werkzeug's server: its socket stays open
+            if inner is not None:
+                inner.server_close()
+            if self._werkzeug_level is not None:
+                logging.getLogger("werkzeug").setLevel(self._werkzeug_level)

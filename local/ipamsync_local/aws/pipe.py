@@ -361,3 +361,17 @@ class Pipe:
 
         assert self._scheduler is not None
         self._scheduler.submit(expire, due)
+
+
+def create_pipe_definition(pipes: Any, spec: PipeSpec, role_arn: str) -> None:
+    """The pipe in moto's Pipes API (stored for inspection; :class:`Pipe` moves the messages)."""
+    props = spec.properties
+    pipes.create_pipe(
+        Name=spec.name,
+        Source=spec.source_arn,
+        SourceParameters=props.get("SourceParameters") or {},
+        Target=spec.target_arn,
+        TargetParameters=props.get("TargetParameters") or {},
+        RoleArn=role_arn,
+        DesiredState="RUNNING",
+    )

@@ -29,20 +29,23 @@ Where the local run differs from AWS, on purpose:
 * Delivery from EventBridge to a local function never fails, so the rule target's ``RetryPolicy``
   and ``DeadLetterConfig`` are created (inspectable) but never exercised.
 * Schedules are created but not fired: :meth:`LocalAws.invoke_schedule` fires one.
-* All five functions share one process, i.e. one execution environment: handler bodies run one at
-  a time (:mod:`.lambdas`), and the client-side ``SolidServerRequestsPerSecond`` limit, meant per
-  environment, applies to all of them together (raise it for load runs).
+* Concurrency (``concurrency``): in ``"parallel"`` mode (the default) each function runs in
+  execution environments of its own, one process each, as many at once as its reserved concurrency
+  (:mod:`.lambdas`, :mod:`.environments`): executions of different instances reach SOLIDserver in
+  parallel, as in AWS. The environments call AWS through moto's server on loopback (same backends).
+  ``"serial"`` runs every handler in this process, one at a time (for debugging: breakpoints,
+  profilers); the five functions then share one execution environment, and the client-side
+  ``SolidServerRequestsPerSecond`` limit, meant per environment, applies to all of them together.
+* The pipe runs as many batches at once as the sync functions' reserved concurrency
+  (``SolidServerMaxConcurrency``) unless ``pipe_workers`` says otherwise.
 * Only one ``LocalAws`` runs per process at a time (moto is process-global).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import threading
 import time
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -50,26 +53,24 @@ from typing import Any, TextIO
 from . import motohook
 from .ec2events import Ec2EventSource, Fleet
 from .executions import ExecutionRecorder, ExecutionStore, ExecutionSummary, default_state_dir
-from .lambdas import Handler, InvokeResult, LambdaService
-from .pipe import ExecutionWaiter, Pipe
-from .template import Destination, StackContext, Template
+from .functions import create_functions, layer_dirs, sync_concurrency
+from .lambdas import CONCURRENCY_MODES, Handler, InvokeResult, LambdaService
+from .pipe import ExecutionWaiter, Pipe, create_pipe_definition
+from .queues import QUEUE_ALIASES, Queues  # noqa: F401 - QUEUE_ALIASES: re-exported
+from .roles import ensure_role
+from .rules import create_rules, find_schedule, put_event
+from .secrets import DEFAULT_CREDENTIALS, create_credentials_secret, put_ca_bundle
+from .statemachine import DirectExecutions, create_state_machine
+from .template import QueueSpec, StackContext, Template
 
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_CREDENTIALS = {"username": "ipmadmin", "password": "admin"}  # the emulator's defaults
-#: Pipe workers: Lambda's FIFO pollers scale with message groups; 4 stays under the template's
-#: default reserved concurrency (SolidServerMaxConcurrency 5), so a default run does not throttle.
+#: Pipe workers when no sync function has a reserved concurrency (``SolidServerMaxConcurrency=0``);
+#: otherwise they follow it (Lambda's FIFO pollers scale with message groups, the functions' reserved
+#: concurrency bounds what can run).
 DEFAULT_PIPE_WORKERS = 4
 PLACEHOLDER_URL = "https://solidserver.invalid"
-QUEUE_ALIASES = {
-    "event": "EventQueue",
-    "events": "EventQueue",
-    "workflow": "WorkflowDeadLetterQueue",
-    "workflow-dlq": "WorkflowDeadLetterQueue",
-    "event-dlq": "EventDeadLetterQueue",
-    "dlq": "EventDeadLetterQueue",
-}
 
 
 class LambdaInvocationError(RuntimeError):
@@ -101,7 +102,11 @@ class LocalAws:
         Factor for every designed wait (retry intervals, async backoff, visibility timeout). 1.0 =
         AWS's timing; tests use e.g. 0.01. Never 0: waits are scaled, not skipped.
     pipe_workers
-        Batches the pipe runs concurrently (different message groups).
+        Batches the pipe runs concurrently (different message groups); default: the sync
+        functions' reserved concurrency (``SolidServerMaxConcurrency``).
+    concurrency
+        ``"parallel"`` (default): one process per execution environment, as many per function as
+        its reserved concurrency; ``"serial"``: every handler in this process, one at a time.
     solidserver_url, credentials, ca_bundle_pem
         SOLIDserver's URL (``SolidServerUrl``), the secret's JSON content and an optional PEM CA
         bundle (put in SSM; ``SolidServerCaBundleParameter`` names it).
@@ -122,7 +127,7 @@ class LocalAws:
         *,
         state_dir: str | Path | None = None,
         time_scale: float = 1.0,
-        pipe_workers: int = DEFAULT_PIPE_WORKERS,
+        pipe_workers: int | None = None,
         solidserver_url: str | None = None,
         credentials: Mapping[str, str] | None = None,
         ca_bundle_pem: str | None = None,
@@ -138,9 +143,12 @@ class LocalAws:
         secret_name: str = "ipamsync/solidserver",  # noqa: S107 - a secret *name*
         ca_parameter_name: str = "/ipamsync/solidserver-ca",
         debug: bool = False,
+        concurrency: str = "parallel",
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be > 0")
+        if concurrency not in CONCURRENCY_MODES:
+            raise ValueError(f"concurrency must be one of {CONCURRENCY_MODES}, not {concurrency!r}")
         params = dict(parameters or {})
         if "SolidServerSecretArn" in params:
             raise ValueError(
@@ -160,7 +168,8 @@ class LocalAws:
         self.context = StackContext(region=region, stack_name=stack_name)
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
         self.time_scale = float(time_scale)
-        self.pipe_workers = int(pipe_workers)
+        self.pipe_workers = None if pipe_workers is None else int(pipe_workers)
+        self.concurrency = concurrency
         self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
         self.ca_bundle_pem = ca_bundle_pem
         self.handler_overrides = dict(handler_overrides or {})
@@ -184,8 +193,10 @@ class LocalAws:
         self.fleet: Fleet | None = None
         self.secret_arn: str | None = None
         self._mock: Any = None
-        self._direct = 0
-        self._direct_lock = threading.Lock()
+        self.moto_server: motohook.MotoServer | None = None
+        self.endpoint_url: str | None = None
+        self.queues: Queues | None = None
+        self.direct: DirectExecutions | None = None
         self.started = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -218,6 +229,43 @@ class LocalAws:
         return boto3.client(service, region_name=self.context.region)
 
     def _start(self) -> None:
+        self._start_clients()
+        self.events_source = Ec2EventSource(self.events)
+        self.waiter = ExecutionWaiter()
+        self.hooks = motohook.MotoHooks(
+            invoke=self._route_invoke,
+            deliver=self._route_event,
+            on_ec2_transitions=self.events_source.on_transitions,
+            on_execution_end=self.waiter.ended,
+            on_sqs_activity=self._sqs_activity,
+            time_scale=self.time_scale,
+            debug=self.debug,
+        ).install()
+        self.template = self._start_secrets()  # their ARN/name are template parameters
+        self.queues = Queues(self.sqs).create(self.template)
+        functions = self.template.functions()
+        create_functions(self.lambda_, functions, self._role)
+        if self.pipe_workers is None:
+            self.pipe_workers = sync_concurrency(functions) or DEFAULT_PIPE_WORKERS
+        if self.concurrency == "parallel":
+            self.moto_server = motohook.MotoServer()
+            self.endpoint_url = self.moto_server.start()
+        self.lambdas = self._start_lambdas(functions)
+        self.rule_specs, self.schedule_specs = create_rules(self.events, functions)
+        self.state_machine = self.template.state_machine()
+        create_state_machine(
+            self.sfn,
+            self.state_machine,
+            self._role(f"{self.state_machine.logical_id}Role", "states.amazonaws.com"),
+        )
+        if self.reset_state:
+            self.executions.clear()
+        self.recorder = ExecutionRecorder(self.sfn, self.executions, motohook.execution_history)
+        self.direct = DirectExecutions(self.sfn, self.state_machine, self.waiter, self.recorder)
+        self.pipe = self._start_pipe()
+        self.fleet = Fleet(self.ec2, self.events_source)
+
+    def _start_clients(self) -> None:
         self.ec2 = self._client("ec2")
         self.sqs = self._client("sqs")
         self.events = self._client("events")
@@ -233,33 +281,18 @@ class LocalAws:
             account_id=account, region=self.context.region, stack_name=self.context.stack_name
         )
 
-        self.events_source = Ec2EventSource(self.events)
-        self.waiter = ExecutionWaiter()
-        self.hooks = motohook.MotoHooks(
-            invoke=self._route_invoke,
-            deliver=self._route_event,
-            on_ec2_transitions=self.events_source.on_transitions,
-            on_execution_end=self.waiter.ended,
-            on_sqs_activity=self._sqs_activity,
-            time_scale=self.time_scale,
-            debug=self.debug,
-        ).install()
-
-        # Secrets and parameters first: their ARN/name are template parameters.
-        self.secret_arn = self.secretsmanager.create_secret(
-            Name=self.secret_name, SecretString=json.dumps(self.credentials)
-        )["ARN"]
+    def _start_secrets(self) -> Template:
+        """The credentials secret and the CA parameter, then the template resolved with them."""
+        self.secret_arn = create_credentials_secret(self.secretsmanager, self.secret_name, self.credentials)
         params = dict(self.parameters, SolidServerSecretArn=self.secret_arn)
-        self.template = Template(
-            self.template_path, params, context=self.context, strict=self.strict_parameters
-        )
-        ca_param = str(self.template.parameters.get("SolidServerCaBundleParameter") or "")
+        template = Template(self.template_path, params, context=self.context, strict=self.strict_parameters)
+        ca_param = str(template.parameters.get("SolidServerCaBundleParameter") or "")
         if self.ca_bundle_pem is not None:
-            self.ssm.put_parameter(Name=ca_param, Value=self.ca_bundle_pem, Type="String", Tier="Advanced")
+            put_ca_bundle(self.ssm, ca_param, self.ca_bundle_pem)
+        return template
 
-        self._create_queues()
-        functions = self.template.functions()
-        self._create_functions(functions)
+    def _start_lambdas(self, functions: Mapping[str, Any]) -> LambdaService:
+        assert self.template is not None
         log_stream: TextIO | None = None
         if isinstance(self.lambda_log, str | Path):
             path = Path(self.lambda_log)
@@ -267,52 +300,50 @@ class LocalAws:
             self._log_file = log_stream = path.open("a", encoding="utf-8")
         elif self.lambda_log is not None:
             log_stream = self.lambda_log
-        self.lambdas = LambdaService(
+        assert self.queues is not None
+        return LambdaService(
             functions,
             region=self.context.region,
-            layer_dirs=self._layer_dirs(),
+            layer_dirs=layer_dirs(self.template),
             time_scale=self.time_scale,
             async_workers=self.async_workers,
             overrides=self.handler_overrides,
             extra_environment={**self._scaled_environment(), **self.environment},
-            send_to_destination=self._send_to_destination,
+            send_to_destination=self.queues.send_to_destination,
             log_stream=log_stream,
+            concurrency=self.concurrency,
+            endpoint_url=self.endpoint_url,
         ).start()
-        self._create_rules(functions)
-        self.state_machine = self.template.state_machine()
-        self.sfn.create_state_machine(
-            name=self.state_machine.name,
-            definition=self.state_machine.definition,
-            roleArn=self._role(f"{self.state_machine.logical_id}Role", "states.amazonaws.com"),
-            type=self.state_machine.type,
-        )
-        if self.reset_state:
-            self.executions.clear()
-        self.recorder = ExecutionRecorder(self.sfn, self.executions, motohook.execution_history)
-        self.pipe_spec = self.template.pipe()
-        self._create_pipe_definition()
-        queue = self.queue_specs[self.pipe_spec.source_logical_id or "EventQueue"]
-        self.pipe = Pipe(
-            self.pipe_spec,
-            queue=queue,
+
+    def _start_pipe(self) -> Pipe:
+        assert self.template is not None and self.queues is not None
+        self.pipe_spec = spec = self.template.pipe()
+        role = spec.role_arn or self._role(f"{spec.logical_id}Role", "pipes.amazonaws.com")
+        create_pipe_definition(self.pipes, spec, role)
+        pipe = Pipe(
+            spec,
+            queue=self.queues.specs[spec.source_logical_id or "EventQueue"],
             state_machine=self.state_machine,
             sqs=self.sqs,
             sfn=self.sfn,
             region=self.context.region,
-            workers=self.pipe_workers,
+            workers=self.pipe_workers or DEFAULT_PIPE_WORKERS,
             time_scale=self.time_scale,
             waiter=self.waiter,
             on_execution=self._on_pipe_execution,
         )
         if self.start_pipe:
-            self.pipe.start()
-        self.fleet = Fleet(self.ec2, self.events_source)
+            pipe.start()
+        return pipe
 
     def stop(self) -> None:
         if self.pipe is not None:
             self.pipe.stop()
         if self.lambdas is not None:
             self.lambdas.stop()
+        if self.moto_server is not None:
+            self.moto_server.stop()
+            self.moto_server = None
         if self.hooks is not None:
             self.hooks.uninstall()
         if self._mock is not None:
@@ -323,8 +354,6 @@ class LocalAws:
             self._log_file = None
         self.started = False
 
-    # ------------------------------------------------------------------ resources
-
     def _scaled_environment(self) -> dict[str, str]:
         """The designed waits the functions read from their environment, scaled like the queue's
         visibility timeout: the execution lease (``ExecutionLeaseSeconds``), which must stay
@@ -332,126 +361,19 @@ class LocalAws:
         lease = int(str(self.template.parameters.get("ExecutionLeaseSeconds") or 330))
         return {"EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale)))}
 
-    def _layer_dirs(self) -> list[Path]:
-        assert self.template is not None
-        dirs = []
-        for lid in self.template.logical_ids("AWS::Serverless::LayerVersion"):
-            uri = self.template.properties(lid).get("ContentUri")
-            if isinstance(uri, str):
-                dirs.append((self.template.root / uri).resolve())
-        return dirs
-
     def _role(self, logical_id: str, principal: str) -> str:
         assert self.template is not None
-        name = self.template.physical_name(logical_id)
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
-            ],
-        }
-        try:
-            return self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-                "Arn"
-            ]
-        except self.iam.exceptions.EntityAlreadyExistsException:
-            return self.iam.get_role(RoleName=name)["Role"]["Arn"]
+        return ensure_role(self.iam, self.template, logical_id, principal)
 
-    def _create_queues(self) -> None:
-        assert self.template is not None
-        self.queue_specs = self.template.queues()
-        self.queue_urls: dict[str, str] = {}
-        for lid, spec in self.queue_specs.items():
-            url = self.sqs.create_queue(QueueName=spec.name, Attributes=spec.attributes)["QueueUrl"]
-            if url != spec.url:
-                raise RuntimeError(f"{lid}: moto gave {url}, the template resolves {spec.url}")
-            self.queue_urls[lid] = url
+    # ------------------------------------------------------------------ resources
 
-    def _create_functions(self, functions: Mapping[str, Any]) -> None:
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as zf:
-            zf.writestr("README.txt", "runs in-process: see ipamsync_local.aws.lambdas")
-        code = buf.getvalue()
-        for lid, spec in functions.items():
-            role = self._role(f"{lid}Role", "lambda.amazonaws.com")
-            self.lambda_.create_function(
-                FunctionName=spec.name,
-                Runtime=spec.runtime or "python3.13",
-                Role=role,
-                Handler=spec.handler,
-                Code={"ZipFile": code},
-                Timeout=spec.timeout,
-                MemorySize=spec.memory_size,
-                Environment={"Variables": spec.environment},
-                Architectures=list(spec.architectures),
-            )
-            if spec.reserved_concurrency is not None:
-                self.lambda_.put_function_concurrency(
-                    FunctionName=spec.name, ReservedConcurrentExecutions=spec.reserved_concurrency
-                )
-            cfg = spec.async_config
-            kwargs: dict[str, Any] = {
-                "FunctionName": spec.name,
-                "MaximumRetryAttempts": cfg.maximum_retry_attempts,
-                "MaximumEventAgeInSeconds": cfg.maximum_event_age_in_seconds,
-            }
-            destinations = {}
-            if cfg.on_failure is not None:
-                destinations["OnFailure"] = {"Destination": cfg.on_failure.arn}
-            if cfg.on_success is not None:
-                destinations["OnSuccess"] = {"Destination": cfg.on_success.arn}
-            if destinations:
-                kwargs["DestinationConfig"] = destinations
-            self.lambda_.put_function_event_invoke_config(**kwargs)
+    @property
+    def queue_specs(self) -> dict[str, QueueSpec]:
+        return self.queues.specs if self.queues is not None else {}
 
-    def _create_rules(self, functions: Mapping[str, Any]) -> None:
-        self.rule_specs = [r for f in functions.values() for r in f.rules]
-        self.schedule_specs = [s for f in functions.values() for s in f.schedules]
-        for rule in self.rule_specs:
-            self.events.put_rule(
-                Name=rule.name,
-                EventPattern=json.dumps(rule.pattern),
-                State=rule.state,
-                EventBusName=rule.event_bus_name,
-            )
-            target: dict[str, Any] = {"Id": rule.target_id, "Arn": functions[rule.function_logical_id].arn}
-            if rule.input is not None:
-                target["Input"] = rule.input
-            if rule.input_path is not None:
-                target["InputPath"] = rule.input_path
-            if rule.retry_policy:
-                target["RetryPolicy"] = rule.retry_policy
-            if rule.dead_letter_arn:
-                target["DeadLetterConfig"] = {"Arn": rule.dead_letter_arn}
-            self.events.put_targets(Rule=rule.name, EventBusName=rule.event_bus_name, Targets=[target])
-        for sched in self.schedule_specs:
-            # Created for inspection; moto does not fire schedules: invoke_schedule() does.
-            self.events.put_rule(
-                Name=sched.name,
-                ScheduleExpression=sched.expression,
-                State="ENABLED" if sched.enabled else "DISABLED",
-                Description=sched.description,
-            )
-            target = {
-                "Id": f"{sched.logical_id}LambdaTarget",
-                "Arn": functions[sched.function_logical_id].arn,
-            }
-            if sched.input is not None:
-                target["Input"] = sched.input
-            self.events.put_targets(Rule=sched.name, Targets=[target])
-
-    def _create_pipe_definition(self) -> None:
-        spec = self.pipe_spec
-        props = spec.properties
-        self.pipes.create_pipe(
-            Name=spec.name,
-            Source=spec.source_arn,
-            SourceParameters=props.get("SourceParameters") or {},
-            Target=spec.target_arn,
-            TargetParameters=props.get("TargetParameters") or {},
-            RoleArn=spec.role_arn or self._role(f"{spec.logical_id}Role", "pipes.amazonaws.com"),
-            DesiredState="RUNNING",
-        )
+    @property
+    def queue_urls(self) -> dict[str, str]:
+        return self.queues.urls if self.queues is not None else {}
 
     # ------------------------------------------------------------------ routers (motohook)
 
@@ -471,13 +393,6 @@ class LocalAws:
         if self.pipe is not None:
             self.pipe.notify(queue_name)
 
-    def _send_to_destination(self, destination: Destination, record: dict[str, Any]) -> None:
-        if destination.type.upper() != "SQS" and ":sqs:" not in destination.arn:
-            raise NotImplementedError(f"destination type {destination.type} is not supported locally")
-        _, _, _, _region, account, name = destination.arn.split(":", 5)
-        url = self.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
-
     def _on_pipe_execution(
         self, status: str, records: list[dict[str, Any]], describe: dict[str, Any]
     ) -> None:
@@ -493,71 +408,21 @@ class LocalAws:
 
     def put_event(self, event: Mapping[str, Any]) -> str:
         """Put an EventBridge event (an ``events/ec2-*.json`` style document) on the default bus."""
-        import datetime as dt
-
-        entry: dict[str, Any] = {
-            "Source": event["source"],
-            "DetailType": event["detail-type"],
-            "Detail": json.dumps(event.get("detail") or {}),
-            "Resources": list(event.get("resources") or []),
-        }
-        if event.get("time"):
-            entry["Time"] = dt.datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-        result = self.events.put_events(Entries=[entry])["Entries"][0]
-        if "EventId" not in result:
-            raise ValueError(f"PutEvents refused the event: {result}")
-        return str(result["EventId"])
+        return put_event(self.events, event)
 
     def send_message(
         self, message: Mapping[str, Any], *, group_id: str | None = None, dedup_id: str | None = None
     ) -> str:
         """Put an ipamsync message straight on the EventQueue (group = the instance id)."""
-        import uuid
-
-        instance_id = str((message.get("instance") or {}).get("id") or group_id or "unknown")
-        event_id = str((message.get("event") or {}).get("id") or uuid.uuid4())
-        resp = self.sqs.send_message(
-            QueueUrl=self.queue_url("EventQueue"),
-            MessageBody=json.dumps(message, separators=(",", ":")),
-            MessageGroupId=group_id or instance_id,
-            MessageDeduplicationId=dedup_id or event_id,
-            MessageAttributes={
-                "schema": {"DataType": "String", "StringValue": str(message.get("schema", ""))},
-                "state": {
-                    "DataType": "String",
-                    "StringValue": str((message.get("instance") or {}).get("state", "")),
-                },
-            },
-        )
-        return str(resp["MessageId"])
+        assert self.queues is not None
+        return self.queues.send_message(message, group_id=group_id, dedup_id=dedup_id)
 
     def execute(
         self, execution_input: Any, *, name: str | None = None, timeout: float = 300.0
     ) -> ExecutionSummary:
         """Start an execution directly (no pipe), wait for it and record it (source ``direct``)."""
-        from .pipe import execution_name
-
-        records = execution_input if isinstance(execution_input, list) else [execution_input]
-        name = name or execution_name([r for r in records if isinstance(r, dict)] or [{}])
-        with self._direct_lock:
-            self._direct += 1
-        try:
-            arn = self.sfn.start_execution(
-                stateMachineArn=self.state_machine.arn, name=name, input=json.dumps(execution_input)
-            )["executionArn"]
-            deadline = time.monotonic() + timeout
-            while True:
-                self.waiter.wait(arn, 0.5)
-                desc = self.sfn.describe_execution(executionArn=arn)
-                if desc["status"] != "RUNNING":
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"execution {name} still running after {timeout} s")
-            assert self.recorder is not None
-            return self.recorder.record(arn, [r for r in records if isinstance(r, dict)], "direct", desc)
-        finally:
-            with self._direct_lock:
-                self._direct -= 1
+        assert self.direct is not None
+        return self.direct.execute(execution_input, name=name, timeout=timeout)
 
     def invoke(self, function: str, event: Any) -> Any:
         """Invoke a function synchronously; its JSON result, or LambdaInvocationError."""
@@ -572,50 +437,29 @@ class LocalAws:
         rule's logical id. EventBridge invokes scheduled targets asynchronously; by default this
         invokes synchronously and returns the result (``asynchronous=True`` returns the request id)."""
         assert self.lambdas is not None
-        wanted = name.strip()
-        words = wanted.split()
-        match = []
-        for sched in self.schedule_specs:
-            fn = self.lambdas.get(sched.function_logical_id)
-            action = ""
-            try:
-                action = str(json.loads(sched.input or "{}").get("action", ""))
-            except (ValueError, AttributeError):
-                pass
-            keys = {sched.logical_id, sched.event_name, sched.name, f"{fn.spec.short_name} {action}".strip()}
-            if wanted in keys or (len(words) == 1 and words[0] == fn.spec.short_name):
-                match.append(sched)
-        if len(match) != 1:
-            known = [s.event_name for s in self.schedule_specs]
-            raise KeyError(f"schedule {name!r}: {len(match)} match (known: {known})")
-        sched = match[0]
+        lambdas = self.lambdas
+        sched = find_schedule(self.schedule_specs, name, lambda lid: lambdas.get(lid).spec.short_name)
         payload = json.loads(sched.input) if sched.input else {}
         if asynchronous:
-            return self.lambdas.invoke_async(sched.function_logical_id, payload)
+            return lambdas.invoke_async(sched.function_logical_id, payload)
         return self.invoke(sched.function_logical_id, payload)
+
+    def cold_start(self) -> int:
+        """The next invocation of each function is a cold start (parallel mode: the idle execution
+        environments are retired; serial mode: the shared container is reset). Returns how many
+        environments were retired."""
+        assert self.lambdas is not None
+        return self.lambdas.cold_start()
 
     # ------------------------------------------------------------------ inspection
 
     def queue_url(self, queue: str) -> str:
-        lid = QUEUE_ALIASES.get(queue, queue)
-        if lid not in self.queue_urls:
-            raise KeyError(f"no queue {queue!r} (known: {sorted(self.queue_urls)})")
-        return self.queue_urls[lid]
+        assert self.queues is not None
+        return self.queues.url(queue)
 
     def queue_depth(self, queue: str = "EventQueue") -> dict[str, int]:
-        attrs = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url(queue),
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        return {
-            "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
-            "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            "delayed": int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
-        }
+        assert self.queues is not None
+        return self.queues.depth(queue)
 
     def dead_letters(
         self, queue: str = "WorkflowDeadLetterQueue", *, delete: bool = False
@@ -627,43 +471,15 @@ class LocalAws:
         behind the in-flight ones). ``delete=True`` drains the queue: each batch is deleted as it
         arrives, so every group is read to its end.
         """
-        url = self.queue_url(queue)
-        found: list[dict[str, Any]] = []
-        handles: list[str] = []
-        while True:
-            msgs = self.sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=60,
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if not msgs:
-                break
-            for m in msgs:
-                try:
-                    body: Any = json.loads(m["Body"])
-                except ValueError:
-                    body = m["Body"]
-                found.append(
-                    {"message_id": m["MessageId"], "body": body, "attributes": m.get("Attributes", {})}
-                )
-                if delete:
-                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-                else:
-                    handles.append(m["ReceiptHandle"])
-        for handle in handles:
-            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-        return found
+        assert self.queues is not None
+        return self.queues.dead_letters(queue, delete=delete)
 
     def busy(self, *, queue: bool = True) -> dict[str, int]:
         """What is in flight right now (all zero = idle)."""
-        with self._direct_lock:
-            direct = self._direct
         found = {
             "async_invocations": self.lambdas.async_outstanding if self.lambdas is not None else 0,
             "pipe_batches": self.pipe.in_flight if self.pipe is not None else 0,
-            "direct_executions": direct,
+            "direct_executions": self.direct.in_flight if self.direct is not None else 0,
         }
         if queue:
             depth = self.queue_depth("EventQueue")

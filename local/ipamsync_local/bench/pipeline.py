@@ -91,22 +91,15 @@ class PipeTap:
 def cold_invocations(aws: Any) -> None:
     """Run every sync function invocation in a fresh execution environment.
 
-    The local Lambda service runs the five functions in one process, so they share the layer's
-    per-container state (client, version probe, space and zone caches). Calling the local runtime's
-    ``cold_start()`` before each sync handler makes every invocation pay what a new Lambda
-    container pays, so the calls a fresh set of containers makes are measured per function.
+    Each sync function is marked ``always_cold``: before each of its invocations the local runtime
+    does what its ``cold_start()`` does for that function (parallel mode: the idle execution
+    environments are retired, so a new one starts; serial mode: the shared container is reset), so
+    every invocation pays what a new Lambda container pays and the calls a fresh set of containers
+    makes are measured per function.
     """
-    from ipamsync_local.aws.lambdas import cold_start
-
     for fn in aws.lambdas.functions.values():
-        if fn.spec.logical_id == ENRICH_FUNCTION:
-            continue
-
-        def cold(event: Any, context: Any, _handler: Any = fn.handler) -> Any:
-            cold_start()
-            return _handler(event, context)
-
-        fn.handler = cold
+        if fn.spec.logical_id != ENRICH_FUNCTION:
+            fn.always_cold = True
 
 
 def solidserver_calls(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, int]:

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ipamsync_local.aws.cli import serial_argument
+
 DEFAULT_DATA_DIR = Path(".ipamsync") / "demo"
 DEFAULT_SPACE = "AWS"
 DEFAULT_DNS_SERVER = "ns.ipamsync.local"
@@ -85,6 +87,7 @@ def register(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentPar
         default=0,
         help="port of the local AWS endpoint with --keep-running (default: a free one)",
     )
+    serial_argument(p)
     _solidserver_arguments(p)
     p.set_defaults(func=main, continue_=False)
     return p

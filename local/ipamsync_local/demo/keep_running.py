@@ -4,7 +4,6 @@ loopback (moto's server, on the same in-process backends) until Ctrl-C; what to 
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -95,24 +94,10 @@ def _local_aws_lines(screen: Screen, aws: Any, endpoint: str, sd: str) -> None:
 
 def serve_local_aws(port: int = 0) -> Any:
     """moto's server on loopback, on the same in-process backends as the running ``LocalAws``
-    (so the AWS CLI and ``ipamsync redrive --endpoint-url`` see and drive the demo's resources).
+    (so the AWS CLI and ``ipamsync redrive --endpoint-url`` see and drive the demo's resources):
+    :class:`ipamsync_local.aws.motohook.MotoServer`, started."""
+    from ipamsync_local.aws.motohook import MotoServer
 
-    moto's server imports ``flask_cors`` (the ``moto[server]`` extra), which the pinned dependencies
-    do not include; the server is loopback-only and never answers browsers, so CORS headers are
-    not needed: a stand-in module is registered when the real one is missing."""
-    import types
-
-    try:
-        import flask_cors  # noqa: F401
-    except ImportError:
-        stand_in = types.ModuleType("flask_cors")
-        stand_in.CORS = lambda app, *a, **kw: app  # type: ignore[attr-defined]
-        sys.modules["flask_cors"] = stand_in
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request on the demo's screen
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = MotoServer(port)
     server.start()
     return server

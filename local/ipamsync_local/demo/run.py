@@ -102,6 +102,7 @@ class Demo:
             ca_bundle_pem=target.ca_pem if target.verify else None,
             lambda_log=self.state_dir / "lambda.log",
             reset_state=self.fresh,
+            concurrency="serial" if getattr(args, "serial", False) else "parallel",
         )
 
     def _local_aws_lines(self, aws: Any, t0: float) -> None:

@@ -14,6 +14,8 @@ import pytest
 from ipamsync_local.emulator import EmulatorServer
 from local.tests.helpers import Script
 
+from .envprobe import Gate
+
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
@@ -30,3 +32,11 @@ def emulator_ca(emulator: EmulatorServer) -> str:
 @pytest.fixture
 def script() -> Script:
     return Script()
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    """A loopback gate the probe handler waits at (see ``envprobe.py``)."""
+    g = Gate()
+    yield g
+    g.close()

@@ -173,31 +173,17 @@ def test_emf_metrics_are_counted_once_per_name_and_dimensions() -> None:
     ]
 
 
-def test_cold_invocations_start_every_sync_invocation_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ipamsync_local.aws import lambdas
-
-    seen: list[str] = []
-    monkeypatch.setattr(lambdas, "cold_start", lambda: seen.append("cold"))
-
-    def handler_for(name: str) -> Any:
-        return lambda event, context: seen.append(name) or name
-
+def test_cold_invocations_start_every_sync_invocation_fresh() -> None:
     fns = {
-        lid: SimpleNamespace(spec=SimpleNamespace(logical_id=lid), handler=handler_for(lid))
+        lid: SimpleNamespace(spec=SimpleNamespace(logical_id=lid), always_cold=False)
         for lid in ("EnrichFunction", "DeviceFunction", "DnsFunction")
     }
     pipeline.cold_invocations(SimpleNamespace(lambdas=SimpleNamespace(functions=fns)))
-    for lid in ("EnrichFunction", "DeviceFunction", "DnsFunction", "DeviceFunction"):
-        assert fns[lid].handler({}, None) == lid
-    assert seen == [
-        "EnrichFunction",
-        "cold",
-        "DeviceFunction",
-        "cold",
-        "DnsFunction",
-        "cold",
-        "DeviceFunction",
-    ]
+    assert {lid: fn.always_cold for lid, fn in fns.items()} == {
+        "EnrichFunction": False,
+        "DeviceFunction": True,
+        "DnsFunction": True,
+    }
 
 
 def test_solidserver_calls_are_the_difference_of_two_stats_documents() -> None:
