@@ -70,6 +70,28 @@ def test_credentials_come_from_the_secret_and_are_cached(lambda_env, emu):
         assert device.lambda_handler(MESSAGE, FakeLambdaContext("device"))["device_id"]
 
 
+def test_a_secret_rotated_while_cached_is_used_at_the_first_refusal(lambda_env, emu):
+    """Every Lambda environment caches the secret for 5 minutes. When SOLIDserver refuses the cached
+    credentials and the secret holds others (it was rotated), the invocation reads it again and
+    carries on with them: no environment fails an event because another one saw the rotation."""
+    with mock_aws():
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        arn = sm.create_secret(
+            Name="rot", SecretString=json.dumps({"username": "ipmadmin", "password": "old"})
+        )["ARN"]
+        lambda_env.setenv("SOLIDSERVER_SECRET_ARN", arn)
+        container.sync_context()  # this environment has read (and cached) the old secret
+        sm.put_secret_value(
+            SecretId=arn, SecretString=json.dumps({"username": "ipmadmin", "password": PASSWORD})
+        )
+        device = load_handler("device")
+        out = device.lambda_handler(MESSAGE, FakeLambdaContext("device"))
+        assert out["device_id"] and out["lifecycle"] == "present"
+        assert container.sync_context().ss.client.config.credentials.password.reveal() == PASSWORD
+        statuses = emu.admin.stats()["services"]["member_list"]["statuses"]
+        assert statuses.get("401") == 1  # refused once, with the old password, then accepted
+
+
 @pytest.mark.parametrize(
     "secret",
     [

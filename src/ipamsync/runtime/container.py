@@ -65,6 +65,27 @@ def drop_context(*, refetch_secret: bool = False) -> None:
         _context = None
 
 
+def credentials_rotated() -> bool:
+    """After SOLIDserver refused the credentials: read the secret again, bypassing the cache. True
+    (and the context rebuilt with them) when it holds other credentials than the context used — the
+    secret was rotated — so the caller may try once more; False when nothing changed."""
+    global _context
+    env = os.environ
+    if not (env.get("SOLIDSERVER_SECRET_ARN") or "").strip():
+        return False
+    with _lock:
+        used = _context.ss.client.config.credentials if _context is not None else None
+    credentials.refetch_secret()
+    fresh = credentials.credentials(env)
+    if fresh is None or fresh == used:
+        return False
+    drop_context()
+    with _lock:
+        _context = None
+    sync_context()
+    return True
+
+
 class EnrichClients:
     """The enrich function's AWS clients and settings."""
 

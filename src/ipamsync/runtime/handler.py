@@ -121,7 +121,20 @@ def sync_handler(step: str, parse: Callable[[Any], In], run: Callable[[In, SyncC
         before = dict(ctx.ss.client.calls)
         try:
             result = run(inputs, ctx)
-        finally:
+        except SolidServerAuthError:
+            _count_calls(ctx, before)
+            if not container.credentials_rotated():
+                raise
+            # the secret was rotated since this environment read it: once more with the new one
+            # (every step is idempotent), instead of failing every environment once in turn
+            logger.warning("SOLIDserver refused the cached credentials; the rotated secret is used")
+            ctx = container.sync_context()
+            before = dict(ctx.ss.client.calls)
+            try:
+                result = run(inputs, ctx)
+            finally:
+                _count_calls(ctx, before)
+        else:
             _count_calls(ctx, before)
         changes = result.changes
         metrics.add_metric("ObjectsCreated", MetricUnit.Count, changes.total("created"))
