@@ -31,6 +31,7 @@ from ipamsync.model import (
     Vpc,
     canonical_cidr,
     canonical_ip,
+    format_observation,
     format_time,
 )
 from ipamsync.naming import hostname_for
@@ -194,7 +195,7 @@ def snapshot(change: StateChange, view: Ec2View, *, settings: Settings, observed
         source="aws.ec2",
         detail_type=DETAIL_TYPE,
     )
-    observed = format_time(observed_at)
+    observed = format_observation(observed_at)
     described = view.instance
     if described is None:
         gone = Instance(id=change.instance_id, state="terminated", known=False)

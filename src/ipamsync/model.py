@@ -110,6 +110,12 @@ def format_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+def format_observation(dt: datetime) -> str:
+    """``2026-11-27T07:14:34.123456Z``: an observation time, to the microsecond (two snapshots of
+    one instance taken by concurrent enrich invocations must not tie); fixed width as well."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def canonical_ip(value: str, version: int) -> str:
     """The compressed text of an IPv``version`` address (``ValueError`` otherwise)."""
     addr = ipaddress.ip_address(value)

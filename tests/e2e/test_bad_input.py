@@ -145,17 +145,25 @@ def test_bad_input_is_named_bounded_and_kept(
         for group in ("bad-0", "bad-1"):
             assert by_group[group] == MAX_RECEIVE, by_group
         assert by_group[accents] == 3 * MAX_RECEIVE  # the three rewritten copies of its message
-        assert by_group[zoned] == 2 * MAX_RECEIVE
+        # The zoned instance's launch events (pending, running) reach the queue in either order (Lambda
+        # runs enrich concurrently): the first is refused MAX_RECEIVE times; the second too if it is
+        # the newer observation, else it is stale (the device records the newer one) and skipped.
+        zoned_parked = [
+            d["body"]
+            for d in run.dead_letters("EventDeadLetterQueue")
+            if isinstance(d["body"], dict) and d["body"].get("instance", {}).get("id") == zoned
+        ]
+        assert len(zoned_parked) in (1, 2)
+        assert by_group[zoned] == len(zoned_parked) * MAX_RECEIVE
         for s in summaries:
             if s.status == "FAILED":
                 assert s.retries == 0 and s.dead_lettered, s
         parked = [d["body"] for d in run.dead_letters("EventDeadLetterQueue")]
         for body in ("{not json", missing, bad_host, newer_schema, too_long):
             assert body in parked
-        assert sum(1 for p in parked if isinstance(p, dict) and p.get("instance", {}).get("id") == zoned) == 2
         workflow = [d["body"] for d in run.dead_letters("WorkflowDeadLetterQueue") if d["body"].get("kind")]
         errors = Counter(w["record"]["error"]["Error"] for w in workflow)
-        assert errors == {"InvalidMessage": 7 * MAX_RECEIVE + 1}, errors
+        assert errors == {"InvalidMessage": (5 + len(zoned_parked)) * MAX_RECEIVE + 1}, errors
         zone_errors = [w for w in workflow if zoned in w["record"].get("body", "")]
         assert all("is not a DNS zone name" in w["record"]["error"]["Cause"] for w in zone_errors)
         assert direct.status == "FAILED" and direct.dead_lettered

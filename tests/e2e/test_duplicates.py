@@ -42,10 +42,7 @@ def _fleet(run: Run) -> list[str]:
 def test_every_event_three_times_changes_nothing(
     make_pipeline: Callable[..., AbstractContextManager[Run]],
 ) -> None:
-    # SERIAL: in parallel mode the enrich function enqueues an instance's events in either order (as
-    # Lambda does) and 8 replays instead of 6 passed the freshness guard (reported to the
-    # freshness-guard rewrite); runs serial until then.
-    with make_pipeline(concurrency="serial") as run:
+    with make_pipeline() as run:
         aws = run.aws
         assert aws.events_source is not None and aws.lambdas is not None and aws.pipe is not None
         _fleet(run)
@@ -83,12 +80,16 @@ def test_every_event_three_times_changes_nothing(
         assert len(reobserved) == len(events) and {s.status for s in reobserved} == {"SUCCEEDED"}
         # Newer observations of unchanged instances: each took the instance's lease, moved its
         # device's observation time forward (what the freshness guard needs) and gave the lease
-        # back: one lease add, one device edit, one lease delete each, and nothing else.
+        # back: one lease add, one device edit, one lease delete, and nothing else. (Re-enriched
+        # concurrently, an instance's events may reach the queue out of order: one observed before
+        # another already applied is stale and writes nothing at all.)
         by_call = Counter((r.method, r.service) for r in run.log.writes())
+        advanced = by_call[("POST", "hostdev_add")]
+        assert 0 < advanced <= len(events)
         assert by_call == {
-            ("POST", "hostdev_add"): len(events),
-            ("PUT", "hostdev_add"): len(events),
-            ("DELETE", "hostdev_delete"): len(events),
+            ("POST", "hostdev_add"): advanced,
+            ("PUT", "hostdev_add"): advanced,
+            ("DELETE", "hostdev_delete"): advanced,
         }
 
         assert aws.dead_letters("WorkflowDeadLetterQueue") == []

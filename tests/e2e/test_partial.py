@@ -43,10 +43,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
 def test_a_half_applied_event_is_fixed_by_replaying_it(
     make_pipeline: Callable[..., AbstractContextManager[Run]],
 ) -> None:
-    # SERIAL: in parallel mode the enrich function enqueues a launch's pending and running events in
-    # either order (as Lambda does), and the expected 2 x maxReceiveCount failed executions became 4
-    # (reported to the freshness-guard rewrite); runs serial until then.
-    with make_pipeline(time_scale=SCALE, concurrency="serial") as run:
+    with make_pipeline(time_scale=SCALE) as run:
         aws, ss, emu = run.aws, run.ss, run.emu
         fleet, pipe = aws.fleet, aws.pipe
         assert fleet is not None and pipe is not None
@@ -70,13 +67,18 @@ def test_a_half_applied_event_is_fixed_by_replaying_it(
         pipe.resume()
         run.wait(120)
 
-        failed = [s for s in run.executions() if s.instance_id == conflict.instance_id]
-        assert len(failed) == 2 * MAX_RECEIVE and {s.status for s in failed} == {"FAILED"}
+        # The launch's two events (pending, running) reach the queue in either order (Lambda runs
+        # enrich concurrently): each is refused MAX_RECEIVE times and parked, except an older
+        # observation arriving after a newer one, which is stale (the device records the newer).
+        runs = [s for s in run.executions() if s.instance_id == conflict.instance_id]
+        failed = [s for s in runs if s.status == "FAILED"]
+        parked = run.dead_letters("EventDeadLetterQueue")
+        assert len(parked) in (1, 2) and len(failed) == len(parked) * MAX_RECEIVE
+        assert all("NothingToDo" in s.states for s in runs if s.status != "FAILED")
         workflow = [d["body"] for d in run.dead_letters("WorkflowDeadLetterQueue")]
         assert {w["record"]["error"]["Error"] for w in workflow} == {"OwnershipConflict"}
         assert all(secondary_ip in w["record"]["error"]["Cause"] for w in workflow)
         assert all("SyncAddresses" in s.states and s.retries == 0 for s in failed), "permanent: not retried"
-        assert len(run.dead_letters("EventDeadLetterQueue")) == 2
         half = run.inventory()
         owner = f"aws:{run.truth().account}:us-east-1:{conflict.instance_id}"
         mine = half.owned_by(owner)
@@ -90,7 +92,7 @@ def test_a_half_applied_event_is_fixed_by_replaying_it(
         ss.delete_address(4, squatter)
         run.foreign_before = foreign_snapshot(run.inventory())
         report = run.redrive()
-        assert (report.replayed_messages, report.kept_invalid) == (2, [])
+        assert (report.replayed_messages, report.kept_invalid) == (len(parked), [])
         run.wait()
         run.assert_converged()
 

@@ -209,3 +209,38 @@ def test_a_space_created_by_another_execution_in_between_is_used(ctx, contexts):
     ctx.ss.find_space = find_space  # type: ignore[method-assign]
     space_id = ctx.space_id("AWS", create=True)
     assert space_id == real("AWS").id and calls["n"] == 2
+
+
+def test_an_older_execution_stalled_mid_write_cannot_undo_a_newer_one(ctx, contexts):
+    """An adversarial schedule: the older observation's execution has read the device and stalls just
+    before writing it, while the newer observation's execution runs. Without the instance's lease the
+    newer one would finish first and the older one's late writes would undo it (device named after
+    the old name, addresses and records renamed back); with it, the newer one waits (InstanceBusy)
+    until the older one is done, then applies."""
+    iid = "i-0c0c0c0c0c0c0c007"
+    run(message(iid, name="old-7", enis=[eni(7, ["10.20.1.47"])]), ctx)
+    old = message(iid, name="old-7", enis=[eni(7, ["10.20.1.47"], mac="0e:00:00:00:00:77")])
+    new = message(iid, name="new-7", enis=[eni(7, ["10.20.1.47"], mac="0e:00:00:00:00:77")])
+    newer_done = threading.Event()
+    old_ctx, new_ctx = contexts(), contexts()
+    real_update = old_ctx.ss.update_device
+
+    def stalled_update(*args: Any, **kwargs: Any) -> Any:
+        newer_done.wait(3)  # the older execution stalls here (at most 3 s)
+        return real_update(*args, **kwargs)
+
+    old_ctx.ss.update_device = stalled_update  # type: ignore[method-assign]
+
+    def newer() -> None:
+        time.sleep(0.2)  # the older execution has read the device by now
+        retrying(new, new_ctx, "exec-new")
+        newer_done.set()
+
+    at_once(lambda: retrying(old, old_ctx, "exec-old"), newer)
+    from tests.helpers import inv
+
+    [device] = devices_of(ctx, new.owner)
+    assert device.name == f"new-7-{iid}" and device.metadata["aws_name"] == "new-7"
+    i = inv(ctx)
+    assert i.address_map()["10.20.1.47"].name == f"new-7.{ZONE}"
+    assert {r.fqdn for r in i.records if r.type == "A" and r.value == "10.20.1.47"} == {f"new-7.{ZONE}"}

@@ -11,9 +11,14 @@ Fault configuration (JSON; every key optional)::
                    "latency_ms": 0, "jitter_ms": 0,
                    "drop_rate": 0.0,            # close the connection, request not applied
                    "drop_after_commit_rate": 0.0},  # apply the request, then close without answering
-        "ip_add": {"error_rates": {"503": 0.5}, "latency_ms": 20}
+        "ip_add": {"error_rates": {"503": 0.5}, "latency_ms": 20},
+        "hostdev_list": {"error_rates": {"503": 1.0}, "match": "i-0abc"}
       }
     }
+
+A rule with ``match`` applies only to the requests whose decoded query string contains that text
+(a service's rule that does not match leaves the ``"*"`` rule alone in force): a fault aimed at one
+instance while other executions run concurrently.
 
 The rule of a service is the ``"*"`` rule overridden field by field by the service's own rule.
 Per request, decisions are drawn in this order from one seeded generator: latency jitter, drop,
@@ -31,7 +36,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-RULE_FIELDS = {"error_rates", "retry_after", "latency_ms", "jitter_ms", "drop_rate", "drop_after_commit_rate"}
+RULE_FIELDS = {
+    "error_rates",
+    "retry_after",
+    "latency_ms",
+    "jitter_ms",
+    "drop_rate",
+    "drop_after_commit_rate",
+    "match",
+}
 TOP_FIELDS = {"seed", "outage", "rules"}
 
 
@@ -105,6 +118,10 @@ def _validate_rule(service: str, rule: object) -> dict[str, Any]:
             out[name] = _number(rule[name], f"{service}.{name}")
     if "retry_after" in rule:
         out["retry_after"] = int(_number(rule["retry_after"], f"{service}.retry_after"))
+    if "match" in rule:
+        if not isinstance(rule["match"], str) or not rule["match"]:
+            raise ValueError(f"{service}.match must be a non-empty string")
+        out["match"] = rule["match"]
     return out
 
 
@@ -149,15 +166,19 @@ class Faults:
         with self._lock:
             return copy.deepcopy(self._config)
 
-    def _rule(self, service: str) -> dict[str, Any]:
+    def _rule(self, service: str, query: str) -> dict[str, Any]:
         rules = self._config["rules"]
-        rule = dict(rules.get("*", {}))
-        rule.update(rules.get(service, {}))
+        rule: dict[str, Any] = {}
+        for name in ("*", service):
+            own = rules.get(name, {})
+            if "match" not in own or own["match"] in query:
+                rule.update(own)
         return rule
 
-    def decide(self, service: str) -> Decision:
+    def decide(self, service: str, query: str = "") -> Decision:
+        """What to do with a request to ``service`` (``query``: its decoded query string)."""
         with self._lock:
-            rule = self._rule(service)
+            rule = self._rule(service, query)
             retry_after = int(rule.get("retry_after", 1))
             latency = float(rule.get("latency_ms", 0.0))
             jitter = float(rule.get("jitter_ms", 0.0))

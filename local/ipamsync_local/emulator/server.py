@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from . import dns, tls
 from .admin import EmulatorAdmin
@@ -222,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _rest(self, method: str, service: str, query: str) -> None:
         emulator = self.server.emulator
-        decision = emulator.fault_injector.decide(service)
+        decision = emulator.fault_injector.decide(service, unquote_plus(query))
         if decision.latency_s > 0:
             time.sleep(decision.latency_s)
         if decision.drop:
