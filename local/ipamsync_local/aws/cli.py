@@ -146,13 +146,34 @@ def cmd_history(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def classify(document: Any) -> str:
-    """``event``, ``message`` or ``input`` (a state-machine input array)."""
-    if isinstance(document, dict) and "detail-type" in document and "source" in document:
-        return "event"
-    if isinstance(document, dict) and isinstance(document.get("message"), dict):
-        return "message"
-    if isinstance(document, list) and document and all(isinstance(r, dict) and "body" in r for r in document):
-        return "input"
+    """``event``, ``message`` or ``input`` (a state-machine input array), checked with the product's
+    own parsers: a malformed file is a ValueError of one line naming what is wrong."""
+    from ipamsync.errors import InvalidMessage
+    from ipamsync.model import parse_message, parse_time
+
+    try:
+        if isinstance(document, dict) and "detail-type" in document and "source" in document:
+            # any event may be put on the bus (the rule's pattern decides), but it must be one
+            if not isinstance(document.get("detail", {}), dict):
+                raise ValueError("detail must be a JSON object")
+            try:
+                parse_time(str(document.get("time") or "1970-01-01T00:00:00Z"))
+            except ValueError:
+                raise ValueError(f"time {str(document.get('time'))[:40]!r} is not an ISO 8601 time") from None
+            return "event"
+        if isinstance(document, dict) and isinstance(document.get("message"), dict):
+            parse_message(document["message"])
+            return "message"
+        if (
+            isinstance(document, list)
+            and document
+            and all(isinstance(r, dict) and "body" in r for r in document)
+        ):
+            for record in document:
+                parse_message(record["body"])
+            return "input"
+    except InvalidMessage as exc:
+        raise ValueError(str(exc)) from None
     raise ValueError(
         "not an EventBridge event, a {'message': ...} document or a state-machine input array of SQS records"
     )

@@ -6,6 +6,9 @@ import io
 import json
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ipamsync_local.cli import main
 from ipamsync_local.emulator import EmulatorServer
@@ -101,6 +104,32 @@ def test_an_event_the_rule_does_not_match_and_a_file_that_is_none_of_the_three(
     bad.write_text('{"hello": 1}')
     code, out = replay(str(bad), "--state-dir", str(tmp_path))
     assert code == 2 and "not an EventBridge event" in out
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda d: d.update(detail=["i-0123456789abcdef0"]), "detail must be a JSON object"),
+        (lambda d: d.update(time="yesterday"), "is not an ISO 8601 time"),
+        (lambda d: d.update(time=12), "is not an ISO 8601 time"),
+    ],
+)
+def test_a_malformed_event_file_gets_one_clear_line(tmp_path: Path, edit: Any, says: str) -> None:
+    event = json.loads((EVENTS / "ec2-running.json").read_text())
+    edit(event)
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    code, out = replay(str(path), "--state-dir", str(tmp_path))
+    assert code == 2 and out.count("\n") == 1 and says in out and "Traceback" not in out
+
+
+def test_a_malformed_message_file_gets_one_clear_line(tmp_path: Path) -> None:
+    message = json.loads((EVENTS / "message-running.json").read_text())
+    message["message"]["observed_at"] = "9999-12-31T00:00:00Z"
+    path = tmp_path / "message.json"
+    path.write_text(json.dumps(message))
+    code, out = replay(str(path), "--state-dir", str(tmp_path))
+    assert code == 2 and out.count("\n") == 1 and "$.observed_at" in out
 
 
 def main_out(*argv: str) -> tuple[int, str]:
