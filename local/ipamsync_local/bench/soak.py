@@ -12,12 +12,17 @@ state machine → handlers → SOLIDserver emulator over TLS):
 2. **Disorder and duplicates.** ``duplicate_ratio`` of the snapshots are copied, and everything is
    sent back in one seeded shuffled order (per instance, FIFO order is the shuffled order: older
    observations arrive after newer ones), in chunks of :data:`CHUNK` as the pipe drains the queue.
-3. **Faults.** SOLIDserver fails ``fault_rate`` of the calls (500, 503, 429, connections dropped before
+3. **Overlap.** ``overlap_ratio`` of the deliveries are also executed by hand at the same time as
+   their queued execution (as when a message becomes visible again while its first execution still
+   runs, or is copied into the console): two executions of one instance overlap. The local runtime
+   runs in parallel mode: as many executions at once as the sync functions' reserved concurrency
+   (5), one process per Lambda execution environment, against one emulator.
+4. **Faults.** SOLIDserver fails ``fault_rate`` of the calls (500, 503, 429, connections dropped before
    and after the request was applied) and is completely down for ``outage_seconds`` once a quarter
    of the deliveries have run.
-4. **Recovery.** Faults cleared; ``redrive`` replays the dead-letter queues until the event
+5. **Recovery.** Faults cleared; ``redrive`` replays the dead-letter queues until the event
    dead-letter queue is empty (at most 5 rounds); a last redrive must find nothing to replay.
-5. **Check.** Every event emitted has a succeeded execution (``lost`` otherwise); SOLIDserver holds
+6. **Check.** Every event emitted has a succeeded execution (``lost`` otherwise); SOLIDserver holds
    exactly what EC2 describes (``wrong``: missing, unexpected or wrong objects, objects ipamsync does
    not own changed; :mod:`ipamsync_local.truth`); nothing exists twice (``duplicates``).
 
@@ -57,6 +62,8 @@ USERNAME = "soak"
 #: made of the client's own waits; the suite measures Retry-After on its own).
 FAULT_MIX = {"500": 0.3, "503": 0.3, "429": 0.1, "drop": 0.15, "drop_after_commit": 0.15}
 REDRIVE_ROUNDS = 5
+#: Executions started by hand at once (the overlapping copies), beside the pipe's.
+OVERLAP_WORKERS = 3
 #: moto's SQS computes every queue attribute for each message it hands out (O(queue depth) per
 #: message), so a queue thousands deep makes the local pipeline quadratic: snapshots are collected
 #: and deliveries fed in chunks, the queue never holds much more than this many messages.
@@ -211,8 +218,9 @@ def run(
     fault_rate: float = 0.2,
     outage_seconds: float = 10.0,
     seed: int = 1127,
-    time_scale: float = 0.01,
+    time_scale: float = 0.05,
     *,
+    overlap_ratio: float = 0.1,
     separate_process: bool = True,
     log: Log | None = None,
 ) -> dict[str, Any]:
@@ -251,11 +259,13 @@ def run(
             deliveries = bodies + copies
             rng.shuffle(deliveries)
             say(f"soak: {len(deliveries)} deliveries ({len(copies)} duplicates), shuffled")
+            overlapping = set(rng.sample(range(len(deliveries)), k=round(overlap_ratio * len(deliveries))))
+            say(f"soak: {len(overlapping)} of them also executed by hand at the same time")
             admin.reset_stats()
             admin.set_faults(fault_config(fault_rate, seed))
             say(f"soak: SOLIDserver fails {fault_rate:.0%} of the calls")
             with _phase(timings, "delivery_s"):
-                _deliver(aws, admin, deliveries, outage_seconds, say)
+                _deliver(aws, admin, deliveries, overlapping, outage_seconds, say)
             admin.clear_faults()
             with _phase(timings, "redrive_s"):
                 recovery = _recover(aws, say)
@@ -276,6 +286,7 @@ def run(
         deliveries=deliveries,
         copies=copies,
         actions=actions,
+        overlapping=len(overlapping),
         fault_rate=fault_rate,
         outage_seconds=outage_seconds,
         seed=seed,
@@ -304,6 +315,7 @@ def _figures(
         "deliveries": len(deliveries),
         "duplicates_sent": len(copies),
         **settings,
+        "concurrency": "parallel",
         "lost": len(figures["lost_events"]),
         "wrong": len(figures["wrong_differences"]),
         "duplicates": len(figures["duplicate_keys"]),
@@ -345,9 +357,18 @@ def _observe(
     return bodies, actions
 
 
-def _deliver(aws: Any, admin: Any, deliveries: list[dict[str, Any]], outage_seconds: float, say: Log) -> None:
-    """Send the deliveries in their shuffled order, keeping the queue shallow; SOLIDserver goes down
-    for ``outage_seconds`` once a quarter of them has run."""
+def _deliver(
+    aws: Any,
+    admin: Any,
+    deliveries: list[dict[str, Any]],
+    overlapping: set[int],
+    outage_seconds: float,
+    say: Log,
+) -> None:
+    """Send the deliveries in their shuffled order, keeping the queue shallow; each of
+    ``overlapping`` is also executed by hand as it is sent; SOLIDserver goes down for
+    ``outage_seconds`` once a quarter of them has run."""
+    from concurrent.futures import ThreadPoolExecutor
 
     def outage() -> None:
         deadline = time.monotonic() + 3600
@@ -363,16 +384,26 @@ def _deliver(aws: Any, admin: Any, deliveries: list[dict[str, Any]], outage_seco
     if outage_seconds > 0:
         outage_thread.start()
     sent = 0
-    while sent < len(deliveries):
-        if sum(aws.queue_depth("EventQueue").values()) > CHUNK // 4:
-            time.sleep(0.1)
-            continue
-        for n in range(sent, min(sent + CHUNK, len(deliveries))):
-            aws.send_message(deliveries[n], dedup_id=f"soak-{n}")
-        sent = min(sent + CHUNK, len(deliveries))
-    if outage_seconds > 0:
-        outage_thread.join()
+    with ThreadPoolExecutor(OVERLAP_WORKERS, thread_name_prefix="soak-by-hand") as by_hand:
+        while sent < len(deliveries):
+            if sum(aws.queue_depth("EventQueue").values()) > CHUNK // 4:
+                time.sleep(0.1)
+                continue
+            for n in range(sent, min(sent + CHUNK, len(deliveries))):
+                aws.send_message(deliveries[n], dedup_id=f"soak-{n}")
+                if n in overlapping:
+                    by_hand.submit(_execute_by_hand, aws, deliveries[n], n)
+            sent = min(sent + CHUNK, len(deliveries))
+        if outage_seconds > 0:
+            outage_thread.join()
     aws.wait_idle(7200)
+
+
+def _execute_by_hand(aws: Any, body: dict[str, Any], n: int) -> None:
+    """An execution started outside the queue with a copy of the record (its outcome is counted
+    with the others; if it fails it dead-letters like any execution)."""
+    record = {"messageId": f"by-hand-{n}", "body": json.dumps(body), "attributes": {}}
+    aws.execute([record], name=f"by-hand-{n}-{secrets.token_hex(4)}", timeout=3600)
 
 
 def _recover(aws: Any, say: Log) -> dict[str, Any]:
@@ -434,7 +465,12 @@ def report(result: Mapping[str, Any]) -> list[Block]:
     phases = result["phases_s"]
     rows = [
         ("events (EC2 state changes)", f"{result['events']} across {result['instances']} instances"),
-        ("deliveries", f"{result['deliveries']} ({result['duplicates_sent']} duplicates), shuffled"),
+        (
+            "deliveries",
+            f"{result['deliveries']} ({result['duplicates_sent']} duplicates), shuffled; "
+            f"{result.get('overlapping', 0)} also executed by hand at the same time "
+            f"({result.get('concurrency', 'serial')} mode)",
+        ),
         ("faults", f"{result['fault_rate']:.0%} of calls + one {result['outage_seconds']} s outage"),
         ("lost", result["lost"]),
         ("wrong records", result["wrong"]),
@@ -448,7 +484,7 @@ def report(result: Mapping[str, Any]) -> list[Block]:
         (
             "executions",
             f"{result['executions']} ({by_status}); "
-            f"{result['stale_skipped']} stale skipped, {result['task_retries']} task retries",
+            f"{result['stale_skipped']} stale or already applied, {result['task_retries']} task retries",
         ),
     ]
     if "solidserver_statuses" in result:  # a run's full figures (not saved)
@@ -508,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--outage-seconds", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1127)
-    parser.add_argument("--time-scale", type=float, default=0.01)
+    parser.add_argument("--time-scale", type=float, default=0.05)
+    parser.add_argument("--overlap-ratio", type=float, default=0.1)
     parser.add_argument("--in-process", action="store_true", help="run the emulator in this process")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
@@ -520,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         outage_seconds=args.outage_seconds,
         seed=args.seed,
         time_scale=args.time_scale,
+        overlap_ratio=args.overlap_ratio,
         separate_process=not args.in_process,
         log=lambda text: print(text, file=sys.stderr, flush=True),
     )
