@@ -17,11 +17,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "local": ("ipamsync_local.aws.cli", "inspect and drive the local pipeline (executions, history, replay)"),
     "redrive": ("ipamsync_local.redrive", "replay dead-lettered events (local or AWS)"),
     "bench": ("ipamsync_local.bench.cli", "benchmarks: calls per event, throughput, cold start, cost"),
+    "console": (
+        "ipamsync_local.console.cli",
+        "a read-only web page: SOLIDserver's contents, the executions as graphs, dead letters",
+    ),
 }
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("ipamsync")
+    except PackageNotFoundError:  # a source tree without an install
+        return "unknown"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ipamsync", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="ipamsync",
+        description="ipamsync's local tools: the SOLIDserver emulator, the local pipeline, the demo, "
+        "the console, redrive and the benchmarks.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         if only is not None and name != only:
@@ -51,6 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `ipamsync local history --json | head`: the reader left, nothing to say
+        _quiet_stdout()
+        return 141
+
+
+def _quiet_stdout() -> None:
+    """stdout to /dev/null, so the flush at exit does not fail again on the closed pipe."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -105,6 +105,24 @@ def state_of_events(events: list[Mapping[str, Any]]) -> dict[int, str]:
         found[event_id] = name
         return name
 
+    # A Map's or Parallel's own events between its Entered and Exited (``MapStateStarted``,
+    # ``ParallelStateSucceeded``, …) belong to it, not to the branch state their previous event is:
+    # the innermost open state of that kind.
+    open_states: list[tuple[str, str]] = []  # (Map | Parallel, name)
+    for e in sorted(events, key=lambda e: int(e["id"])):
+        kind = next((k for k in ("Map", "Parallel") if str(e["type"]).startswith(k)), None)
+        if kind is None:
+            continue
+        if e["type"].endswith("StateEntered"):
+            open_states.append((kind, str(_details(e).get("name", ""))))
+        elif e["type"].endswith("StateExited"):
+            name = str(_details(e).get("name", ""))
+            if (kind, name) in open_states:
+                del open_states[len(open_states) - 1 - open_states[::-1].index((kind, name))]
+        else:
+            owner = next((n for k, n in reversed(open_states) if k == kind), "")
+            if owner:
+                found[int(e["id"])] = owner
     for e in events:
         resolve(int(e["id"]))
     return found
