@@ -1,5 +1,5 @@
 // DOM helpers. Every value from the server becomes a text node (textContent), never markup:
-// names and tags come from EC2 users. There is no innerHTML anywhere in the console.
+// names and tags come from EC2 users. No HTML-parsing setter is used anywhere in the console.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 

@@ -2,7 +2,7 @@
 // laid out by the server) with each state's status, retries, duration, input and output, its
 // events, and the dead-letter queues.
 
-import { badge, clear, duration, frame, h, instanceLink, route, s, statusBadge, time } from "./dom.js";
+import { badge, duration, frame, h, instanceLink, route, s, statusBadge, time } from "./dom.js";
 
 const STATUSES = ["", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "RUNNING"];
 
@@ -51,7 +51,6 @@ export const executionsView = {
 // ---------------------------------------------------------------- one execution
 
 function graphSvg(graph, states, selected, onSelect) {
-  const byName = Object.fromEntries(graph.nodes.map((n) => [n.name, n]));
   const svg = s("svg", { class: "graph", viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height, role: "img", "aria-label": "state machine" },
     s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
       s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }))));
@@ -85,7 +84,6 @@ function graphSvg(graph, states, selected, onSelect) {
     g.addEventListener("keydown", (ev) => { if (ev.key === "Enter") onSelect(n.name); });
     svg.append(g);
   }
-  void byName;
   return svg;
 }
 
@@ -172,5 +170,3 @@ export const deadLettersView = {
     };
   },
 };
-
-export { clear };
