@@ -39,6 +39,7 @@ class DemoSource:
         self.data_dir = data_dir
         self.dns_server = dns_server
         self.label = f"the demo's emulator ({data_dir})"
+        self._db: DbSource | None = None
 
     def read(self) -> Snapshot:
         record = demo_emulator(self.data_dir) or {}
@@ -50,7 +51,9 @@ class DemoSource:
             ).read()
         db = Path(record.get("db") or self.data_dir / "emulator.db")
         self.label = f"{db} (the demo's database; its emulator is not running)"
-        return DbSource(db, self.dns_server).read()
+        if self._db is None or self._db.path != db:
+            self._db = DbSource(db, self.dns_server)
+        return self._db.read()
 
 
 def solidserver_arguments(p: argparse.ArgumentParser, *, demo: bool) -> None:
@@ -115,6 +118,7 @@ def register(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentPar
         default=DEFAULT_PORT,
         help=f"port (default {DEFAULT_PORT}, or a free one; 0 = any)",
     )
+    p.add_argument("--open", action="store_true", help="open the page in this machine's web browser")
     p.set_defaults(func=cmd_console)
     return p
 
@@ -151,6 +155,21 @@ def start_server(console: Any, host: str, port: int) -> Any:
         return ConsoleServer(console, host, 0).start()
 
 
+def has_display() -> bool:
+    """A desktop to open a browser on (not a server, a container or CI)."""
+    return sys.platform == "darwin" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def open_page(url: str) -> None:
+    """The page in the desktop's browser (never fatal: the URL is printed anyway)."""
+    import webbrowser
+
+    try:
+        webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        pass
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     try:
         console = make_console(source_from_args(args), args.state_dir, args.asl)
@@ -161,6 +180,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     print(f"ipamsync console on {server.url}  (read-only; Ctrl-C stops it)", flush=True)
     print(f"  SOLIDserver  {console.source.label if console.source else 'none'}", flush=True)
     print(f"  executions   {console.store.dir}", flush=True)
+    if args.open:
+        open_page(server.url)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"  note: listening on {args.host}: anyone who reaches it reads SOLIDserver's contents",

@@ -98,6 +98,19 @@ class DbSource:
         self.path = Path(path)
         self.dns_server = dns_server
         self.label = f"database {self.path}"
+        self._last: tuple[tuple[float, int, float, int], Snapshot] | None = None
+
+    def _version(self) -> tuple[float, int, float, int]:
+        """The file and its write-ahead log as they are now (a snapshot is read again only when
+        one of them changed: a stopped demo's database is copied once, not at every poll)."""
+        main, wal = self.path.stat(), Path(f"{self.path}-wal")
+        wal_stat = wal.stat() if wal.exists() else None
+        return (
+            main.st_mtime,
+            main.st_size,
+            wal_stat.st_mtime if wal_stat else 0.0,
+            wal_stat.st_size if wal_stat else 0,
+        )
 
     @contextlib.contextmanager
     def _copy(self) -> Iterator[Path]:
@@ -119,9 +132,16 @@ class DbSource:
     def read(self) -> Snapshot:
         from ipamsync_local.emulator import EmulatorServer
 
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no emulator database at {self.path}")
+        version = self._version()
+        if self._last is not None and self._last[0] == version:
+            return Snapshot(self._last[1].inventory, self._last[1].zones, time.time())
         user, password = "console", secrets.token_urlsafe(16)
         with self._copy() as copy, EmulatorServer(db=str(copy), username=user, password=password) as emu:
-            return ApiSource(emu.url, user, password, dns_server=self.dns_server).read()
+            snap = ApiSource(emu.url, user, password, dns_server=self.dns_server).read()
+        self._last = (version, snap)
+        return snap
 
 
 def demo_emulator(data_dir: Path = DEMO_DATA_DIR) -> dict[str, str] | None:

@@ -111,7 +111,7 @@ class Demo:
     def _console(self, stack: contextlib.ExitStack, aws: Any, target: Target) -> None:
         """``--keep-running``: the console (``ipamsync console``) on loopback from the start, over
         this run's SOLIDserver, execution records and dead-letter queues: it follows the phases."""
-        from ipamsync_local.console.cli import make_console, start_server
+        from ipamsync_local.console.cli import has_display, make_console, open_page, start_server
         from ipamsync_local.console.runs import moto_dead_letters
         from ipamsync_local.console.sources import ApiSource
 
@@ -122,6 +122,8 @@ class Demo:
         stack.callback(server.stop)
         self.console_url = server.url
         self.screen.line(f"console               {server.url}  (read-only, loopback; it follows the run)")
+        if self.screen.live and has_display():  # a person at a desktop: open it for them
+            open_page(server.url)
 
     def _local_aws_lines(self, aws: Any, t0: float) -> None:
         self.screen.line(

@@ -39,6 +39,11 @@ def _parsers(parser: argparse.ArgumentParser, path: str) -> list[tuple[str, argp
     return found
 
 
+def test_the_console_listens_on_loopback_unless_told_otherwise() -> None:
+    args = build_parser().parse_args(["console"])
+    assert args.host == "127.0.0.1" and not args.open
+
+
 def test_version() -> None:
     assert _run("--version")[1].strip() == "ipamsync 0.1.0"
 
@@ -83,8 +88,10 @@ def test_emulator_show_prints_the_tree_devices_and_records(tmp_path: Path) -> No
     with EmulatorServer(db=str(db), seed=True) as emu:
         code, live = _run("emulator", "show", "--url", emu.url)
     assert code == 0 and "space AWS" in live and "── SOLIDserver · DNS records" in live
+    before = (db.read_bytes(), db.stat().st_mtime_ns)
     code, offline = _run("emulator", "show", "--db", str(db))
     assert code == 0 and offline.split("read from")[0] == live.split("read from")[0]
+    assert (db.read_bytes(), db.stat().st_mtime_ns) == before  # read from a copy: the file is untouched
     assert _run("emulator", "show", "--db", str(tmp_path / "missing.db"))[0] == 1
 
 
