@@ -5,9 +5,11 @@ Lambda handler loader, a fake Lambda context, a client configuration, and messag
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import ipaddress
 import itertools
+import json
 import sys
 import time
 import uuid
@@ -248,3 +250,37 @@ def inv(ctx: Any) -> Any:
     from ipamsync_local.inventory import read_inventory
 
     return read_inventory(ctx.ss, NS)
+
+
+# --------------------------------------------------------------------------- CloudTrail events
+
+
+def call_event(
+    name: str,
+    request: dict[str, Any],
+    response: dict[str, Any] | None = None,
+    *,
+    event_id: str | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """An "AWS API Call via CloudTrail" event in AWS's shape (the envelope of the fixture
+    ``events/cloudtrail-create-tags.json``) for ``name`` with these parameters."""
+    event = copy.deepcopy(json.loads((ROOT / "events/cloudtrail-create-tags.json").read_text()))
+    event["id"] = event_id or str(uuid.uuid4())
+    detail = event["detail"]
+    detail["eventName"] = name
+    detail["requestParameters"] = request
+    detail["responseElements"] = (
+        response if response is not None else {"requestId": str(uuid.uuid4()), "_return": True}
+    )
+    detail["eventID"] = str(uuid.uuid4())
+    if error:
+        detail["errorCode"] = error
+        detail["errorMessage"] = f"{error} (test)"
+        detail["responseElements"] = None
+    return event
+
+
+def items(key: str, values: list[str]) -> dict[str, list[dict[str, str]]]:
+    """CloudTrail's EC2 list shape: ``{"items": [{key: value}, …]}``."""
+    return {"items": [{key: v} for v in values]}

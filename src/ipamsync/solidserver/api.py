@@ -428,6 +428,32 @@ class SolidServer:
         rows = self.client.list(s["list"], where=where, tags=[tag])
         return [Address.from_row(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
 
+    def find_addresses_by(
+        self,
+        version: int,
+        *,
+        metadata: Mapping[str, Iterable[str]],
+        addresses: Iterable[str] = (),
+        owner_key: str,
+    ) -> list[Address]:
+        """Addresses whose metadata ``key`` has one of the values given for it, or that are one of
+        ``addresses`` (in any space). One call (per page)."""
+        s = _ADDR[version]
+        parts = [
+            Where.any_of(tag_column(s["tag"], key), values) for key, values in metadata.items() if values
+        ]
+        hexes = sorted({(hex_v4 if version == 4 else hex_v6)(a) for a in addresses})
+        if hexes:
+            parts.append(Where.any_of(s["hex"], hexes))
+        if not parts:
+            return []
+        where = parts[0]
+        for part in parts[1:]:
+            where = where | part
+        tags = [f"{s['tag']}.{k}" for k in (owner_key, *metadata)]
+        rows = self.client.list(s["list"], where=where, tags=tags)
+        return [Address.from_row(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
+
     def create_address(
         self,
         version: int,

@@ -29,7 +29,16 @@ from ipamsync.model import Message
 from ipamsync.naming import fqdn
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Address
-from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, clip_all, other_instance
+from ipamsync.sync.common import (
+    ASSOCIATION,
+    ATTACHMENT,
+    OWNER,
+    Changes,
+    SyncContext,
+    base_metadata,
+    clip_all,
+    other_instance,
+)
 from ipamsync.sync.device import DeviceResult, contest, forget_applied, guarded
 from ipamsync.sync.dns import zone_for
 from ipamsync.sync.networks import NetworksResult
@@ -53,10 +62,18 @@ class AddressesResult:
     addresses: list[dict[str, str]] = field(default_factory=list)
     #: addresses left to another managed instance whose newer observation has them
     yielded: list[str] = field(default_factory=list)
+    #: the managed instances (owner values) addresses were taken from: the state machine asks for a
+    #: new snapshot of each (``RequestRefresh``), so that nothing waits for them to change state
+    taken: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"addresses": self.addresses, "yielded": self.yielded, "changes": self.changes.to_dict()}
+        return {
+            "addresses": self.addresses,
+            "yielded": self.yielded,
+            "taken": self.taken,
+            "changes": self.changes.to_dict(),
+        }
 
 
 def address_name(msg: Message, zone: str | None) -> str:
@@ -74,6 +91,8 @@ def wanted_addresses(msg: Message, zone: str | None) -> list[WantedAddress]:
     base = base_metadata(msg)
     for eni in msg.instance.network_interfaces:
         common = {**base, "aws_eni_id": eni.id, "aws_vpc_id": eni.vpc_id, "aws_subnet_id": eni.subnet_id}
+        if eni.attachment_id:  # how a later DetachNetworkInterface names the ENI (a lookup finds it)
+            common[ATTACHMENT] = eni.attachment_id
         for ip in eni.private_ipv4:
             kind = "primary" if ip.primary else "secondary"
             out.append(
@@ -94,6 +113,8 @@ def wanted_addresses(msg: Message, zone: str | None) -> list[WantedAddress]:
                     "aws_public_ip_kind": "elastic" if ip.elastic else "ephemeral",
                     "aws_private_ip": ip.address,
                 }
+                if ip.association_id:  # how a later DisassociateAddress names it
+                    meta[ASSOCIATION] = ip.association_id
                 out.append(WantedAddress(4, ip.public_ip, True, name, "", eni.id, clip_all(meta)))
         for addr in eni.ipv6:
             out.append(
@@ -177,7 +198,9 @@ def _sync(
         for w in mine:
             sid = _space_of(w, space_id, public_space_id)
             existing = by_key.get((sid, w.address))
-            placed = _place(ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes)
+            placed = _place(
+                ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes, result.taken
+            )
             if placed is None:
                 if not result.yielded:
                     forget_applied(ctx, device_id)  # this snapshot is not applied in full
@@ -195,6 +218,7 @@ def _place(
     device_id: str | None,
     iface_id: str | None,
     changes: Changes,
+    taken: list[str],
 ) -> str | None:
     """The id of ``w`` in SOLIDserver once it is the instance's, or None when it was yielded to a
     newer holder. An address held by another managed instance changes hands by observation
@@ -219,6 +243,8 @@ def _place(
             ctx.ss.delete_address(w.version, existing.id)
             changes.add("deleted", "address")
             forget_applied(ctx, verdict.holder_device_id)
+            if holder not in taken:
+                taken.append(holder)
             existing = None
         if existing is not None:
             try:
