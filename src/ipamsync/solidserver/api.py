@@ -405,6 +405,23 @@ class SolidServer:
         _metadata_edit(params, s["params"], metadata, delete_keys)
         self.client.edit(s["add"], params)
 
+    def network_is_empty(self, version: int, network_id: str, *, terminal: bool) -> bool:
+        """A terminal network holds no address, or a block or non-terminal subnet no network
+        (conservative: any row at all counts as something held)."""
+        if terminal:
+            s = _ADDR[version]
+            rows = self.client.list(s["list"], where=Where.eq(s["subnet"], network_id), max_rows=1)
+        else:
+            s = _NET[version]
+            rows = self.client.list(s["list"], where=Where.eq(s["parent"], network_id), max_rows=1)
+        return next(iter(rows), None) is None
+
+    def delete_network(self, version: int, network_id: str) -> None:
+        """Delete a network. No ``validate_warnings``: SOLIDserver's warning about what the network
+        still holds is a refusal here, never accepted."""
+        s = _NET[version]
+        self.client.delete(s["delete"], {s["id"]: network_id})
+
     # ------------------------------------------------------------------ addresses
     def find_addresses(
         self,

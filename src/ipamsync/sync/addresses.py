@@ -24,6 +24,7 @@ from ipamsync.errors import (
     OwnershipConflict,
     SolidServerConflict,
     SolidServerNotFound,
+    SolidServerRequestError,
 )
 from ipamsync.model import Message
 from ipamsync.naming import fqdn
@@ -41,7 +42,7 @@ from ipamsync.sync.common import (
 )
 from ipamsync.sync.device import DeviceResult, contest, forget_applied, guarded
 from ipamsync.sync.dns import zone_for
-from ipamsync.sync.networks import NetworksResult
+from ipamsync.sync.networks import NetworksResult, ensure_public, release_public
 
 log = logging.getLogger("ipamsync.sync.addresses")
 
@@ -189,10 +190,13 @@ def _sync(
         owned = [r for r in rows if r.metadata.get(OWNER) == msg.owner]
         wanted_keys = {(_space_of(w, space_id, public_space_id), w.address) for w in mine}
         # 1. Free what the instance no longer has (also lets an address move between spaces).
+        freed_public: dict[str, list[str]] = {}
         for row in owned:
             if (row.space_id, row.address) not in wanted_keys:
                 ctx.ss.delete_address(version, row.id)
                 changes.add("deleted", "address")
+                if row.metadata.get("aws_address_kind") == "public" and row.space_id:
+                    freed_public.setdefault(row.space_id, []).append(row.address)
         by_key = {(r.space_id, r.address): r for r in rows}
         # 2. Create, take over or update what it has.
         for w in mine:
@@ -207,6 +211,9 @@ def _sync(
                 result.yielded.append(w.address)
             else:
                 result.addresses.append({"address": w.address, "id": placed})
+        # 3. Public networks left empty by the addresses freed go too (they would accumulate).
+        for sid, freed in freed_public.items():
+            release_public(ctx, sid, freed, changes)
 
 
 def _place(
@@ -268,7 +275,14 @@ def _place(
                 return new_id
             except SolidServerConflict:
                 pass  # it appeared since the lookup (our own add whose answer was lost, or not)
-            # Any other refusal (e.g. no terminal subnet holds the address) propagates as is.
+            except SolidServerRequestError:
+                # No terminal network holds it. For a public address that is another instance's
+                # addresses step having just deleted the /24 it found empty: create it again, once.
+                # Any other refusal propagates as is.
+                if not w.public or _attempt > 0:
+                    raise
+                ensure_public(ctx, space_id, [w.address], changes)
+                continue
         again = ctx.ss.find_addresses(w.version, owner_key=OWNER, owner=msg.owner, at={space_id: [w.address]})
         existing = next((r for r in again if (r.space_id, r.address) == (space_id, w.address)), None)
     raise HeldByAnotherInstance(
