@@ -405,6 +405,23 @@ class SolidServer:
         _metadata_edit(params, s["params"], metadata, delete_keys)
         self.client.edit(s["add"], params)
 
+    def network_is_empty(self, version: int, network_id: str, *, terminal: bool) -> bool:
+        """A terminal network holds no address, or a block or non-terminal subnet no network
+        (conservative: any row at all counts as something held)."""
+        if terminal:
+            s = _ADDR[version]
+            rows = self.client.list(s["list"], where=Where.eq(s["subnet"], network_id), max_rows=1)
+        else:
+            s = _NET[version]
+            rows = self.client.list(s["list"], where=Where.eq(s["parent"], network_id), max_rows=1)
+        return next(iter(rows), None) is None
+
+    def delete_network(self, version: int, network_id: str) -> None:
+        """Delete a network. No ``validate_warnings``: SOLIDserver's warning about what the network
+        still holds is a refusal here, never accepted."""
+        s = _NET[version]
+        self.client.delete(s["delete"], {s["id"]: network_id})
+
     # ------------------------------------------------------------------ addresses
     def find_addresses(
         self,
@@ -426,6 +443,32 @@ class SolidServer:
             if hexes:
                 where = where | (Where.eq("site_id", space_id) & Where.any_of(s["hex"], hexes))
         rows = self.client.list(s["list"], where=where, tags=[tag])
+        return [Address.from_row(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
+
+    def find_addresses_by(
+        self,
+        version: int,
+        *,
+        metadata: Mapping[str, Iterable[str]],
+        addresses: Iterable[str] = (),
+        owner_key: str,
+    ) -> list[Address]:
+        """Addresses whose metadata ``key`` has one of the values given for it, or that are one of
+        ``addresses`` (in any space). One call (per page)."""
+        s = _ADDR[version]
+        parts = [
+            Where.any_of(tag_column(s["tag"], key), values) for key, values in metadata.items() if values
+        ]
+        hexes = sorted({(hex_v4 if version == 4 else hex_v6)(a) for a in addresses})
+        if hexes:
+            parts.append(Where.any_of(s["hex"], hexes))
+        if not parts:
+            return []
+        where = parts[0]
+        for part in parts[1:]:
+            where = where | part
+        tags = [f"{s['tag']}.{k}" for k in (owner_key, *metadata)]
+        rows = self.client.list(s["list"], where=where, tags=tags)
         return [Address.from_row(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
 
     def create_address(

@@ -24,15 +24,25 @@ from ipamsync.errors import (
     OwnershipConflict,
     SolidServerConflict,
     SolidServerNotFound,
+    SolidServerRequestError,
 )
 from ipamsync.model import Message
 from ipamsync.naming import fqdn
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Address
-from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, clip_all, other_instance
+from ipamsync.sync.common import (
+    ASSOCIATION,
+    ATTACHMENT,
+    OWNER,
+    Changes,
+    SyncContext,
+    base_metadata,
+    clip_all,
+    other_instance,
+)
 from ipamsync.sync.device import DeviceResult, contest, forget_applied, guarded
 from ipamsync.sync.dns import zone_for
-from ipamsync.sync.networks import NetworksResult
+from ipamsync.sync.networks import NetworksResult, ensure_public, release_public
 
 log = logging.getLogger("ipamsync.sync.addresses")
 
@@ -53,10 +63,18 @@ class AddressesResult:
     addresses: list[dict[str, str]] = field(default_factory=list)
     #: addresses left to another managed instance whose newer observation has them
     yielded: list[str] = field(default_factory=list)
+    #: the managed instances (owner values) addresses were taken from: the state machine asks for a
+    #: new snapshot of each (``RequestRefresh``), so that nothing waits for them to change state
+    taken: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"addresses": self.addresses, "yielded": self.yielded, "changes": self.changes.to_dict()}
+        return {
+            "addresses": self.addresses,
+            "yielded": self.yielded,
+            "taken": self.taken,
+            "changes": self.changes.to_dict(),
+        }
 
 
 def address_name(msg: Message, zone: str | None) -> str:
@@ -74,6 +92,8 @@ def wanted_addresses(msg: Message, zone: str | None) -> list[WantedAddress]:
     base = base_metadata(msg)
     for eni in msg.instance.network_interfaces:
         common = {**base, "aws_eni_id": eni.id, "aws_vpc_id": eni.vpc_id, "aws_subnet_id": eni.subnet_id}
+        if eni.attachment_id:  # how a later DetachNetworkInterface names the ENI (a lookup finds it)
+            common[ATTACHMENT] = eni.attachment_id
         for ip in eni.private_ipv4:
             kind = "primary" if ip.primary else "secondary"
             out.append(
@@ -94,6 +114,8 @@ def wanted_addresses(msg: Message, zone: str | None) -> list[WantedAddress]:
                     "aws_public_ip_kind": "elastic" if ip.elastic else "ephemeral",
                     "aws_private_ip": ip.address,
                 }
+                if ip.association_id:  # how a later DisassociateAddress names it
+                    meta[ASSOCIATION] = ip.association_id
                 out.append(WantedAddress(4, ip.public_ip, True, name, "", eni.id, clip_all(meta)))
         for addr in eni.ipv6:
             out.append(
@@ -168,22 +190,30 @@ def _sync(
         owned = [r for r in rows if r.metadata.get(OWNER) == msg.owner]
         wanted_keys = {(_space_of(w, space_id, public_space_id), w.address) for w in mine}
         # 1. Free what the instance no longer has (also lets an address move between spaces).
+        freed_public: dict[str, list[str]] = {}
         for row in owned:
             if (row.space_id, row.address) not in wanted_keys:
                 ctx.ss.delete_address(version, row.id)
                 changes.add("deleted", "address")
+                if row.metadata.get("aws_address_kind") == "public" and row.space_id:
+                    freed_public.setdefault(row.space_id, []).append(row.address)
         by_key = {(r.space_id, r.address): r for r in rows}
         # 2. Create, take over or update what it has.
         for w in mine:
             sid = _space_of(w, space_id, public_space_id)
             existing = by_key.get((sid, w.address))
-            placed = _place(ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes)
+            placed = _place(
+                ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes, result.taken
+            )
             if placed is None:
                 if not result.yielded:
                     forget_applied(ctx, device_id)  # this snapshot is not applied in full
                 result.yielded.append(w.address)
             else:
                 result.addresses.append({"address": w.address, "id": placed})
+        # 3. Public networks left empty by the addresses freed go too (they would accumulate).
+        for sid, freed in freed_public.items():
+            release_public(ctx, sid, freed, changes)
 
 
 def _place(
@@ -195,6 +225,7 @@ def _place(
     device_id: str | None,
     iface_id: str | None,
     changes: Changes,
+    taken: list[str],
 ) -> str | None:
     """The id of ``w`` in SOLIDserver once it is the instance's, or None when it was yielded to a
     newer holder. An address held by another managed instance changes hands by observation
@@ -219,6 +250,8 @@ def _place(
             ctx.ss.delete_address(w.version, existing.id)
             changes.add("deleted", "address")
             forget_applied(ctx, verdict.holder_device_id)
+            if holder not in taken:
+                taken.append(holder)
             existing = None
         if existing is not None:
             try:
@@ -242,7 +275,14 @@ def _place(
                 return new_id
             except SolidServerConflict:
                 pass  # it appeared since the lookup (our own add whose answer was lost, or not)
-            # Any other refusal (e.g. no terminal subnet holds the address) propagates as is.
+            except SolidServerRequestError:
+                # No terminal network holds it. For a public address that is another instance's
+                # addresses step having just deleted the /24 it found empty: create it again, once.
+                # Any other refusal propagates as is.
+                if not w.public or _attempt > 0:
+                    raise
+                ensure_public(ctx, space_id, [w.address], changes)
+                continue
         again = ctx.ss.find_addresses(w.version, owner_key=OWNER, owner=msg.owner, at={space_id: [w.address]})
         existing = next((r for r in again if (r.space_id, r.address) == (space_id, w.address)), None)
     raise HeldByAnotherInstance(
