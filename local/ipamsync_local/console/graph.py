@@ -73,14 +73,43 @@ def _order(states: Mapping[str, Any], start: str) -> list[str]:
     return seen + [n for n in states if n not in seen]
 
 
+def _back_edges(states: Mapping[str, Any], order: list[str]) -> set[tuple[str, str]]:
+    """The transitions that close a cycle (to a state still open on a depth-first walk)."""
+    back: set[tuple[str, str]] = set()
+    done: set[str] = set()
+    for root in order:
+        if root in done:
+            continue
+        stack: list[tuple[str, list[str]]] = [(root, [t for t, _ in _transitions(states[root])])]
+        open_ = {root}
+        while stack:
+            name, targets = stack[-1]
+            if not targets:
+                stack.pop()
+                open_.discard(name)
+                done.add(name)
+                continue
+            target = targets.pop(0)
+            if target not in states:
+                continue
+            if target in open_:
+                back.add((name, target))
+            elif target not in done:
+                open_.add(target)
+                stack.append((target, [t for t, _ in _transitions(states[target])]))
+    return back
+
+
 def _ranks(states: Mapping[str, Any], order: list[str]) -> dict[str, int]:
-    """Longest distance from the start (the ASL here is acyclic; a cycle is cut where it closes)."""
+    """Longest distance from the start over every transition (a state reached from two places
+    sits below both); a cycle is cut where it closes."""
+    back = _back_edges(states, order)
     rank = dict.fromkeys(order, 0)
     for _ in range(len(order)):
         changed = False
         for name in order:
             for target, _kind in _transitions(states[name]):
-                if target in rank and order.index(target) > order.index(name) and rank[target] <= rank[name]:
+                if target in rank and (name, target) not in back and rank[target] <= rank[name]:
                     rank[target] = rank[name] + 1
                     changed = True
         if not changed:
