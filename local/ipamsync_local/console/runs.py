@@ -46,14 +46,24 @@ def _pretty(text: Any) -> str:
 def summary_row(s: ExecutionSummary, names: Mapping[str, str]) -> dict[str, Any]:
     row = s.to_dict()
     row["instance_name"] = names.get(s.instance_id, "")
+    row["refreshed_names"] = {iid: names.get(iid, "") for iid in s.refreshed}
     return row
+
+
+def _concerns(s: ExecutionSummary, needle: str, names: Mapping[str, str]) -> bool:
+    """The execution's instance, or one it asked a refresh of, matches ``needle`` (id or name)."""
+    return any(
+        needle in iid.lower() or needle in names.get(iid, "").lower()
+        for iid in [s.instance_id, *s.refreshed]
+        if iid
+    )
 
 
 def list_executions(
     store: ExecutionStore, names: Mapping[str, str], instance: str = "", status: str = "", limit: int = 500
 ) -> dict[str, Any]:
-    """Newest first, filtered by instance (id or name, a substring) and status; the counts by
-    status of the whole list."""
+    """Newest first, filtered by instance (id or name, a substring: the execution's own instance
+    or one it asked a refresh of) and status; the counts by status of the whole list."""
     every = store.list()
     counts: dict[str, int] = {}
     for s in every:
@@ -62,8 +72,7 @@ def list_executions(
     found = [
         s
         for s in every
-        if (not status or s.status.upper() == status.upper())
-        and (not needle or needle in s.instance_id.lower() or needle in names.get(s.instance_id, "").lower())
+        if (not status or s.status.upper() == status.upper()) and (not needle or _concerns(s, needle, names))
     ]
     return {
         "total": len(every),

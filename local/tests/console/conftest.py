@@ -1,8 +1,10 @@
 """The console over a real run: the SOLIDserver emulator (TLS, its database on disk), the local
 pipeline from ``template.yaml`` with the demo's network and the first instances of the demo's
 fleet, plus one instance whose ``Name`` tag is markup; one execution retried (the first
-``hostdev_add`` answers 503) and one entry in the workflow dead-letter queue. The console is served
-on loopback over all of it, as ``make demo DEMO_ARGS=--keep-running`` serves it.
+``hostdev_add`` answers 503), one lookup (``ipamsync.lookup/1``: a ``DetachNetworkInterface`` of the
+worker's attachment, which ends in ``RequestRefresh`` for the worker) and one entry in the workflow
+dead-letter queue. The console is served on loopback over all of it, as ``make demo
+DEMO_ARGS=--keep-running`` serves it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from ipamsync.model import EventInfo, Lookup
 from ipamsync_local.aws import LocalAws
 from ipamsync_local.aws.executions import ExecutionStore
 from ipamsync_local.console.runs import moto_dead_letters
@@ -50,6 +54,7 @@ class Run:
     state_dir: Path
     server: ConsoleServer
     instances: dict[str, str]  # demo key (and "hostile") → instance id
+    looked_up: str  # the attachment id the lookup named (the worker's)
 
     @property
     def url(self) -> str:
@@ -89,6 +94,32 @@ def launch(run_aws: LocalAws, network: fleetlib.DemoNetwork, spec: fleetlib.Inst
     ).instance_id
 
 
+def _send_lookup(aws: LocalAws, instance_id: str) -> str:
+    """A lookup of the instance's first attachment on the event queue, as enrich sends one for a
+    ``DetachNetworkInterface`` (the instance keeps the interface here: the lookup only finds it)."""
+    enis = aws.ec2.describe_network_interfaces(
+        Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
+    )["NetworkInterfaces"]
+    attachment = str(enis[0]["Attachment"]["AttachmentId"])
+    event = EventInfo(
+        str(uuid.uuid4()),
+        "2026-11-27T07:05:00Z",
+        "",
+        aws.context.account_id,
+        aws.context.region,
+        "aws.ec2",
+        "AWS API Call via CloudTrail",
+        "DetachNetworkInterface",
+    )
+    aws.sqs.send_message(
+        QueueUrl=aws.queue_url("EventQueue"),
+        MessageBody=Lookup(event=event, attachment_ids=(attachment,)).to_json(),
+        MessageGroupId=f"lookup-{event.id}",
+        MessageDeduplicationId=event.id,
+    )
+    return attachment
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     tmp = tmp_path_factory.mktemp("console")
@@ -119,6 +150,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         hostile = fleetlib.InstanceSpec("hostile", HOSTILE_NAME, "prod-2", tags={"note": HOSTILE_TAG})
         instances["hostile"] = launch(aws, network, hostile)
         aws.wait_idle(timeout=180)
+        looked_up = _send_lookup(aws, instances["worker-a"])
+        aws.wait_idle(timeout=180)
         aws.sqs.send_message(
             QueueUrl=aws.queue_url("WorkflowDeadLetterQueue"),
             MessageBody=json.dumps(
@@ -136,7 +169,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             moto_dead_letters(aws),
         )
         with ConsoleServer(console) as server:
-            yield Run(emu, aws, state, server, instances)
+            yield Run(emu, aws, state, server, instances, looked_up)
     finally:
         aws.stop()
         emu.stop()

@@ -152,3 +152,25 @@ def test_dead_letters_are_shown_without_being_received(run: Run) -> None:
         == "0"
     )
     assert len(run.aws.dead_letters("WorkflowDeadLetterQueue")) == 1
+
+
+def test_a_lookup_names_what_it_looked_up_and_the_instance_it_asked_a_refresh_of(run: Run) -> None:
+    worker = run.instances["worker-a"]
+    by_instance = _get(run, "/api/executions?instance=" + worker)[2]
+    (lookup,) = [e for e in by_instance["executions"] if e["kind"] == "lookup"]
+    assert lookup["instance_id"] == "" and lookup["event_state"] == "lookup"
+    assert lookup["event_call"] == "DetachNetworkInterface" and lookup["name"].startswith("lookup-")
+    assert lookup["lookup"]["attachment_ids"] == [run.looked_up]
+    assert lookup["refreshed"] == [worker] and lookup["refreshed_names"] == {worker: "worker"}
+    assert {e["kind"] for e in by_instance["executions"]} == {"snapshot", "lookup"}
+    detail = _get(run, "/api/executions/" + urllib.parse.quote(lookup["name"]))[2]
+    states = detail["states"]
+    assert [
+        states[s]["status"] for s in ("SyncDevice", "IsDone", "NeedsRefresh", "RequestRefresh", "Synced")
+    ] == ["succeeded"] * 5
+    assert "NeedsNetworks" not in states and "SyncAddresses" not in states  # a lookup only reads
+    assert json.loads(states["SyncDevice"]["output"])["device"]["lifecycle"] == "lookup"
+    # no address changed hands in this run: no snapshot asked a refresh
+    assert all(
+        not e["refreshed"] for e in _get(run, "/api/executions")[2]["executions"] if e["kind"] != "lookup"
+    )

@@ -65,6 +65,26 @@ def test_an_execution_graph_shows_the_retried_state(run: Run, page: Any) -> None
     _clean(page)
 
 
+def test_a_lookup_shows_what_it_named_and_its_refresh_request_on_the_graph(run: Run, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    worker = run.instances["worker-a"]
+    page.goto(run.url + "#/executions")
+    row = page.locator("tr.execution").filter(has=page.locator(".b-lookup"))
+    expect(row).to_have_count(1)
+    expect(row.locator("td.subject")).to_contain_text(run.looked_up)
+    expect(row.locator("td.subject .refreshed a.instance")).to_have_text(f"worker ({worker})")
+    expect(row).to_contain_text("lookup · DetachNetworkInterface")
+    row.locator("td a").first.click()
+    expect(page).to_have_url(re.compile(r"#/executions/lookup-"))
+    for state in ("NeedsRefresh", "RequestRefresh", "Synced"):
+        expect(page.locator(f'g.node[data-state="{state}"]')).to_have_attribute("data-status", "succeeded")
+    expect(page.locator('g.node[data-state="NeedsNetworks"]')).to_have_attribute("data-status", "notrun")
+    page.locator('g.node[data-state="RequestRefresh"]').click()
+    expect(page.locator("#state-panel pre.json").first).to_contain_text(worker)
+    _clean(page)
+
+
 def test_search_finds_an_instance(run: Run, page: Any) -> None:
     from playwright.sync_api import expect
 

@@ -19,6 +19,22 @@ function filterBar(params, setParams) {
   return h("div", { class: "filters" }, h("label", {}, "Instance ", instance), h("label", {}, "Status ", status));
 }
 
+// What an execution is about: its instance, or for a lookup (ipamsync.lookup/1: no instance) what
+// the EC2 call named; then the instances it asked a new snapshot of (RequestRefresh).
+function subject(e) {
+  const refreshed = (e.refreshed || []).map((id) => instanceLink(id, (e.refreshed_names || {})[id]));
+  const own = e.kind === "lookup"
+    ? h("span", { class: "lookup" }, badge("lookup", "lookup"), " ",
+      [...(e.lookup.attachment_ids || []), ...(e.lookup.association_ids || []), ...(e.lookup.public_ips || [])].join(", ") || "–")
+    : instanceLink(e.instance_id, e.instance_name);
+  if (!refreshed.length) return own;
+  return h("span", {}, own, h("span", { class: "refreshed" }, " → refresh ", refreshed.flatMap((x, i) => (i ? [", ", x] : [x]))));
+}
+
+function eventText(e) {
+  return (e.event_state || "–") + (e.event_call && e.event_call !== e.event_state ? ` · ${e.event_call}` : "");
+}
+
 function statesText(states) {
   return (states || []).filter((x) => x !== "ForEachMessage").join(" › ");
 }
@@ -37,8 +53,8 @@ export const executionsView = {
             h("thead", {}, h("tr", {}, ["name", "instance", "event", "status", "retries", "started", "duration", "states"].map((x) => h("th", {}, x)))),
             h("tbody", {}, data.executions.map((e) => h("tr", { class: "execution", "data-name": e.name },
               h("td", {}, h("a", { href: route("executions/" + encodeURIComponent(e.name)) }, e.name)),
-              h("td", {}, instanceLink(e.instance_id, e.instance_name)),
-              h("td", {}, e.event_state || "–"),
+              h("td", { class: "subject" }, subject(e)),
+              h("td", {}, eventText(e)),
               h("td", {}, statusBadge(e.status), e.dead_lettered ? badge("dead-lettered", "failed") : null),
               h("td", { class: e.retries ? "retried" : "" }, String(e.retries)),
               h("td", {}, time(e.start)), h("td", {}, duration(e.duration_ms)),
@@ -123,8 +139,8 @@ export const executionView = {
       f.draw(h("div", { id: "execution", "data-name": sum.name },
         h("p", { class: "summary" }, h("span", { class: "mono" }, sum.name), " ", statusBadge(sum.status),
           sum.dead_lettered ? badge("dead-lettered", "failed") : null),
-        h("p", { class: "muted" }, "instance ", instanceLink(sum.instance_id, sum.instance_name),
-          ` · event ${sum.event_state || "–"} · received ${sum.receive_count || "–"} time(s) · ${sum.retries} retries · started ${time(sum.start)} · ${duration(sum.duration_ms)}`),
+        h("p", { class: "muted" }, sum.kind === "lookup" ? "" : "instance ", subject(sum),
+          ` · event ${eventText(sum)} · received ${sum.receive_count || "–"} time(s) · ${sum.retries} retries · started ${time(sum.start)} · ${duration(sum.duration_ms)}`),
         sum.error ? h("p", { class: "error" }, `${sum.error}: ${sum.cause || ""}`) : null,
         h("div", { class: "split" },
           h("div", { class: "graph-wrap" }, graphSvg(data.graph, data.states, selected, select),
