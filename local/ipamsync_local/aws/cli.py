@@ -96,8 +96,8 @@ def register(subparsers: Any, name: str = "local", help_text: str = "") -> argpa
     p.add_argument(
         "--launch",
         action="store_true",
-        help="an EventBridge event for an instance the local EC2 does not know: launch a matching "
-        "instance first and replay the event for it (the local EC2 starts empty)",
+        help="a state change or refresh request for an instance the local EC2 does not know: launch a "
+        "matching instance first and replay the event for it (the local EC2 starts empty)",
     )
     p.add_argument(
         "--keep-running",
@@ -244,8 +244,7 @@ def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     from .runtime import LocalAws
 
-    if kind == "event":
-        _unknown_instance_note(document, out, args)
+    launch = _unknown_instance_note(document, out, args) if kind == "event" else False
 
     with ExitStack() as stack:
         if args.solidserver_url:
@@ -286,7 +285,7 @@ def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
             out.write(f"Lambda logs: {lambda_log}\n")
         out.write(f"Replaying {args.file} as {'an EventBridge event' if kind == 'event' else 'a ' + kind}\n")
         if kind == "event":
-            if args.launch and (document.get("detail") or {}).get("state") not in GONE_STATES:
+            if launch:
                 document = _launch_matching(aws, document, out)
             _replay_event(aws, document, out)
         elif kind == "message":
@@ -308,25 +307,55 @@ def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0  # pragma: no cover
 
 
-def _unknown_instance_note(event: dict[str, Any], out: TextIO, args: argparse.Namespace) -> None:
-    """Said before anything runs: the local EC2 starts empty, so it knows no instance of a fixture."""
-    detail = event.get("detail") or {}
-    instance, state = detail.get("instance-id", "?"), detail.get("state", "?")
-    if state in GONE_STATES:
-        out.write(
-            f"Note: the local EC2 does not know {instance}: enrich queues the deletion message for a "
-            f"{state} instance\n"
+def _unknown_instance_note(event: dict[str, Any], out: TextIO, args: argparse.Namespace) -> bool:
+    """Said before anything runs: the local EC2 starts empty, so it knows no instance of a fixture.
+    True when ``--launch`` can launch a matching instance (a state change or a refresh request
+    about an instance that is not gone)."""
+    from ipamsync.errors import InvalidMessage
+    from ipamsync.events import ApiCall, Refresh, parse_event
+
+    try:
+        parsed = parse_event(event)
+    except InvalidMessage:
+        return False  # not one ipamsync consumes: the rule's pattern decides, the report says what ran
+    if isinstance(parsed, ApiCall):
+        named = parsed.instance_ids + parsed.eni_ids + parsed.attachment_ids + parsed.association_ids
+        names = ", ".join(named or parsed.public_ips + parsed.vpc_ids + parsed.subnet_ids)
+        if parsed.ignored or parsed.empty:
+            why = parsed.ignored or "it names no instance, ENI, Elastic IP, VPC or subnet"
+            out.write(f"Note: {parsed.name}: {why}; enrich counts it and queues nothing\n")
+        else:
+            out.write(
+                f"Note: the local EC2 starts empty and knows nothing this {parsed.name} call names "
+                f"({names}): enrich "
+                "queues a snapshot only of the instances EC2 ties it to, and a lookup in SOLIDserver for "
+                "a detached attachment or a disassociated address"
+                + (" (--launch applies to state changes and refresh requests only)" if args.launch else "")
+                + "\n"
+            )
+        return False
+    instance = parsed.instance_id
+    if isinstance(parsed, Refresh):
+        gone = False
+        consequence = (
+            "enrich queues a snapshot of a gone instance (EC2 no longer describes it), whose objects "
+            "in SOLIDserver, if any, are released"
         )
-    elif args.launch:
-        out.write(f"Note: the local EC2 does not know {instance}: a matching instance is launched first\n")
     else:
-        waits = [60 * args.time_scale, 120 * args.time_scale]
-        out.write(
-            f"Note: the local EC2 does not know {instance}: enrich raises InstanceNotFound for a {state} "
-            f"instance; Lambda retries it after {waits[0]:g} s and {waits[1]:g} s, then sends its "
-            "OnFailure record to the workflow dead-letter queue (--launch launches a matching instance "
-            "and replays the event for it)\n"
+        gone = parsed.state in GONE_STATES
+        consequence = (
+            f"enrich queues the deletion message for a {parsed.state} instance"
+            if gone
+            else f"enrich raises InstanceNotFound for a {parsed.state} instance; Lambda retries it after "
+            f"{60 * args.time_scale:g} s and {120 * args.time_scale:g} s, then sends its OnFailure record "
+            "to the workflow dead-letter queue"
         )
+    if args.launch and not gone:
+        out.write(f"Note: the local EC2 does not know {instance}: a matching instance is launched first\n")
+        return True
+    hint = "" if gone else " (--launch launches a matching instance and replays the event for it)"
+    out.write(f"Note: the local EC2 does not know {instance}: {consequence}{hint}\n")
+    return False
 
 
 def _launch_matching(aws: Any, event: dict[str, Any], out: TextIO) -> dict[str, Any]:

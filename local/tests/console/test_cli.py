@@ -104,6 +104,36 @@ def test_replay_says_first_that_the_instance_is_unknown_and_can_launch_it(tmp_pa
     assert code == 0, out
 
 
+@pytest.mark.parametrize(
+    ("fixture", "launch", "note"),
+    [
+        ("ec2-running", False, "does not know i-0a1b2c3d4e5f67890: enrich raises InstanceNotFound"),
+        ("ec2-running", True, "does not know i-0a1b2c3d4e5f67890: a matching instance is launched first"),
+        ("ec2-terminated", False, "enrich queues the deletion message for a terminated instance"),
+        ("ec2-terminated", True, "enrich queues the deletion message for a terminated instance"),
+        ("ipamsync-refresh-request", False, "enrich queues a snapshot of a gone instance"),
+        ("ipamsync-refresh-request", True, "a matching instance is launched first"),
+        ("cloudtrail-create-tags", True, "nothing this CreateTags call names (i-0a1b2c3d4e5f67890)"),
+        ("cloudtrail-detach-network-interface", False, "call names (eni-attach-0c1d2e3f4a5b60004)"),
+        ("cloudtrail-create-tags-volume", False, "CreateTags: it names no instance, ENI"),
+        ("cloudtrail-associate-address-failed", False, "AssociateAddress: the call failed"),
+    ],
+)
+def test_replay_says_what_an_unknown_instance_means_for_each_kind_of_event(
+    fixture: str, launch: bool, note: str
+) -> None:
+    from ipamsync_local.aws.cli import _unknown_instance_note
+
+    out = io.StringIO()
+    event = json.loads((EVENTS / f"{fixture}.json").read_text(encoding="utf-8"))
+    launches = _unknown_instance_note(event, out, argparse.Namespace(launch=launch, time_scale=1.0))
+    assert out.getvalue().startswith("Note: ") and note in out.getvalue()
+    # only a state change or a refresh about an instance that is not gone launches one
+    assert launches == (launch and fixture in ("ec2-running", "ipamsync-refresh-request"))
+    if launch and fixture.startswith("cloudtrail-create-tags"):
+        assert "--launch applies to state changes and refresh requests only" in out.getvalue()
+
+
 def test_the_demo_summarises_its_executions() -> None:
     def summary(i: int, event: str, retries: int = 0) -> ExecutionSummary:
         states = [
