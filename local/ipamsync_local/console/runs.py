@@ -136,6 +136,23 @@ def _state_runs(events: list[Mapping[str, Any]], running: bool) -> dict[str, dic
     return states
 
 
+def taken_transitions(events: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The transitions an execution took, ``(from, to)``: a state entered right after another was
+    exited (its ``previousEventId``), whatever led there (``Next``, a choice, a catch)."""
+    by_id = {int(e["id"]): e for e in events}
+    taken: list[tuple[str, str]] = []
+    for e in events:
+        if not str(e["type"]).endswith("StateEntered"):
+            continue
+        before = by_id.get(int(e.get("previousEventId") or 0))
+        if before is None or not str(before["type"]).endswith("StateExited"):
+            continue
+        pair = (str(_details(before).get("name", "")), str(_details(e).get("name", "")))
+        if all(pair) and pair not in taken:
+            taken.append(pair)
+    return taken
+
+
 def execution_detail(
     store: ExecutionStore, name: str, graph: Mapping[str, Any], names: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -168,6 +185,7 @@ def execution_detail(
         "summary": summary_row(summary, names),
         "graph": graph,
         "states": states,
+        "taken": [list(pair) for pair in taken_transitions(events)],
         "events": rows,
     }
 

@@ -11,31 +11,42 @@ import os
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = os.environ.get("IPAMSYNC_CHROMIUM", "/usr/bin/chromium")
 WIDTH, HEIGHT = 1440, 960
 
 
-def _retried_execution(url: str) -> str:
+def _executions(url: str) -> list[dict[str, Any]]:
     import json
 
     with urllib.request.urlopen(url + "api/executions", timeout=60) as response:  # noqa: S310 - loopback
-        listing = json.loads(response.read())
-    runs = listing["executions"]
-    return next((e["name"] for e in runs if e["retries"]), runs[0]["name"] if runs else "")
+        return list(json.loads(response.read())["executions"])
+
+
+def _retried_execution(runs: list[dict[str, Any]]) -> str:
+    """A retried execution that succeeded (the graph's retry badges), else any retried one."""
+    return next(
+        (e["name"] for e in runs if e["retries"] and e["status"] == "SUCCEEDED"),
+        next((e["name"] for e in runs if e["retries"]), runs[0]["name"] if runs else ""),
+    )
 
 
 def take(url: str, out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     url = url if url.endswith("/") else url + "/"
+    runs = _executions(url)
     shots = {
         "ipam": ("#/ipam", "#ipam-tree details.network"),
-        "execution": ("#/executions/" + _retried_execution(url), "svg.graph g.node"),
+        "execution": ("#/executions/" + _retried_execution(runs), "svg.graph g.node"),
         "executions": ("#/executions", "tr.execution"),
         "devices": ("#/devices?focus=", "article.device"),
         "search": ("#/search?q=web", "tr.hit"),
     }
+    lookup = next((e["name"] for e in runs if e.get("kind") == "lookup"), None)
+    if lookup:  # a lookup's graph: NeedsRefresh, RequestRefresh (a run with one: docs/demo.md)
+        shots["lookup"] = ("#/executions/" + lookup + "?state=RequestRefresh", "svg.graph g.node")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with sync_playwright() as pw:

@@ -121,6 +121,15 @@ def test_an_execution_shows_each_state_and_the_retry(run: Run) -> None:
     assert json.loads(device["input"])["body"] and "device" in json.loads(device["output"])
     assert detail["states"]["SyncAddressesAndDns"]["status"] == "succeeded"
     assert "DeadLetter" not in detail["states"]
+    # the path it took, transition by transition (not every edge between two states that ran)
+    taken = [tuple(pair) for pair in detail["taken"]]
+    assert taken[:3] == [
+        ("SyncDevice", "IsDone"),
+        ("IsDone", "NeedsNetworks"),
+        ("NeedsNetworks", "SyncNetworks"),
+    ]
+    assert ("SyncAddressesAndDns", "ReleaseDevice") in taken and ("ReleaseDevice", "NeedsRefresh") in taken
+    assert ("IsDone", "NeedsRefresh") not in taken and ("NeedsRefresh", "Synced") in taken
     # Map's and Parallel's own events are named after them, not after a state inside
     own = {e["type"]: e["state"] for e in detail["events"] if e["type"].startswith(("Map", "Parallel"))}
     assert (
@@ -169,6 +178,12 @@ def test_a_lookup_names_what_it_looked_up_and_the_instance_it_asked_a_refresh_of
         states[s]["status"] for s in ("SyncDevice", "IsDone", "NeedsRefresh", "RequestRefresh", "Synced")
     ] == ["succeeded"] * 5
     assert "NeedsNetworks" not in states and "SyncAddresses" not in states  # a lookup only reads
+    assert detail["taken"] == [
+        ["SyncDevice", "IsDone"],
+        ["IsDone", "NeedsRefresh"],
+        ["NeedsRefresh", "RequestRefresh"],
+        ["RequestRefresh", "Synced"],
+    ]
     assert json.loads(states["SyncDevice"]["output"])["device"]["lifecycle"] == "lookup"
     # no address changed hands in this run: no snapshot asked a refresh
     assert all(

@@ -56,6 +56,9 @@ def test_an_execution_graph_shows_the_retried_state(run: Run, page: Any) -> None
     expect(panel).to_contain_text("SolidServerUnavailable")
     # the rest of the graph: the path taken succeeded, the failure path did not run
     expect(page.locator('g.node[data-state="SyncNetworks"]')).to_have_attribute("data-status", "succeeded")
+    taken = re.compile(r"\btaken\b")
+    expect(page.locator('path.edge[data-edge="NeedsNetworks>SyncNetworks"]')).to_have_class(taken)
+    expect(page.locator('path.edge[data-edge="IsDone>NeedsRefresh"]')).not_to_have_class(taken)
     expect(page.locator('g.node[data-state="DeadLetter"]')).to_have_attribute("data-status", "notrun")
     expect(page.locator('g.container[data-state="SyncAddressesAndDns"]')).to_have_count(1)
     page.locator('g.node[data-state="SyncDns"]').click()
@@ -80,6 +83,10 @@ def test_a_lookup_shows_what_it_named_and_its_refresh_request_on_the_graph(run: 
     for state in ("NeedsRefresh", "RequestRefresh", "Synced"):
         expect(page.locator(f'g.node[data-state="{state}"]')).to_have_attribute("data-status", "succeeded")
     expect(page.locator('g.node[data-state="NeedsNetworks"]')).to_have_attribute("data-status", "notrun")
+    expect(page.locator('path.edge[data-edge="IsDone>NeedsRefresh"]')).to_have_class(re.compile(r"\btaken\b"))
+    expect(page.locator('path.edge[data-edge="ReleaseDevice>NeedsRefresh"]')).not_to_have_class(
+        re.compile(r"\btaken\b")
+    )
     page.locator('g.node[data-state="RequestRefresh"]').click()
     expect(page.locator("#state-panel pre.json").first).to_contain_text(worker)
     _clean(page)

@@ -66,7 +66,8 @@ export const executionsView = {
 
 // ---------------------------------------------------------------- one execution
 
-function graphSvg(graph, states, selected, onSelect) {
+function graphSvg(graph, states, taken, selected, onSelect) {
+  const took = new Set((taken || []).map(([a, b]) => a + "\u0000" + b));
   const svg = s("svg", { class: "graph", viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height, role: "img", "aria-label": "state machine" },
     s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
       s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }))));
@@ -81,8 +82,8 @@ function graphSvg(graph, states, selected, onSelect) {
   for (const e of graph.edges) {
     const [x1, y1, x2, y2] = e.points;
     const bend = e.kind === "catch" ? `C ${x1 + 60} ${y1}, ${x2} ${y2 - 50}, ${x2} ${y2}` : `C ${x1} ${(y1 + y2) / 2}, ${x2} ${(y1 + y2) / 2}, ${x2} ${y2}`;
-    const ran = states[e.from] && states[e.to];
-    svg.append(s("path", { d: `M ${x1} ${y1} ${bend}`, class: ["edge", "e-" + e.kind, ran ? "taken" : ""], "marker-end": "url(#arrow)" }));
+    const ran = took.has(e.from + "\u0000" + e.to);
+    svg.append(s("path", { d: `M ${x1} ${y1} ${bend}`, class: ["edge", "e-" + e.kind, ran ? "taken" : ""], "data-edge": `${e.from}>${e.to}`, "marker-end": "url(#arrow)" }));
   }
   for (const n of leaves) {
     const st = states[n.name];
@@ -143,7 +144,7 @@ export const executionView = {
           ` · event ${eventText(sum)} · received ${sum.receive_count || "–"} time(s) · ${sum.retries} retries · started ${time(sum.start)} · ${duration(sum.duration_ms)}`),
         sum.error ? h("p", { class: "error" }, `${sum.error}: ${sum.cause || ""}`) : null,
         h("div", { class: "split" },
-          h("div", { class: "graph-wrap" }, graphSvg(data.graph, data.states, selected, select),
+          h("div", { class: "graph-wrap" }, graphSvg(data.graph, data.states, data.taken, selected, select),
             h("p", { class: "legend" }, ["succeeded", "caught", "failed", "running", "notrun"].map((x) => h("span", { class: "lg st-" + x }, x === "notrun" ? "not run" : x)))),
           statePanel(selected, data.states[selected])),
         h("h2", {}, "Events"),
