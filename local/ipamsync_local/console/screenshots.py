@@ -45,8 +45,10 @@ def take(url: str, out: Path) -> list[Path]:
         "search": ("#/search?q=web", "tr.hit"),
     }
     lookup = next((e["name"] for e in runs if e.get("kind") == "lookup"), None)
-    if lookup:  # a lookup's graph: NeedsRefresh, RequestRefresh (a run with one: docs/demo.md)
+    if lookup:  # a lookup's graph: NeedsRefresh, RequestRefresh (before search fills the box)
+        search = shots.pop("search")
         shots["lookup"] = ("#/executions/" + lookup + "?state=RequestRefresh", "svg.graph g.node")
+        shots["search"] = search
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with sync_playwright() as pw:
