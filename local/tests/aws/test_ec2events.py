@@ -32,7 +32,7 @@ class Recorder:
 
     def for_instance(self, instance_id: str) -> list[dict[str, Any]]:
         with self.lock:
-            return [e for e in self.events if e["detail"]["instance-id"] == instance_id]
+            return [e for e in self.events if e["detail"].get("instance-id") == instance_id]
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +137,7 @@ def test_fleet_launch_options_and_what_it_returns(shared: tuple[LocalAws, Record
 
     renamed = aws.fleet.rename(public.instance_id, "web-renamed")
     assert renamed.api_calls == ["CreateTags", "StopInstances", "StartInstances"]
+    assert [c["name"] for c in renamed.calls] == ["CreateTags"]  # its CloudTrail event
     assert renamed.details == {"old_name": "web-public"} and renamed.name == "web-renamed"
     assert renamed.states == ["stopping", "stopped", "pending", "running"]
     listed = {i["instance_id"]: i for i in aws.fleet.instances()}
