@@ -27,11 +27,12 @@ Pure functions and a small emitter: nothing here touches moto.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -302,13 +303,37 @@ class CloudTrailSource:
         #: called with each call before it is emitted; returning False drops it (a test seam: a
         #: trail that misses an event)
         self.filter: Callable[[Ec2Call], bool] | None = None
+        self._held: list[Ec2Call] | None = None
 
     def on_calls(self, calls: list[Ec2Call]) -> None:
         if not self.enabled:
             return
         for call in calls:
             if self.filter is None or self.filter(call):
+                with self._lock:
+                    if self._held is not None:
+                        self._held.append(call)
+                        continue
                 self.emit(call)
+
+    @contextlib.contextmanager
+    def delayed(self) -> Iterator[None]:
+        """Hold the events of the calls made meanwhile and emit them, in order, at the end: CloudTrail
+        delivers a call's event after the call, often after the calls that follow it (``Fleet.launch``
+        associates an Elastic IP with an ENI before ``RunInstances``: its event is emitted once the
+        instance exists, so enrich always ties it to the instance)."""
+        with self._lock:
+            nested = self._held is not None
+            if not nested:
+                self._held = []
+        try:
+            yield
+        finally:
+            if not nested:
+                with self._lock:
+                    held, self._held = self._held or [], None
+                for call in held:
+                    self.emit(call)
 
     def emit(self, call: Ec2Call) -> EmittedCall | None:
         """Put the CloudTrail event of one call on the bus."""

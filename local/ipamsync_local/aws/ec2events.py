@@ -222,7 +222,7 @@ class Fleet(RunningChanges):
             action.events.append({"id": e.id, "state": e.state, "time": e.time})
         return action
 
-    def launch(
+    def _launch(
         self,
         name: str | None = None,
         *,
@@ -279,7 +279,7 @@ class Fleet(RunningChanges):
             )
         else:
             eni_id = new_eni()
-            if elastic_ip:
+            if elastic_ip:  # its CloudTrail event is delivered once the instance exists (below)
                 eip = self.ec2.allocate_address(Domain="vpc", Address=self._next_elastic_ip())
                 self.ec2.associate_address(AllocationId=eip["AllocationId"], NetworkInterfaceId=eni_id)
                 calls += ["AllocateAddress", "AssociateAddress"]
@@ -302,6 +302,18 @@ class Fleet(RunningChanges):
         details.update(_launched(self.describe(iid)), tags=all_tags)
         action = FleetAction("launch", iid, name, calls, details=details)
         return self._capture(action, mark)
+
+    def launch(self, name: str | None = None, **options: Any) -> FleetAction:
+        """See :meth:`_launch`. The CloudTrail events of the calls made before ``RunInstances`` (an
+        Elastic IP associated with the new primary ENI) are delivered after it, as CloudTrail's
+        are: enrich then always ties them to the instance (one more message for it)."""
+        if self.calls is None:
+            return self._launch(name, **options)
+        mark = self.calls.mark()
+        with self.calls.delayed():
+            action = self._launch(name, **options)
+        action.calls = [c.to_dict() for c in self.calls.since(mark)]
+        return action
 
     def _new_eni(self, subnet_id: str, secondary_ips: int, ipv6: int, calls: list[str]) -> str:
         ips = self._allocate(subnet_id, 1 + secondary_ips)

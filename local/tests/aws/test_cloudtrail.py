@@ -19,7 +19,13 @@ from botocore.exceptions import ClientError
 
 from ipamsync.events import CALLS, parse_event
 from ipamsync_local.aws import LocalAws
-from ipamsync_local.aws.cloudtrail import Ec2Call, api_call_detail, request_parameters, response_elements
+from ipamsync_local.aws.cloudtrail import (
+    CloudTrailSource,
+    Ec2Call,
+    api_call_detail,
+    request_parameters,
+    response_elements,
+)
 from local.tests.helpers import EVENTS, Script
 
 API_CALL = "AWS API Call via CloudTrail"
@@ -310,3 +316,32 @@ def test_the_shape_builder_renders_requests_and_responses_as_cloudtrail_does() -
         "errorCode",
         "errorMessage",
     ]
+
+
+def test_delayed_calls_are_emitted_in_order_when_the_delay_ends() -> None:
+    """What ``Fleet.launch`` relies on: events of calls made inside ``delayed()`` reach the bus at its
+    end, in call order (nested delays end with the outermost)."""
+
+    class Bus:
+        def __init__(self) -> None:
+            self.put: list[str] = []
+
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            self.put.append(json.loads(Entries[0]["Detail"])["eventName"])
+            return {"Entries": [{"EventId": str(uuid.uuid4())}]}
+
+    bus = Bus()
+    source = CloudTrailSource(bus)
+    when = dt.datetime(2026, 11, 27, 7, 4, 58, tzinfo=dt.UTC)
+
+    def call(name: str) -> Ec2Call:
+        return Ec2Call(name, {"InstanceId": "i-1"}, None, "123456789012", "us-east-1", when)
+
+    with source.delayed():
+        source.on_calls([call("AssociateAddress")])
+        with source.delayed():
+            source.on_calls([call("CreateTags")])
+        assert bus.put == [] and source.mark() == 0
+    source.on_calls([call("DeleteTags")])
+    assert bus.put == ["AssociateAddress", "CreateTags", "DeleteTags"]
+    assert [c.name for c in source.since(0)] == bus.put

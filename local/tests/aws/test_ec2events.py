@@ -113,6 +113,7 @@ def test_fleet_launch_options_and_what_it_returns(shared: tuple[LocalAws, Record
     d = big.details
     assert big.action == "launch" and big.name == "db-1" and big.api_calls[-1] == "RunInstances"
     assert "AllocateAddress" in big.api_calls and d["elastic_ip"]
+    assert [c["name"] for c in big.calls] == ["AssociateAddress"]  # emitted once the instance exists
     assert len(d["enis"]) == 2 and len(d["private_ips"]) == 4 and len(d["ipv6"]) == 2
     subnet = ipaddress.ip_network(
         aws.ec2.describe_subnets(SubnetIds=[d["subnet_id"]])["Subnets"][0]["CidrBlock"]
