@@ -73,7 +73,8 @@ def test_the_whole_pipeline(tmp_path: Path, tls_emulator: EmulatorServer) -> Non
         )
         counters = aws.counters()
         assert counters["lambda"]["EnrichFunction"]["errors"] == 0
-        assert counters["ec2_events"]["emitted"] == len(summaries)
+        assert counters["ec2_events"]["emitted"] + counters["cloudtrail_events"]["emitted"] == len(summaries)
+        assert counters["cloudtrail_events"]["by_call"] == {"AssociateAddress": 1, "CreateTags": 1}
 
         devices = {d["hostdev_name"] for d in _rest(tls_emulator, "hostdev_list")}
         assert {f"web-2-{web.instance_id}", f"db-1-{db.instance_id}"} <= devices
