@@ -500,7 +500,7 @@ def _create_network(store: Store, req: Req, fam: Family, plan: _Placement) -> in
         lock = req.flag("lock_network_broadcast")
         values["lock_network_broadcast"] = 1 if lock is None else int(lock)
     oid = store.insert(fam.table, values)
-    if plan.terminal:
+    if plan.terminal and store.profile.attach_orphans:
         # orphan addresses of the space in its range now belong to it [guess: no public source]
         store.execute(
             f"UPDATE {fam.ip_table} SET {fam.ip_subnet_col} = ? WHERE site_id = ? AND {fam.ip_subnet_col} = 0"

@@ -30,6 +30,8 @@ setting                        default      what it does when changed
                                             (refusal names the other address in ``ip_addr``)
 ``case_insensitive_names``     off          ``WHERE`` compares ``*_name`` columns without letter case;
                                             space names are unique without letter case
+``attach_orphans``             on           off: a terminal subnet created over orphan addresses
+                                            (``subnet_id`` 0) leaves them orphans
 =============================  ===========  ===========================================================
 
 Named profiles: ``default`` (every setting above at its default), ``strict`` (every setting at its
@@ -66,6 +68,7 @@ class Appliance:
     ipam_dns_replication: bool = False
     unique_address_names: bool = False
     case_insensitive_names: bool = False
+    attach_orphans: bool = True
 
     @property
     def version_number(self) -> tuple[int, ...]:
@@ -148,6 +151,7 @@ PROFILES: dict[str, Appliance] = {
         ipam_dns_replication=True,
         unique_address_names=True,
         case_insensitive_names=True,
+        attach_orphans=False,
     ),
     "sds7": Appliance(version="7.3.0"),
 }

@@ -316,3 +316,21 @@ def test_a_server_starts_with_a_profile() -> None:
         assert server.admin.profile()["settings"]["error_shapes"] == "appliance"
         answer = requests.get(f"{server.url}/rest/ip_site_info", auth=("ipmadmin", "admin"), timeout=5)
         assert answer.status_code == 400 and isinstance(answer.json(), list)
+
+
+def test_orphans_stay_orphans_when_the_appliance_does_not_attach_them(
+    emulator: EmulatorServer, api: Api, net: Net
+) -> None:
+    emulator.admin.change_profile(attach_orphans=False)
+    ip_id = api.add("ip_add", site_id=net.site_id, hostaddr="10.0.3.5")
+    api.add(
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="10.0.3.0",
+        subnet_prefix=24,
+        parent_subnet_id=net.block_id,
+        is_terminal=1,
+    )
+    assert api.one("ip_address_info", ip_id=ip_id)["subnet_id"] == "0"
+    assert api.add("ip_add", site_id=net.site_id, hostaddr="10.0.3.6") != ip_id  # new ones go in
+    assert api.one("ip_address_list", WHERE="hostaddr='10.0.3.6'")["subnet_id"] != "0"
