@@ -253,6 +253,23 @@ def test_instances_sharing_a_name_under_replication_each_have_their_record(ctx, 
     assert values == {"10.20.1.214": a, "10.20.1.215": b}
 
 
+def test_the_ptr_the_appliance_made_from_a_distinct_name_is_adopted_and_pointed_at_the_instance(ctx, emu):
+    """Unique names and replication together: an instance sharing its name with another has its
+    principal address under its distinct name, so the appliance made its PTR from that name; ipamsync
+    adopts it and points it at the instance's name (its A record is ipamsync's own)."""
+    emu.admin.change_profile(ipam_dns_replication=True, unique_address_names=True)
+    a, b = "i-0000000000000f030", "i-0000000000000f031"
+    run(message(a, name="asg", enis=[eni(0x230, ["10.20.1.240"])]), ctx)
+    run(message(b, name="asg", enis=[eni(0x231, ["10.20.1.241"])]), ctx)
+    i = inv(ctx)
+    assert i.address_map()["10.20.1.241"].name == distinct_name(f"asg.{ZONE}", "10.20.1.241")
+    assert i.records_of(b) == {
+        (f"asg.{ZONE}", "A", "10.20.1.241"),
+        (ptr("10.20.1.241"), "PTR", f"asg.{ZONE}"),
+    }
+    assert [r.value for r in i.records if r.fqdn == ptr("10.20.1.241")] == [f"asg.{ZONE}"]  # one PTR
+
+
 # --------------------------------------------------------------------------- 5. delayed deletion
 
 

@@ -738,14 +738,21 @@ class SolidServer:
         return self.client.add("dns_rr_add", params)
 
     def update_record(
-        self, record: Record, *, ttl: int, metadata: Metadata, delete_keys: Iterable[str] = ()
+        self,
+        record: Record,
+        *,
+        ttl: int,
+        metadata: Metadata,
+        delete_keys: Iterable[str] = (),
+        value: str | None = None,
     ) -> str:
-        """Edit a record; answers its id after the edit (an appliance may give it a new one)."""
+        """Edit a record (``value``: a new ``value1``); answers its id after the edit (an appliance
+        may give it a new one)."""
         params: dict[str, object] = {
             "rr_id": record.id,
             "rr_name": record.fqdn,
             "rr_type": record.type,
-            "value1": record.value,
+            "value1": record.value if value is None else value,
             "dns_name": record.server,
             "rr_ttl": ttl,
         }

@@ -239,8 +239,12 @@ def _place(
             if holder == msg.owner:
                 continue  # ours with an old value: deleted above
             if not other_instance(r.metadata):
-                if not holder and r.value == w.value and ipam.holder(w.address, _name_of(w)) == msg.owner:
-                    adopted = r  # the appliance made it for this instance's address: adopt it
+                # made by the appliance for this instance's address (from the name the address has:
+                # the instance's, or its distinct one for a PTR): adopt it
+                made_from = r.value if w.type == "PTR" else w.fqdn
+                candidate = not holder and (r.value == w.value or w.type == "PTR")
+                if candidate and ipam.holder(w.address, made_from) == msg.owner:
+                    adopted = r
                     break
                 if not holder and w.type != "PTR" and r.value != w.value:
                     made_for = ipam.holder(r.value, w.fqdn)
@@ -263,7 +267,7 @@ def _place(
         if adopted is not None:
             log.info("record made by the appliance adopted", extra={"record": f"{w.type} {w.fqdn}"})
             try:
-                return _update(ctx, adopted, meta, settings.ttl, changes, adopt=True)
+                return _update(ctx, adopted, meta, settings.ttl, changes, adopt=True, value=w.value)
             except SolidServerNotFound:
                 existing = ctx.ss.find_records(
                     settings.dns_server, owner_key=OWNER, owner=msg.owner, names={w.fqdn: [w.type]}
@@ -295,11 +299,6 @@ def _place(
     )
 
 
-def _name_of(w: WantedRecord) -> str:
-    """The FQDN a record is about (a PTR's value, an A/AAAA's name)."""
-    return w.value if w.type == "PTR" else w.fqdn
-
-
 class _Ipam:
     """Who owns the IPAM addresses that unmanaged records point to, looked up on first need (once
     per address): tells the records the appliance made from addresses' names (IPAM-to-DNS
@@ -327,13 +326,20 @@ class _Ipam:
 
 
 def _update(
-    ctx: SyncContext, rec: Record, meta: dict[str, str], ttl: int, changes: Changes, adopt: bool = False
+    ctx: SyncContext,
+    rec: Record,
+    meta: dict[str, str],
+    ttl: int,
+    changes: Changes,
+    adopt: bool = False,
+    value: str | None = None,
 ) -> str:
-    """Bring a record to ``meta``/``ttl`` (its whole class-parameter set resent); its id after."""
+    """Bring a record to ``meta``/``ttl`` (and ``value``: an adopted PTR the appliance made from the
+    address's distinct name), its whole class-parameter set resent; answers its id after."""
     changed, removed = md.diff(rec.metadata, meta)
     if changed or removed or rec.ttl != ttl or adopt:
         full, removed = md.edit_set(rec.metadata, meta)
-        rid = ctx.ss.update_record(rec, ttl=ttl, metadata=full, delete_keys=removed)
+        rid = ctx.ss.update_record(rec, ttl=ttl, metadata=full, delete_keys=removed, value=value)
         changes.add("updated", "record")
         return rid
     return rec.id
