@@ -239,16 +239,14 @@ def _place(
             if holder == msg.owner:
                 continue  # ours with an old value: deleted above
             if not other_instance(r.metadata):
-                # made by the appliance for this instance's address (from the name the address has:
-                # the instance's, or its distinct one for a PTR): adopt it
-                made_from = r.value if w.type == "PTR" else w.fqdn
-                candidate = not holder and (r.value == w.value or w.type == "PTR")
-                if candidate and ipam.holder(w.address, made_from) == msg.owner:
+                # made by the appliance for this instance's address, from the address's name (or,
+                # for a PTR, from the A record or the address's distinct name): adopt it
+                if not holder and ipam.made_for(msg.owner, w, r.value):
                     adopted = r
                     break
                 if not holder and w.type != "PTR" and r.value != w.value:
                     made_for = ipam.holder(r.value, w.fqdn)
-                    if made_for == msg.owner or (made_for and other_instance({OWNER: made_for})):
+                    if made_for is not None and (made_for == msg.owner or other_instance({OWNER: made_for})):
                         continue  # the appliance's, for another managed address of that name
                 raise OwnershipConflict(
                     f"{w.type} record {w.fqdn} ({r.value}) exists and is not managed by ipamsync",
@@ -309,20 +307,34 @@ class _Ipam:
         self.ctx = ctx
         self._found: dict[str, list[Address]] = {}
 
-    def holder(self, address: str, name: str) -> str | None:
-        """The ``ipamsync_owner`` of the IPAM address ``address`` named ``name`` (None: no such
-        address, or not named so, or not ipamsync's)."""
+    def _addresses(self, address: str) -> list[Address]:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
-            return None
+            return []
         key = str(ip)
         if key not in self._found:
             self._found[key] = self.ctx.ss.find_address_anywhere(ip.version, key)
-        for a in self._found[key]:
-            if same_name(a.name, name) and a.metadata.get(OWNER):
+        return self._found[key]
+
+    def holder(self, address: str, name: str | None = None) -> str | None:
+        """The ``ipamsync_owner`` of the IPAM address ``address`` (named ``name``, when given);
+        None: no such address, not named so, or not ipamsync's."""
+        for a in self._addresses(address):
+            if (name is None or same_name(a.name, name)) and a.metadata.get(OWNER):
                 return a.metadata[OWNER]
         return None
+
+    def made_for(self, owner: str, w: WantedRecord, value: str) -> bool:
+        """Whether an unmanaged record of ``w``'s name and type, of this ``value``, is one the
+        appliance made for ``owner``'s address: an A/AAAA of the wanted value, the address named
+        with the record's name; a PTR of the address whose value is the wanted name or the
+        address's own name."""
+        if w.type != "PTR":
+            return value == w.value and self.holder(w.address, w.fqdn) == owner
+        return self.holder(w.address, value) == owner or (
+            same_name(value, w.value) and self.holder(w.address) == owner
+        )
 
 
 def _update(
