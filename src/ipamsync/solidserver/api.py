@@ -146,6 +146,8 @@ class Address:
     device_id: str | None
     iface_id: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: in no subnet (``subnet_id`` "0"): an appliance accepts such an address in a space
+    orphan: bool = False
 
     @classmethod
     def from_row(cls, row: Row, version: int) -> Address:
@@ -164,6 +166,7 @@ class Address:
             device_id=_id(row.get("hostdev_id")),
             iface_id=_id(row.get("hostiface_id")),
             metadata=md.decode(row.get(s["params"])),
+            orphan=row.get(s["subnet"]) == "0",
         )
 
 

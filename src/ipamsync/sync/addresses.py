@@ -204,7 +204,7 @@ def _sync(
         #    its own orphans (no subnet): created again below, inside the subnet made for them.
         gone: set[str] = set()
         for row in owned:
-            orphan = row.subnet_id is None
+            orphan = row.orphan
             if (row.space_id, row.address) not in wanted_keys or orphan:
                 if orphan:
                     log.warning("re-creating an orphan address", extra={"address": row.address})
@@ -216,9 +216,9 @@ def _sync(
         for w in mine:
             sid = _space_of(w, space_id, public_space_id)
             existing = by_key.get((sid, w.address))
-            if existing is None and not networks_made:
-                _check_network(ctx, w, sid)
-            placed = _place(ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes)
+            placed = _place(
+                ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes, checked=networks_made
+            )
             if placed is None:
                 if not result.yielded:
                     forget_applied(ctx, device_id)  # this snapshot is not applied in full
@@ -283,9 +283,11 @@ def _place(
     device_id: str | None,
     iface_id: str | None,
     changes: Changes,
+    checked: bool = False,
 ) -> str | None:
     """The id of ``w`` in SOLIDserver once it is the instance's, or None when it was yielded to a
-    newer holder. An address held by another managed instance changes hands by observation
+    newer holder (``checked``: a terminal network holds it, else that is checked before a create).
+    An address held by another managed instance changes hands by observation
     (:func:`~ipamsync.sync.device.contest`): the old row is deleted by its id and the address
     created anew, so that exactly one of two racing claims can win (an add is atomic)."""
     for _attempt in range(3):
@@ -316,6 +318,9 @@ def _place(
                 pass  # it changed hands since the lookup: look again
         else:
             try:
+                if not checked:
+                    _check_network(ctx, w, space_id)
+                    checked = True
                 return _create(ctx, w, space_id, device_id, iface_id, changes)
             except SolidServerConflict:
                 pass  # it appeared since the lookup (our own add whose answer was lost, or not)
