@@ -5,9 +5,11 @@ Lambda handler loader, a fake Lambda context, a client configuration, and messag
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import ipaddress
 import itertools
+import json
 import sys
 import time
 import uuid
@@ -120,8 +122,13 @@ def eni(
     public: dict[str, tuple[str, bool]] | None = None,
     ipv6: list[str] | None = None,
     mac: str | None = None,
+    attachment: str | None = None,
+    associations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """An ENI of a message: ``public`` maps a private IP to (public IP, elastic); ``associations``
+    a private IP to its Elastic IP's association id; ``attachment`` the attachment id."""
     public = public or {}
+    associations = associations or {}
     return {
         "id": f"eni-0{n:016x}",
         "device_index": n % 100,
@@ -134,10 +141,12 @@ def eni(
                 "primary": i == 0,
                 "public_ip": public.get(ip, (None, False))[0],
                 "elastic": public.get(ip, (None, False))[1],
+                "association_id": associations.get(ip),
             }
             for i, ip in enumerate(ips)
         ],
         "ipv6": ipv6 or [],
+        "attachment_id": attachment,
     }
 
 
@@ -214,11 +223,13 @@ V6_REVERSE = ipaddress.ip_network("2600:1f18:4a3:6900::/56").network_address.rev
 
 def run(msg: Message, ctx: Any, *, execution: str | None = None) -> dict[str, Any]:
     """The state machine's path: device → (stale or unchanged? stop) → networks (unless gone) →
-    addresses ∥ DNS → release; after a failure the lease is given back before the error is raised."""
+    addresses ∥ DNS → release (naming refresh requests for the instances addresses were taken
+    from, as ``refresh``); after a failure the lease is given back before the error is raised."""
     from ipamsync.sync.addresses import sync_addresses
     from ipamsync.sync.device import release_device, sync_device
     from ipamsync.sync.dns import sync_dns
     from ipamsync.sync.networks import NetworksResult, sync_networks
+    from ipamsync.sync.refresh import refresh_entries
 
     holder = execution or f"test-{uuid.uuid4().hex[:12]}"
     try:
@@ -237,6 +248,7 @@ def run(msg: Message, ctx: Any, *, execution: str | None = None) -> dict[str, An
         "networks": nets.to_dict(),
         "addresses": ips.to_dict(),
         "dns": dns.to_dict(),
+        "refresh": refresh_entries(ips.taken, f"address taken by {msg.instance.id}"),
     }
 
 
@@ -248,3 +260,37 @@ def inv(ctx: Any) -> Any:
     from ipamsync_local.inventory import read_inventory
 
     return read_inventory(ctx.ss, NS)
+
+
+# --------------------------------------------------------------------------- CloudTrail events
+
+
+def call_event(
+    name: str,
+    request: dict[str, Any],
+    response: dict[str, Any] | None = None,
+    *,
+    event_id: str | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """An "AWS API Call via CloudTrail" event in AWS's shape (the envelope of the fixture
+    ``events/cloudtrail-create-tags.json``) for ``name`` with these parameters."""
+    event = copy.deepcopy(json.loads((ROOT / "events/cloudtrail-create-tags.json").read_text()))
+    event["id"] = event_id or str(uuid.uuid4())
+    detail = event["detail"]
+    detail["eventName"] = name
+    detail["requestParameters"] = request
+    detail["responseElements"] = (
+        response if response is not None else {"requestId": str(uuid.uuid4()), "_return": True}
+    )
+    detail["eventID"] = str(uuid.uuid4())
+    if error:
+        detail["errorCode"] = error
+        detail["errorMessage"] = f"{error} (test)"
+        detail["responseElements"] = None
+    return event
+
+
+def items(key: str, values: list[str]) -> dict[str, list[dict[str, str]]]:
+    """CloudTrail's EC2 list shape: ``{"items": [{key: value}, …]}``."""
+    return {"items": [{key: v} for v in values]}

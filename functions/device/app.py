@@ -2,9 +2,11 @@
 
 * ``SyncDevice`` — input ``{"message", "execution", "started"}``: is the message stale or already
   applied? If not, take the instance's lease and bring the device and its interfaces to what the
-  message describes. Output: ``DeviceResult.to_dict()``.
-* ``ReleaseDevice`` — input ``{"release": "succeeded", "message", "execution", "device"}`` (step
-  ``device-release``): give the lease back after the last step; ``ReleaseAfterFailure`` — input
+  message describes. Output: ``DeviceResult.to_dict()``. For a lookup (``ipamsync.lookup/1``): the
+  instances that held what it names, and refresh requests for them (``LookupResult.to_dict()``).
+* ``ReleaseDevice`` — input ``{"release": "succeeded", "message", "execution", "device", "taken"}``
+  (step ``device-release``): give the lease back after the last step, and name the refresh
+  requests for the instances addresses were taken from; ``ReleaseAfterFailure`` — input
   ``{"release": "failed", "message", "execution"}``: give up the lease the execution may hold.
 * the hourly collection — input ``{"action": "gc"}`` (step ``device-gc``): expired tombstones and
   leases.
@@ -12,21 +14,27 @@
 
 from typing import Any
 
+from ipamsync.model import Lookup
 from ipamsync.runtime.handler import maintenance_handler, sync_handler
 from ipamsync.steps import DeviceInput, ReleaseInput
 from ipamsync.sync.common import SyncContext
 from ipamsync.sync.device import DeviceResult, ReleaseResult, collect_tombstones, release_device, sync_device
+from ipamsync.sync.refresh import LookupResult, lookup_holders, refresh_entries
 
 
-def sync(inputs: DeviceInput, ctx: SyncContext) -> DeviceResult:
+def sync(inputs: DeviceInput, ctx: SyncContext) -> DeviceResult | LookupResult:
+    if isinstance(inputs.message, Lookup):
+        return lookup_holders(inputs.message, ctx)
     return sync_device(inputs.message, ctx, holder=inputs.execution, started=inputs.started)
 
 
 def release(inputs: ReleaseInput, ctx: SyncContext) -> ReleaseResult:
     lease_id = inputs.device.lease_id if inputs.device else None
-    return release_device(
+    result = release_device(
         inputs.message, ctx, holder=inputs.execution, lease_id=lease_id, failed=inputs.failed
     )
+    result.refresh = refresh_entries(inputs.taken, f"address taken by {inputs.message.instance.id}")
+    return result
 
 
 def gc(ctx: SyncContext) -> dict[str, int]:

@@ -167,6 +167,11 @@ class InstanceNotFound(TransientError):
     """
 
 
+class QueueRefused(TransientError):
+    """SQS refused some messages of a batch: the event is retried whole (the FIFO queue drops the
+    copies already accepted: deduplication ids are per event and instance)."""
+
+
 class ConfigurationError(PermanentError):
     """ipamsync's configuration does not match SOLIDserver (missing DNS server, bad setting...)."""
 

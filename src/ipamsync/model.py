@@ -28,6 +28,9 @@ GONE_STATES = frozenset({"shutting-down", "terminated"})
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 ENI_ID = re.compile(r"^eni-[0-9a-f]{8,17}$")
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+ATTACHMENT_ID = re.compile(r"^eni-attach-[0-9a-f]{8,17}$")
+ASSOCIATION_ID = re.compile(r"^eipassoc-[0-9a-f]{8,17}$")
+CALL = re.compile(r"^[A-Za-z0-9]{1,64}$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 ACCOUNT = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -181,6 +184,8 @@ class PrivateIPv4:
     primary: bool = False
     public_ip: str | None = None
     elastic: bool = False
+    #: the Elastic IP's association (``eipassoc-…``): how a later ``DisassociateAddress`` names it
+    association_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,8 @@ class NetworkInterface:
     vpc_id: str
     private_ipv4: tuple[PrivateIPv4, ...] = ()
     ipv6: tuple[str, ...] = ()
+    #: the ENI's attachment (``eni-attach-…``): how a later ``DetachNetworkInterface`` names it
+    attachment_id: str | None = None
 
     @property
     def primary_ipv4(self) -> str | None:
@@ -228,6 +235,8 @@ class EventInfo:
     region: str
     source: str = "aws.ec2"
     detail_type: str = "EC2 Instance State-change Notification"
+    #: the EC2 call (CloudTrail ``eventName``) that prompted the snapshot, when one did
+    call: str | None = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +326,7 @@ def _parse_eni(data: Any, path: str) -> NetworkInterface:
                 primary=_bool(ip, "primary", p),
                 public_ip=None if public in (None, "") else _ip(public, f"{p}.public_ip", 4),
                 elastic=_bool(ip, "elastic", p),
+                association_id=_str(ip, "association_id", p, optional=True, pattern=ASSOCIATION_ID),
             )
         )
     if sum(1 for p in private if p.primary) > 1:
@@ -332,6 +342,7 @@ def _parse_eni(data: Any, path: str) -> NetworkInterface:
         vpc_id=_req(d, "vpc_id", path, pattern=VPC_ID),
         private_ipv4=tuple(private),
         ipv6=ipv6,
+        attachment_id=_str(d, "attachment_id", path, optional=True, pattern=ATTACHMENT_ID),
     )
 
 
@@ -439,6 +450,7 @@ def parse_message(data: Any, *, now: datetime | None = None) -> Message:
         source=_str(ev, "source", "$.event", optional=True) or "aws.ec2",
         detail_type=_str(ev, "detail_type", "$.event", optional=True)
         or "EC2 Instance State-change Notification",
+        call=_str(ev, "call", "$.event", optional=True, pattern=CALL),
     )
     instance = _parse_instance(d.get("instance"), "$.instance")
     vpcs = tuple(_parse_vpc(v, f"$.vpcs[{i}]") for i, v in enumerate(_list(d, "vpcs", "$", 16)))
@@ -462,3 +474,95 @@ def parse_message(data: Any, *, now: datetime | None = None) -> Message:
         if msg.vpc(eni.vpc_id) is None:
             raise _fail(f"$.instance.network_interfaces[{i}].vpc_id", f"{eni.vpc_id} is not in $.vpcs")
     return msg
+
+
+# --------------------------------------------------------------------------- lookups
+
+LOOKUP_SCHEMA = "ipamsync.lookup/1"
+#: Most ids one lookup may carry (a call names a handful; a bound keeps a forged one cheap).
+MAX_LOOKUP_IDS = 100
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A call whose resources EC2 can no longer tie to an instance (schema ``ipamsync.lookup/1``).
+
+    ``DetachNetworkInterface`` names only the attachment, ``DisassociateAddress`` only the
+    association (or the public IP); once the call is made EC2 forgets both. SOLIDserver remembers
+    them (``aws_attachment_id``/``aws_association_id`` on the addresses ipamsync wrote): the device
+    step finds the instances that held them there and asks for a new snapshot of each.
+    """
+
+    event: EventInfo
+    attachment_ids: tuple[str, ...] = ()
+    association_ids: tuple[str, ...] = ()
+    public_ips: tuple[str, ...] = ()
+    schema: str = LOOKUP_SCHEMA
+
+    @property
+    def account(self) -> str:
+        return self.event.account
+
+    @property
+    def region(self) -> str:
+        return self.event.region
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
+
+
+def parse_lookup(data: Any) -> Lookup:
+    """A :class:`Lookup` from a dict or JSON text, or :class:`InvalidMessage` saying what is wrong."""
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidMessage(f"invalid message: not JSON ({exc.__class__.__name__})") from None
+    d = _obj(data, "$")
+    if d.get("schema") != LOOKUP_SCHEMA:
+        raise _fail("$.schema", f"expected {LOOKUP_SCHEMA!r}, got {str(d.get('schema'))[:60]!r}")
+    ev = _obj(d.get("event"), "$.event")
+    event = EventInfo(
+        id=_req(ev, "id", "$.event", pattern=EVENT_ID),
+        time=_time(ev, "time", "$.event") or "",
+        state=_str(ev, "state", "$.event", optional=True, max_len=32) or "",
+        account=_req(ev, "account", "$.event", pattern=ACCOUNT),
+        region=_req(ev, "region", "$.event", pattern=REGION),
+        source=_str(ev, "source", "$.event", optional=True) or "aws.ec2",
+        detail_type=_str(ev, "detail_type", "$.event", optional=True) or "AWS API Call via CloudTrail",
+        call=_str(ev, "call", "$.event", optional=True, pattern=CALL),
+    )
+
+    def ids(key: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
+        values = _list(d, key, "$", MAX_LOOKUP_IDS)
+        for i, v in enumerate(values):
+            if not isinstance(v, str) or not pattern.match(v):
+                raise _fail(f"$.{key}[{i}]", f"{str(v)[:80]!r} is not valid")
+        return tuple(values)
+
+    lookup = Lookup(
+        event=event,
+        attachment_ids=ids("attachment_ids", ATTACHMENT_ID),
+        association_ids=ids("association_ids", ASSOCIATION_ID),
+        public_ips=tuple(
+            _ip(v, f"$.public_ips[{i}]", 4) for i, v in enumerate(_list(d, "public_ips", "$", MAX_LOOKUP_IDS))
+        ),
+    )
+    if not (lookup.attachment_ids or lookup.association_ids or lookup.public_ips):
+        raise _fail("$", "a lookup names no attachment, association or public IP")
+    return lookup
+
+
+def parse_any(data: Any, *, now: datetime | None = None) -> Message | Lookup:
+    """A :class:`Message` or a :class:`Lookup`, told apart by ``schema``."""
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidMessage(f"invalid message: not JSON ({exc.__class__.__name__})") from None
+    if isinstance(data, Mapping) and data.get("schema") == LOOKUP_SCHEMA:
+        return parse_lookup(data)
+    return parse_message(data, now=now)

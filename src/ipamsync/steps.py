@@ -9,11 +9,13 @@ record's ``body``, a JSON string, as ``message`` (a JSON object is accepted too:
 step            input
 ==============  ==================================================================================
 SyncDevice      ``{"message", "execution", "started"}`` (the execution's name and start time: the
-                holder and the expiry of the instance's lease)
+                holder and the expiry of the instance's lease); ``message`` may be a lookup
+                (``ipamsync.lookup/1``)
 SyncNetworks    ``{"message"}``
 SyncAddresses   ``{"message", "device": DeviceResult, "networks": NetworksResult}``
 SyncDns         ``{"message", "device": DeviceResult}``
-ReleaseDevice   ``{"release": "succeeded" | "failed", "message", "execution", "device"?}``
+ReleaseDevice   ``{"release": "succeeded" | "failed", "message", "execution", "device"?, "taken"?}``
+                (``taken``: the owners the addresses step took addresses from)
 ==============  ==================================================================================
 
 Invoked on its own (``sam local invoke``, no ``execution``), a step holds the instance's lease for
@@ -30,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from ipamsync.errors import InvalidMessage
-from ipamsync.model import Message, parse_message, parse_time
+from ipamsync.model import Lookup, Message, parse_any, parse_message, parse_time
 from ipamsync.sync.device import DeviceResult
 from ipamsync.sync.networks import NetworksResult
 
@@ -84,14 +86,16 @@ def _started(event: Mapping[str, Any]) -> datetime | None:
 class DeviceInput:
     """Input of ``SyncDevice``: the message, and the execution that takes the instance's lease."""
 
-    message: Message
+    message: Message | Lookup
     execution: str
     started: datetime | None = None
 
     @classmethod
     def from_event(cls, event: Any) -> DeviceInput:
         data = _event(event)
-        return cls(_message(data), _execution(data), _started(data))
+        if "message" not in data:
+            raise InvalidMessage("invalid step input: message is required")
+        return cls(parse_any(data["message"]), _execution(data), _started(data))
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class ReleaseInput:
     device: DeviceResult | None = None
     #: after a failure (``"release": "failed"``) rather than the last step (``"succeeded"``)
     failed: bool = False
+    #: owners the addresses step took addresses from (they get a refresh request)
+    taken: tuple[str, ...] = ()
 
     @classmethod
     def from_event(cls, event: Any) -> ReleaseInput:
@@ -112,11 +118,15 @@ class ReleaseInput:
         if outcome not in ("succeeded", "failed"):
             raise InvalidMessage('invalid step input: release must be "succeeded" or "failed"')
         device = _part(data, "device")
+        taken = data.get("taken") or []
+        if not isinstance(taken, list) or not all(isinstance(t, str) and len(t) < 256 for t in taken):
+            raise InvalidMessage("invalid step input: taken must be a list of owner values")
         return cls(
             _message(data),
             _execution(data),
             DeviceResult.from_dict(device) if device else None,
             failed=outcome == "failed",
+            taken=tuple(taken[:100]),
         )
 
 

@@ -128,6 +128,8 @@ def test_state_names(all_states: dict[str, Any]) -> None:
         "SyncAddresses",
         "SyncDns",
         "ReleaseDevice",
+        "NeedsRefresh",
+        "RequestRefresh",
         "Synced",
         "ReleaseAfterFailure",
         "DeadLetter",
@@ -196,6 +198,7 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
         "device_id.$": "$.Payload.device_id",
         "interfaces.$": "$.Payload.interfaces",
         "lease_id.$": "$.Payload.lease_id",
+        "refresh.$": "$.Payload.refresh",
     }
     assert device["ResultPath"] == "$.device"
     assert device["Next"] == "IsDone"
@@ -204,7 +207,10 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
 def test_choices(item_states: dict[str, Any]) -> None:
     is_done = item_states["IsDone"]
     assert is_done["Default"] == "NeedsNetworks"
-    [rule] = is_done["Choices"]
+    [lookup, rule] = is_done["Choices"]
+    # a lookup (no lease, nothing to write) goes straight to its refresh requests
+    assert lookup["Next"] == "NeedsRefresh"
+    assert {"Variable": "$.device.lifecycle", "StringEquals": "lookup"} in lookup["And"]
     assert rule["Next"] == "NothingToDo"
     tests = [t for branch in rule["Or"] for t in branch["And"]]
     assert {"Variable": "$.device.stale", "BooleanEquals": True} in tests
@@ -263,11 +269,27 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
         "message.$": "$.body",
         "execution.$": "$$.Execution.Name",
         "device.$": "$.device",
+        "taken.$": "$.sync.addresses.taken",
     }
-    assert release["ResultPath"] is None and release["Next"] == "Synced"
+    # the release names the refresh requests for the owners addresses were taken from
+    assert release["ResultSelector"] == {"entries.$": "$.Payload.refresh.entries"}
+    assert release["ResultPath"] == "$.device.refresh" and release["Next"] == "NeedsRefresh"
     # the sync is done: a release that fails leaves the lease to expire, the execution succeeds
     assert release["Catch"] == [
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.release_error", "Next": "Synced"}
+    ]
+    needs = item_states["NeedsRefresh"]
+    assert needs["Choices"] == [
+        {"Variable": "$.device.refresh.entries[0]", "IsPresent": True, "Next": "RequestRefresh"}
+    ]
+    assert needs["Default"] == "Synced"
+    request = item_states["RequestRefresh"]
+    assert request["Resource"] == "arn:aws:states:::events:putEvents"
+    assert request["Parameters"] == {"Entries.$": "$.device.refresh.entries"}
+    assert request["ResultPath"] is None and request["Next"] == "Synced"
+    # a request that cannot be put is left to the instance's next event or the reconcile
+    assert request["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.refresh_error", "Next": "Synced"}
     ]
     assert item_states["Synced"]["Type"] == "Succeed"
 
@@ -408,8 +430,8 @@ def max_wait(retrier: dict[str, Any]) -> float:
 
 
 def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
-    """Worst-case waiting: the success path (Device → Networks → max(Addresses, DNS) → Release) and
-    the failure path (the same sync tasks, the last one failing, → ReleaseAfterFailure → DeadLetter)."""
+    """Worst-case waiting: the success path (Device → Networks → max(Addresses, DNS) → Release →
+    RequestRefresh) and the failure path (the same sync tasks, the last one failing, → ReleaseAfterFailure → DeadLetter)."""
     tasks = {name: state for name, (state, _) in lambda_tasks(asl).items()}
     per_task = {name: sum(max_wait(r) for r in state["Retry"]) for name, state in tasks.items()}
     item = asl["States"]["ForEachMessage"]["ItemProcessor"]["States"]
@@ -419,7 +441,8 @@ def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
         + per_task["SyncNetworks"]
         + max(per_task["SyncAddresses"], per_task["SyncDns"])
     )
-    success = sync + per_task["ReleaseDevice"]
+    refresh = sum(max_wait(r) for r in item["RequestRefresh"]["Retry"])
+    success = sync + per_task["ReleaseDevice"] + refresh
     failure = sync + per_task["ReleaseAfterFailure"] + dead_letter
     return {
         "per_task": max(per_task.values()),

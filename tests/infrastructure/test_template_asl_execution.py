@@ -39,10 +39,28 @@ DEVICE_OK = {
     "device_id": "42",
     "interfaces": {"eni-0123456789abcdef0": "7"},
     "lease_id": "43",
+    "refresh": {"entries": []},
     "changes": {"created": 1},
 }
 NETWORKS_OK = {"space_id": "3", "public_space_id": "4", "changes": {}}
-ADDRESSES_OK = {"addresses": [{"address": "10.20.1.15", "id": "11"}], "changes": {"created": 1}}
+ADDRESSES_OK = {
+    "addresses": [{"address": "10.20.1.15", "id": "11"}],
+    "yielded": [],
+    "taken": [],
+    "changes": {"created": 1},
+}
+OTHER = "aws:123456789012:us-east-1:i-0fedcba9876543210"
+
+
+def refresh_entry(owner: str = OTHER) -> dict[str, Any]:
+    _, account, region, iid = owner.split(":")
+    return {
+        "Source": "ipamsync",
+        "DetailType": "ipamsync Refresh Request",
+        "Detail": {"instance-id": iid, "account": account, "region": region, "reason": "test"},
+    }
+
+
 DNS_OK = {"enabled": True, "records": ["web-1.aws.example.com"], "skipped": False, "changes": {}}
 
 Script = dict[str, list[Any]]  # function -> results in call order (dict = payload, str = error name)
@@ -54,6 +72,7 @@ class Harness:
     sqs: Any
     state_machine_arn: str
     dlq_url: str
+    events_url: str = ""
     script: Script = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -62,7 +81,9 @@ class Harness:
         payload = json.loads(body) if body else {}
         if "release" in payload:  # the device function giving the lease back: ReleaseDevice/AfterFailure
             self.calls.append((f"{name}:release-{payload['release']}", payload))
-            return json.dumps({"released": 1}).encode()
+            # like the real step: a refresh request per owner the addresses step took from
+            entries = [refresh_entry(o) for o in payload.get("taken") or []]
+            return json.dumps({"released": 1, "refresh": {"entries": entries}}).encode()
         self.calls.append((name, payload))
         results = self.script.get(name) or [{}]
         result = results.pop(0) if len(results) > 1 else results[0]
@@ -99,6 +120,19 @@ class Harness:
                 found.append(json.loads(m["Body"]))
                 self.sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=m["ReceiptHandle"])
 
+    def refresh_requests(self) -> list[dict[str, Any]]:
+        """The events RequestRefresh put on the default bus (a rule copies them to a queue)."""
+        found = []
+        while True:
+            msgs = self.sqs.receive_message(QueueUrl=self.events_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not msgs:
+                return found
+            for m in msgs:
+                found.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.events_url, ReceiptHandle=m["ReceiptHandle"])
+
     def called(self) -> list[str]:
         return [name for name, _ in self.calls]
 
@@ -125,7 +159,15 @@ def harness() -> Iterator[Harness]:
             roleArn="arn:aws:iam::123456789012:role/ipamsync-StateMachineRole",
             type="EXPRESS",
         )["stateMachineArn"]
-        h = Harness(sfn=sfn, sqs=sqs, state_machine_arn=arn, dlq_url=dlq_url)
+        events_url = sqs.create_queue(QueueName="refresh-requests")["QueueUrl"]
+        events_arn = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["QueueArn"])["Attributes"]
+        events = boto3.client("events", region_name="us-east-1")
+        events.put_rule(
+            Name="refresh",
+            EventPattern=json.dumps({"source": ["ipamsync"], "detail-type": ["ipamsync Refresh Request"]}),
+        )
+        events.put_targets(Rule="refresh", Targets=[{"Id": "q", "Arn": events_arn["QueueArn"]}])
+        h = Harness(sfn=sfn, sqs=sqs, state_machine_arn=arn, dlq_url=dlq_url, events_url=events_url)
 
         def invoke(
             self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
@@ -158,7 +200,8 @@ def test_happy_path(harness: Harness) -> None:
     payloads = dict(harness.calls)
     body = INPUT[0]["body"]
     device = {
-        k: DEVICE_OK[k] for k in ("stale", "unchanged", "lifecycle", "device_id", "interfaces", "lease_id")
+        k: DEVICE_OK[k]
+        for k in ("stale", "unchanged", "lifecycle", "device_id", "interfaces", "lease_id", "refresh")
     }
     networks = {"space_id": NETWORKS_OK["space_id"], "public_space_id": NETWORKS_OK["public_space_id"]}
     name = desc["executionArn"].rsplit(":", 1)[-1]
@@ -168,7 +211,13 @@ def test_happy_path(harness: Harness) -> None:
     assert payloads["addresses"] == {"message": body, "device": device, "networks": networks}
     assert payloads["dns"] == {"message": body, "device": device}
     release = payloads["device:release-succeeded"]
-    assert release == {"release": "succeeded", "message": body, "execution": name, "device": device}
+    assert release == {
+        "release": "succeeded",
+        "message": body,
+        "execution": name,
+        "device": device,
+        "taken": [],
+    }
     [out] = json.loads(desc["output"])
     assert out["messageId"] == INPUT[0]["messageId"]
     assert out["device"] == device
@@ -270,3 +319,45 @@ def test_a_release_that_fails_does_not_fail_a_finished_sync(harness: Harness) ->
     assert desc["status"] == "SUCCEEDED", desc
     assert json.loads(desc["output"])[0]["release_error"]["Error"] == "SolidServerAuthError"
     assert harness.dead_letters() == []
+
+
+def test_addresses_taken_from_another_instance_request_its_refresh(harness: Harness) -> None:
+    """The owners the addresses step took addresses from reach ReleaseDevice, whose refresh requests
+    RequestRefresh puts on the default bus: the previous holder gets a snapshot of its own."""
+    harness.refresh_requests()
+    desc = harness.execute({**OK, "addresses": [{**ADDRESSES_OK, "taken": [OTHER]}]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert dict(harness.calls)["device:release-succeeded"]["taken"] == [OTHER]
+    [event] = harness.refresh_requests()
+    assert event["source"] == "ipamsync" and event["detail-type"] == "ipamsync Refresh Request"
+    assert event["detail"]["instance-id"] == "i-0fedcba9876543210"
+    assert harness.dead_letters() == []
+
+
+def test_nothing_taken_requests_nothing(harness: Harness) -> None:
+    harness.refresh_requests()
+    desc = harness.execute(OK)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert harness.refresh_requests() == []
+
+
+def test_a_lookup_goes_from_the_device_step_to_its_refresh_requests(harness: Harness) -> None:
+    """A lookup takes no lease and writes nothing: SyncDevice names the holders, RequestRefresh asks
+    for their snapshots, and no other step runs."""
+    harness.refresh_requests()
+    found = {**DEVICE_OK, "lifecycle": "lookup", "instance_id": None, "device_id": None, "lease_id": None}
+    found["refresh"] = {"entries": [refresh_entry()]}
+    desc = harness.execute({**OK, "device": [found]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert harness.called() == ["device"]
+    [event] = harness.refresh_requests()
+    assert event["detail"]["instance-id"] == "i-0fedcba9876543210"
+
+
+def test_a_lookup_that_finds_nobody_succeeds_quietly(harness: Harness) -> None:
+    harness.refresh_requests()
+    nobody = {**DEVICE_OK, "lifecycle": "lookup", "instance_id": None, "device_id": None, "lease_id": None}
+    desc = harness.execute({**OK, "device": [nobody]})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert harness.called() == ["device"]
+    assert harness.refresh_requests() == []

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ipamsync.events import CALLS, REFRESH, REFRESH_SOURCE
 from tests.infrastructure.helpers import FUNCTIONS, SYNC_FUNCTIONS
 
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -82,6 +83,7 @@ UNSCOPED_ACTIONS = {
     "ec2:DescribeSubnets",
     "ec2:DescribeAddresses",
     "ec2:DescribeInstanceTypes",
+    "ec2:DescribeNetworkInterfaces",
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",
@@ -108,6 +110,7 @@ ROLES = {
             "ec2:DescribeSubnets",
             "ec2:DescribeAddresses",
             "ec2:DescribeInstanceTypes",
+            "ec2:DescribeNetworkInterfaces",
             "sqs:SendMessage",
         },
     ),
@@ -123,7 +126,8 @@ ROLES = {
     },
     "StateMachineRole": (
         {XRAY},
-        {"lambda:InvokeFunction", "sqs:SendMessage"} | {a for a in UNSCOPED_ACTIONS if a.startswith("logs:")},
+        {"lambda:InvokeFunction", "sqs:SendMessage", "events:PutEvents"}
+        | {a for a in UNSCOPED_ACTIONS if a.startswith("logs:")},
     ),
     "EventPipeRole": (
         set(),
@@ -277,16 +281,30 @@ def test_conditions(template: dict[str, Any]) -> None:
 
 def test_enrich_events_and_async_config(resources: dict[str, Any]) -> None:
     props = resources["EnrichFunction"]["Properties"]
-    [event] = props["Events"].values()
-    assert event["Type"] == "EventBridgeRule"
-    rule = event["Properties"]
-    assert rule["Pattern"] == {
+    events = props["Events"]
+    assert set(events) == {"Ec2StateChange", "Ec2ApiCall", "RefreshRequest"}
+    patterns = {name: event["Properties"]["Pattern"] for name, event in events.items()}
+    assert patterns["Ec2StateChange"] == {
         "source": ["aws.ec2"],
         "detail-type": ["EC2 Instance State-change Notification"],
         "detail": {"state": ["pending", "running", "stopping", "stopped", "shutting-down", "terminated"]},
     }
-    assert rule["RetryPolicy"]["MaximumRetryAttempts"] >= 1
-    assert rule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["WorkflowDeadLetterQueue", "Arn"]}}
+    # the calls the rule lets through are the calls enrich follows; failed calls never reach it
+    assert patterns["Ec2ApiCall"] == {
+        "source": ["aws.ec2"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["ec2.amazonaws.com"],
+            "eventName": list(CALLS),
+            "errorCode": [{"exists": False}],
+        },
+    }
+    assert patterns["RefreshRequest"] == {"source": [REFRESH_SOURCE], "detail-type": [REFRESH]}
+    for event in events.values():
+        assert event["Type"] == "EventBridgeRule"
+        rule = event["Properties"]
+        assert rule["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+        assert rule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["WorkflowDeadLetterQueue", "Arn"]}}
     invoke = props["EventInvokeConfig"]
     assert invoke["MaximumRetryAttempts"] == 2
     assert invoke["DestinationConfig"]["OnFailure"] == {
@@ -303,7 +321,12 @@ def test_eventbridge_may_dead_letter_into_the_workflow_queue(resources: dict[str
     assert st["Principal"] == {"Service": "events.amazonaws.com"}
     assert st["Action"] == "sqs:SendMessage"
     assert st["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EnrichFunctionEc2StateChange", "Arn"]}}
+        "ArnEquals": {
+            "aws:SourceArn": [
+                {"Fn::GetAtt": [f"EnrichFunction{name}", "Arn"]}
+                for name in ("Ec2StateChange", "Ec2ApiCall", "RefreshRequest")
+            ]
+        }
     }
 
 
@@ -560,3 +583,16 @@ def test_the_lease_outlives_an_execution_and_expires_before_a_redelivery(templat
     lease = template["Parameters"]["ExecutionLeaseSeconds"]
     visibility = template["Resources"]["EventQueue"]["Properties"]["VisibilityTimeout"]
     assert 300 < lease["MinValue"] <= int(lease["Default"]) <= lease["MaxValue"] < visibility
+
+
+def test_the_state_machine_may_only_put_its_own_refresh_requests(transformed: dict[str, Any]) -> None:
+    """RequestRefresh: PutEvents on the default bus of the stack's account and region, and only
+    events whose source is ipamsync (the enrich rule's pattern)."""
+    [st] = [
+        st
+        for st in role_policies(transformed["Resources"]["StateMachineRole"], transformed)
+        if "events:PutEvents" in as_list(st["Action"])
+    ]
+    assert as_list(st["Action"]) == ["events:PutEvents"]
+    assert "event-bus/default" in json.dumps(st["Resource"])
+    assert st["Condition"] == {"StringEquals": {"events:source": "ipamsync"}}

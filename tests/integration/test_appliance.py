@@ -517,3 +517,131 @@ def test_the_networks_steps_result_is_trusted_only_when_it_ran(ctx):
     reads = ctx.ss.client.calls["GET ip_block_subnet_list"]
     sync_addresses(msg, ctx, device=dev, networks=NetworksResult(space_id=nets.space_id))
     assert ctx.ss.client.calls["GET ip_block_subnet_list"] == reads
+
+
+# --------------------------------------------------------------------------- changes on running instances
+# The calls the running-changes work added (lookups by attachment/association, public networks
+# deleted once empty) under the appliance settings they depend on.
+
+
+def _owner(iid: str) -> str:
+    from tests.helpers import ACCOUNT, REGION
+
+    return f"aws:{ACCOUNT}:{REGION}:{iid}"
+
+
+def _lookup(**ids: tuple[str, ...]) -> Any:
+    from ipamsync.model import EventInfo, Lookup
+    from tests.helpers import ACCOUNT, REGION, tick
+
+    event = EventInfo(
+        f"evt-{tick()}",
+        "2026-11-27T07:05:00Z",
+        "",
+        ACCOUNT,
+        REGION,
+        "aws.ec2",
+        "AWS API Call via CloudTrail",
+        "X",
+    )
+    return Lookup(event=event, **ids)
+
+
+def _public_networks(ctx: SyncContext) -> set[str]:
+    return {f"{n.start}/{n.prefix}" for n in inv(ctx).networks if (n.name or "").startswith("AWS public")}
+
+
+@pytest.mark.parametrize("profile", ["default", "strict"])
+def test_lookups_by_attachment_association_and_public_ip_without_tag_types(ctx, emu, profile):
+    """Under ``strict`` the ``ip.`` tag type is missing: the lookup goes by the class-parameter
+    column, and the decoded metadata decides (a value under another key is no match)."""
+    from ipamsync.sync.refresh import lookup_holders
+
+    emu.admin.set_profile(profile)
+    a, b, c, d = (f"i-0000000000000f0{n}" for n in (31, 32, 33, 34))
+    attach, assoc = "eni-attach-0000000000000f31", "eipassoc-00000000000000f32"
+    run(message(a, name="a", enis=[eni(0x231, ["10.20.1.131"], attachment=attach)]), ctx)
+    eip = "3.213.41.32"
+    b_eni = eni(
+        0x232, ["10.20.1.132"], public={"10.20.1.132": (eip, True)}, associations={"10.20.1.132": assoc}
+    )
+    run(message(b, name="b", enis=[b_eni]), ctx)
+    run(
+        message(
+            c, name="c", enis=[eni(0x233, ["10.20.1.133"], public={"10.20.1.133": ("54.210.51.9", False)})]
+        ),
+        ctx,
+    )
+    # another instance's address whose metadata names the attachment under another key
+    space = ctx.space_id("AWS", create=False)
+    decoy = {OWNER: _owner(d), "ipamsync_note": attach}
+    ctx.ss.create_address(
+        4, space, "10.20.1.134", name="d", mac="", device_id=None, iface_id=None, metadata=decoy
+    )
+    assert ctx.ss.tag_supported("ip_address_list", "ip", "aws_attachment_id", "ip_class_parameters") is (
+        profile == "default"
+    )
+    assert lookup_holders(_lookup(attachment_ids=(attach,)), ctx).holders == [_owner(a)]
+    assert lookup_holders(_lookup(association_ids=(assoc,)), ctx).holders == [_owner(b)]
+    assert lookup_holders(_lookup(public_ips=("54.210.51.9",)), ctx).holders == [_owner(c)]
+    both = _lookup(attachment_ids=(attach,), association_ids=(assoc,))
+    assert lookup_holders(both, ctx).holders == sorted([_owner(a), _owner(b)])
+    assert lookup_holders(_lookup(attachment_ids=("eni-attach-00000000000000ff",)), ctx).holders == []
+
+
+@pytest.mark.parametrize("profile", ["default", "strict"])
+def test_public_networks_go_once_empty_whatever_free_ranges_the_lists_answer(ctx, emu, profile):
+    """Under ``strict`` an address list answers a free-range row for every free range: an empty /24
+    is still empty, a /24 with one address in the middle is not."""
+    emu.admin.set_profile(profile)
+    a, b = "i-0000000000000f041", "i-0000000000000f042"
+    run(
+        message(
+            a, name="a", enis=[eni(0x241, ["10.20.1.141"], public={"10.20.1.141": ("54.213.7.10", False)})]
+        ),
+        ctx,
+    )
+    run(
+        message(
+            b, name="b", enis=[eni(0x242, ["10.20.1.142"], public={"10.20.1.142": ("54.213.7.200", False)})]
+        ),
+        ctx,
+    )
+    assert _public_networks(ctx) == {"54.213.0.0/16", "54.213.7.0/24"}
+    run(message(a, "stopped", name="a", enis=[eni(0x241, ["10.20.1.141"])]), ctx)
+    assert _public_networks(ctx) == {"54.213.0.0/16", "54.213.7.0/24"}  # b's address is still in it
+    run(message(b, "stopped", name="b", enis=[eni(0x242, ["10.20.1.142"])]), ctx)
+    assert _public_networks(ctx) == set()
+    addresses = inv(ctx).address_map()
+    assert set(addresses) == {"10.20.1.141", "10.20.1.142"}
+    assert all(x.subnet_id is not None for x in addresses.values())
+
+
+@pytest.mark.parametrize("attach", [True, False])
+def test_a_public_address_whose_network_vanished_is_never_left_an_orphan(ctx, emu, attach):
+    """An appliance accepts an address no terminal network holds: when another instance's step
+    deleted the /24 between this execution's networks and addresses steps, the /24 is made again
+    and the address ends inside it, whether the appliance takes the orphan in (``attach_orphans``)
+    or not (then it is created again)."""
+    emu.admin.change_profile(attach_orphans=attach)
+    a, b = "i-0000000000000f051", "i-0000000000000f052"
+    run(
+        message(
+            a, name="a", enis=[eni(0x251, ["10.20.1.151"], public={"10.20.1.151": ("54.214.3.10", False)})]
+        ),
+        ctx,
+    )
+    msg = message(
+        b, name="b", enis=[eni(0x252, ["10.20.1.152"], public={"10.20.1.152": ("54.214.3.11", False)})]
+    )
+    dev = sync_device(msg, ctx, holder="b-exec", started=ctx.now())
+    nets = sync_networks(msg, ctx)  # finds a's /24
+    run(message(a, "stopped", name="a", enis=[eni(0x251, ["10.20.1.151"])]), ctx)  # empties and deletes it
+    assert "54.214.3.0/24" not in _public_networks(ctx)
+    result = sync_addresses(msg, ctx, device=dev, networks=nets)
+    assert {x["address"] for x in result.addresses} == {"10.20.1.152", "54.214.3.11"}
+    assert {"54.214.0.0/16", "54.214.3.0/24"} <= _public_networks(ctx)
+    public = inv(ctx).address_map()["54.214.3.11"]
+    assert public.subnet_id is not None and public.metadata[OWNER] == msg.owner
+    assert result.changes.counts["deleted:address"] == (0 if attach else 1)
+    assert {x["id"] for x in result.addresses if x["address"] == "54.214.3.11"} == {public.id}

@@ -12,7 +12,7 @@ from moto import mock_aws
 from ipamsync.errors import InstanceNotFound, InvalidMessage
 from ipamsync.model import parse_message
 from ipamsync.runtime import container
-from tests.helpers import load_handler
+from tests.helpers import call_event, load_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = jsonschema.Draft202012Validator(json.loads((ROOT / "docs/message.schema.json").read_text()))
@@ -205,7 +205,8 @@ def test_enrich_calls_exactly_what_its_role_allows(aws, lambda_context, monkeypa
     real = botocore.client.BaseClient._make_api_call
 
     def spy(self, operation, params):
-        called.add(f"{self.meta.service_model.endpoint_prefix}:{operation}")
+        # IAM authorises a batch call with its single action (SendMessageBatch: sqs:SendMessage)
+        called.add(f"{self.meta.service_model.endpoint_prefix}:{operation.removesuffix('Batch')}")
         return real(self, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
@@ -220,6 +221,9 @@ def test_enrich_calls_exactly_what_its_role_allows(aws, lambda_context, monkeypa
     container.reset()  # a cold container: the instance-type lookup happens
     called.clear()
     enrich_app.lambda_handler(event_for(iid, "running"), lambda_context)
+    # a call names an ENI: enrich resolves it to its instance
+    request = {"networkInterfaceId": eni_id, "instanceId": iid, "deviceIndex": 1}
+    enrich_app.lambda_handler(call_event("AttachNetworkInterface", request), lambda_context)
     allowed = set()
     for statement in _template()["Resources"]["EnrichFunction"]["Properties"]["Policies"][0]["Statement"]:
         actions = statement["Action"]

@@ -92,7 +92,11 @@ def test_terminate_removes_exactly_what_the_instance_owned(ctx, emu):
     assert after.records_of(iid) == set()
     gone = {a.address for a in before.addresses} - {a.address for a in after.addresses}
     assert gone == {"10.20.1.40", "10.20.1.41", "54.210.33.50"}
-    assert {n.cidr for n in after.networks} == {n.cidr for n in before.networks}  # networks never deleted
+    # VPC and subnet networks are never deleted; the public /24 and /16 it emptied go
+    assert {n.cidr for n in before.networks} - {n.cidr for n in after.networks} == {
+        "54.210.33.0/24",
+        "54.210.0.0/16",
+    }
     assert {"hand-made", "other-i-0000000000000ccc2"} <= {d.name for d in after.devices}
     assert after.records_of("i-0000000000000ccc2")
     tomb = after.device_of(iid)

@@ -43,7 +43,7 @@ def expect_addresses(
     settings: Settings,
     account: str,
     name: str,
-    elastic: set[str],
+    elastic: Mapping[str, str | None],
 ) -> None:
     """The addresses of a live instance's ENIs (an address two ENIs hold is the first one's)."""
     space, public_space = settings.space_for(account), settings.public_space_for(account)
@@ -55,7 +55,10 @@ def expect_addresses(
             if (version, addr) in seen:
                 continue
             seen.add((version, addr))
-            metadata = items({**eni_keys(base, eni), "aws_address_kind": kind, **keys})
+            attachment = (eni.get("Attachment") or {}).get("AttachmentId")
+            metadata = items(
+                {**eni_keys(base, eni), "aws_attachment_id": attachment, "aws_address_kind": kind, **keys}
+            )
             t.addresses.append(
                 ExpectedAddress(
                     version, addr, in_space, name, mac, kind, eni["NetworkInterfaceId"], public_kind, metadata
@@ -66,7 +69,9 @@ def expect_addresses(
 _Found = tuple[int, str, str, str, str, str | None, dict[str, str]]
 
 
-def _of_eni(eni: Mapping[str, Any], space: str, public_space: str, elastic: set[str]) -> Iterator[_Found]:
+def _of_eni(
+    eni: Mapping[str, Any], space: str, public_space: str, elastic: Mapping[str, str | None]
+) -> Iterator[_Found]:
     """``(version, address, space, MAC, kind, public kind, extra metadata)`` of an ENI's addresses."""
     mac = str(eni.get("MacAddress", "")).lower()
     for ip in eni.get("PrivateIpAddresses", []):
@@ -82,7 +87,11 @@ def _of_eni(eni: Mapping[str, Any], space: str, public_space: str, elastic: set[
                 "",
                 "public",
                 kind,
-                {"aws_public_ip_kind": kind, "aws_private_ip": addr},
+                {
+                    "aws_public_ip_kind": kind,
+                    "aws_private_ip": addr,
+                    "aws_association_id": elastic.get(public),
+                },
             )
     for a in eni.get("Ipv6Addresses", []):
         if a.get("Ipv6Address"):

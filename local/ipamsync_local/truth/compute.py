@@ -81,7 +81,7 @@ def _instance_truth(
     account: str,
     region: str,
     zones: list[tuple[str, bool]],
-    elastic: set[str],
+    elastic: Mapping[str, str | None],
     cores: Mapping[str, int | None],
 ) -> InstanceTruth:
     """One instance: its device; while it lives, its interfaces, addresses and records too."""

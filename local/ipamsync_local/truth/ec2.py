@@ -26,8 +26,9 @@ def all_instances(ec2: Any) -> tuple[list[dict[str, Any]], str | None]:
         kwargs["NextToken"] = token
 
 
-def elastic_ips(ec2: Any, instances: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The instances' public IPv4 addresses that are Elastic IPs (the others are ephemeral)."""
+def elastic_ips(ec2: Any, instances: Iterable[Mapping[str, Any]]) -> dict[str, str | None]:
+    """The instances' public IPv4 addresses that are Elastic IPs (the others are ephemeral), with
+    their association ids."""
     publics = sorted(
         {
             (ip.get("Association") or {}).get("PublicIp")
@@ -38,9 +39,9 @@ def elastic_ips(ec2: Any, instances: Iterable[Mapping[str, Any]]) -> set[str]:
         }
     )
     if not publics:
-        return set()
+        return {}
     resp = ec2.describe_addresses(Filters=[{"Name": "public-ip", "Values": publics}])
-    return {a["PublicIp"] for a in resp.get("Addresses", [])}
+    return {a["PublicIp"]: a.get("AssociationId") for a in resp.get("Addresses", [])}
 
 
 def default_cores(ec2: Any, instances: Iterable[Mapping[str, Any]]) -> dict[str, int | None]:

@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ipamsync.errors import IpamsyncError, OwnershipConflict, SolidServerAuthError
+from ipamsync.events import ApiCall
+from ipamsync.model import Lookup, Message
 from ipamsync.runtime import container
 from ipamsync.runtime.observability import correlate, logger, metrics, traced
 
 if TYPE_CHECKING:
-    from ipamsync.events import StateChange
-    from ipamsync.model import Message
+    from ipamsync.enrich import Enriched
+    from ipamsync.events import Event
     from ipamsync.runtime.container import EnrichClients
     from ipamsync.sync.common import Changes, SyncContext
 
@@ -40,7 +42,7 @@ Handler = Callable[[Any, Any], dict[str, Any]]
 
 class StepInput(Protocol):
     @property
-    def message(self) -> Message: ...
+    def message(self) -> Message | Lookup: ...
 
 
 class StepResult(Protocol):
@@ -116,7 +118,10 @@ def sync_handler(step: str, parse: Callable[[Any], In], run: Callable[[In, SyncC
     def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
         inputs = parse(event)
         msg = inputs.message
-        correlate(msg.event.id, msg.instance.id, state=msg.instance.state, observed_at=msg.observed_at)
+        if isinstance(msg, Message):
+            correlate(msg.event.id, msg.instance.id, state=msg.instance.state, observed_at=msg.observed_at)
+        else:  # a lookup
+            correlate(msg.event.id, None, call=msg.event.call)
         ctx = container.sync_context()
         before = dict(ctx.ss.client.calls)
         try:
@@ -167,17 +172,26 @@ def maintenance_handler(step: str, run: Callable[[SyncContext], Mapping[str, int
     return _entry(step, body)
 
 
-def enrich_handler(
-    parse: Callable[[Any], StateChange], run: Callable[[StateChange, EnrichClients], S]
-) -> Handler:
-    """The enrich function's handler: the EventBridge event parsed once, then ``run``."""
+def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichClients], Enriched]) -> Handler:
+    """The enrich function's handler: the EventBridge event parsed once, then ``run``. Metrics:
+    ``EventsEnriched``, ``MessagesQueued``, ``LookupsQueued`` and ``CallsIgnored`` (a call that
+    names nothing ipamsync writes about, or that EC2 ties to no instance)."""
 
     def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
-        change = parse(event)
-        correlate(change.id, change.instance_id, event_state=change.state)
-        out = run(change, container.enrich_clients()).to_dict()
+        parsed = parse(event)
+        if isinstance(parsed, ApiCall):
+            correlate(parsed.id, ",".join(parsed.instance_ids)[:200] or None, call=parsed.name)
+        else:
+            correlate(parsed.id, parsed.instance_id, event_state=getattr(parsed, "state", None))
+        result = run(parsed, container.enrich_clients())
         metrics.add_metric("EventsEnriched", MetricUnit.Count, 1)
-        return out
+        metrics.add_metric("MessagesQueued", MetricUnit.Count, len(result.queued))
+        if result.lookup:
+            metrics.add_metric("LookupsQueued", MetricUnit.Count, 1)
+        if result.ignored:
+            metrics.add_metric("CallsIgnored", MetricUnit.Count, 1)
+            logger.info("nothing to queue", extra={"reason": result.ignored})
+        return result.to_dict()
 
     body.__name__ = body.__qualname__ = "enrich_handler"
     return _entry("enrich", body)

@@ -48,9 +48,10 @@ def traced(handler: F) -> F:
     return call  # type: ignore[return-value]
 
 
-def correlate(event_id: str, instance_id: str, **keys: str) -> None:
+def correlate(event_id: str, instance_id: str | None, **keys: str | None) -> None:
     """One correlation id — the EventBridge event id — on every log line and on the trace."""
     logger.set_correlation_id(event_id)
-    logger.append_keys(instance_id=instance_id, **keys)
-    tracer().put_annotation("instance_id", instance_id)
+    logger.append_keys(instance_id=instance_id, **{k: v for k, v in keys.items() if v is not None})
+    if instance_id:
+        tracer().put_annotation("instance_id", instance_id)
     tracer().put_annotation("correlation_id", event_id)

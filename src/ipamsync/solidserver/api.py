@@ -510,6 +510,26 @@ class SolidServer:
         _metadata_edit(params, s["params"], metadata, delete_keys)
         self.client.edit(s["add"], params)
 
+    def network_is_empty(self, version: int, network_id: str, *, terminal: bool) -> bool:
+        """A terminal network holds no address, or a block or non-terminal subnet no network
+        (conservative: any address or network row counts as something held). A live appliance's
+        address list also answers free-range rows (:func:`is_address_row`): they are skipped, two
+        rows a page, so an empty subnet costs one call (its one free range) and a used one
+        usually one too (free ranges and addresses alternate)."""
+        if terminal:
+            s = _ADDR[version]
+            rows = self.client.list(s["list"], where=Where.eq(s["subnet"], network_id), page_size=2)
+            return not any(is_address_row(r, version) for r in rows)
+        s = _NET[version]
+        found = self.client.list(s["list"], where=Where.eq(s["parent"], network_id), max_rows=1)
+        return next(iter(found), None) is None
+
+    def delete_network(self, version: int, network_id: str) -> None:
+        """Delete a network. No ``validate_warnings``: SOLIDserver's warning about what the network
+        still holds is a refusal here, never accepted."""
+        s = _NET[version]
+        self.client.delete(s["delete"], {s["id"]: network_id})
+
     # ------------------------------------------------------------------ addresses
     def find_addresses(
         self,
@@ -547,6 +567,47 @@ class SolidServer:
         value = (hex_v4 if version == 4 else hex_v6)(address)
         rows = self.client.list(s["list"], where=Where.eq(s["hex"], value))
         return [Address.from_row(r, version) for r in rows if is_address_row(r, version)]
+
+    def find_addresses_by(
+        self,
+        version: int,
+        *,
+        metadata: Mapping[str, Iterable[str]],
+        addresses: Iterable[str] = (),
+        owner_key: str,
+    ) -> list[Address]:
+        """Addresses whose metadata ``key`` has one of the values given for it, or that are one of
+        ``addresses`` (in any space). One call (per page), plus a tag probe per key the first time
+        (:meth:`tag_supported`): a key whose tag type the appliance does not expose is looked up on
+        the class-parameter column (``like '%<value>%'``) and the decoded metadata decides.
+        ``owner_key`` is kept for the callers (the owner is read from the decoded metadata)."""
+        del owner_key
+        s = _ADDR[version]
+        wanted = {key: set(values) for key, values in metadata.items() if values}
+        hexes = sorted({(hex_v4 if version == 4 else hex_v6)(a) for a in addresses})
+        parts: list[Where] = []
+        tags: list[str] = []
+        for key, values in wanted.items():
+            if self.tag_supported(s["list"], s["tag"], key, s["params"]):
+                parts.append(Where.any_of(tag_column(s["tag"], key), sorted(values)))
+                tags.append(f"{s['tag']}.{key}")
+            else:
+                parts.extend(Where.contains(s["params"], owner_token(v)) for v in sorted(values))
+        if hexes:
+            parts.append(Where.any_of(s["hex"], hexes))
+        if not parts:
+            return []
+        where = parts[0]
+        for part in parts[1:]:
+            where = where | part
+        rows = self.client.list(s["list"], where=where, tags=tags or None)
+        found = [Address.from_row(r, version) for r in rows if is_address_row(r, version)]
+        named = {canonical(a) for a in addresses}
+        return [
+            a
+            for a in found
+            if a.address in named or any(a.metadata.get(k) in values for k, values in wanted.items())
+        ]
 
     def create_address(
         self,

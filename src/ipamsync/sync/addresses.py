@@ -21,7 +21,10 @@ Appliances differ (``docs/solidserver.md``, "Appliances differ"):
 * *Orphan addresses.* An appliance accepts an address outside every terminal subnet (``subnet_id``
   0). ipamsync never leaves its own that way: it creates addresses only after the networks step
   made their networks (or, run on its own, after checking a terminal network holds them), and an
-  orphan it owns is deleted and created again.
+  orphan it owns is deleted and created again. A public address is the exception to trusting the
+  networks step: its /24 may be deleted by another instance's step that found it empty
+  (``networks.release_public``), so each public address created is looked up once more; an orphan
+  gets its /24 made again and, if the appliance does not take it in, is created again inside it.
 """
 
 from __future__ import annotations
@@ -45,10 +48,19 @@ from ipamsync.model import Message
 from ipamsync.naming import fqdn
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Address
-from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, clip_all, other_instance
+from ipamsync.sync.common import (
+    ASSOCIATION,
+    ATTACHMENT,
+    OWNER,
+    Changes,
+    SyncContext,
+    base_metadata,
+    clip_all,
+    other_instance,
+)
 from ipamsync.sync.device import DeviceResult, contest, forget_applied, guarded
 from ipamsync.sync.dns import zone_for
-from ipamsync.sync.networks import NetworksResult, candidate_starts
+from ipamsync.sync.networks import NetworksResult, candidate_starts, ensure_public, release_public
 
 log = logging.getLogger("ipamsync.sync.addresses")
 
@@ -71,10 +83,18 @@ class AddressesResult:
     addresses: list[dict[str, str]] = field(default_factory=list)
     #: addresses left to another managed instance whose newer observation has them
     yielded: list[str] = field(default_factory=list)
+    #: the managed instances (owner values) addresses were taken from: the state machine asks for a
+    #: new snapshot of each (``RequestRefresh``), so that nothing waits for them to change state
+    taken: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"addresses": self.addresses, "yielded": self.yielded, "changes": self.changes.to_dict()}
+        return {
+            "addresses": self.addresses,
+            "yielded": self.yielded,
+            "taken": self.taken,
+            "changes": self.changes.to_dict(),
+        }
 
 
 def address_name(msg: Message, zone: str | None) -> str:
@@ -103,6 +123,8 @@ def wanted_addresses(msg: Message, zone: str | None) -> list[WantedAddress]:
     primary_eni = msg.instance.primary_interface
     for eni in msg.instance.network_interfaces:
         common = {**base, "aws_eni_id": eni.id, "aws_vpc_id": eni.vpc_id, "aws_subnet_id": eni.subnet_id}
+        if eni.attachment_id:  # how a later DetachNetworkInterface names the ENI (a lookup finds it)
+            common[ATTACHMENT] = eni.attachment_id
         for ip in eni.private_ipv4:
             kind = "primary" if ip.primary else "secondary"
             out.append(
@@ -124,6 +146,8 @@ def wanted_addresses(msg: Message, zone: str | None) -> list[WantedAddress]:
                     "aws_public_ip_kind": "elastic" if ip.elastic else "ephemeral",
                     "aws_private_ip": ip.address,
                 }
+                if ip.association_id:  # how a later DisassociateAddress names it
+                    meta[ASSOCIATION] = ip.association_id
                 out.append(WantedAddress(4, ip.public_ip, True, name, "", eni.id, clip_all(meta)))
         for addr in eni.ipv6:
             out.append(
@@ -203,6 +227,7 @@ def _sync(
         # 1. Free what the instance no longer has (also lets an address move between spaces), and
         #    its own orphans (no subnet): created again below, inside the subnet made for them.
         gone: set[str] = set()
+        freed_public: dict[str, list[str]] = {}
         for row in owned:
             orphan = row.orphan
             if (row.space_id, row.address) not in wanted_keys or orphan:
@@ -211,13 +236,24 @@ def _sync(
                 ctx.ss.delete_address(version, row.id)
                 changes.add("deleted", "address")
                 gone.add(row.id)
+                if not orphan and row.metadata.get("aws_address_kind") == "public" and row.space_id:
+                    freed_public.setdefault(row.space_id, []).append(row.address)
         by_key = {(r.space_id, r.address): r for r in rows if r.id not in gone}
         # 2. Create, take over or update what it has.
         for w in mine:
             sid = _space_of(w, space_id, public_space_id)
             existing = by_key.get((sid, w.address))
             placed = _place(
-                ctx, msg, w, sid, existing, device_id, ifaces.get(w.eni_id), changes, checked=networks_made
+                ctx,
+                msg,
+                w,
+                sid,
+                existing,
+                device_id,
+                ifaces.get(w.eni_id),
+                changes,
+                result.taken,
+                checked=networks_made,
             )
             if placed is None:
                 if not result.yielded:
@@ -225,6 +261,18 @@ def _sync(
                 result.yielded.append(w.address)
             else:
                 result.addresses.append({"address": w.address, "id": placed})
+        # 3. Public networks left empty by the addresses freed go too (they would accumulate).
+        for sid, freed in freed_public.items():
+            release_public(ctx, sid, freed, changes)
+
+
+def _in_subnet(ctx: SyncContext, w: WantedAddress, address_id: str) -> bool:
+    """Whether the address just created as ``address_id`` is in a terminal subnet (not an orphan,
+    ``subnet_id`` 0). One lookup. Once it is in one, that subnet cannot be deleted under it (a
+    network that holds addresses is refused: ``networks.release_public``). An address gone
+    meanwhile counts as in one (whoever removed it is not this step's concern)."""
+    rows = ctx.ss.find_address_anywhere(w.version, w.address)
+    return all(not r.orphan for r in rows if r.id == address_id)
 
 
 def _check_network(ctx: SyncContext, w: WantedAddress, space_id: str) -> None:
@@ -283,6 +331,7 @@ def _place(
     device_id: str | None,
     iface_id: str | None,
     changes: Changes,
+    taken: list[str],
     checked: bool = False,
 ) -> str | None:
     """The id of ``w`` in SOLIDserver once it is the instance's, or None when it was yielded to a
@@ -309,6 +358,8 @@ def _place(
             ctx.ss.delete_address(w.version, existing.id)
             changes.add("deleted", "address")
             forget_applied(ctx, verdict.holder_device_id)
+            if holder not in taken:
+                taken.append(holder)
             existing = None
         if existing is not None:
             try:
@@ -318,13 +369,33 @@ def _place(
                 pass  # it changed hands since the lookup: look again
         else:
             try:
-                if not checked:
+                if not checked and not w.public:
                     _check_network(ctx, w, space_id)
                     checked = True
-                return _create(ctx, w, space_id, device_id, iface_id, changes)
+                new_id = _create(ctx, w, space_id, device_id, iface_id, changes)
             except SolidServerConflict:
                 pass  # it appeared since the lookup (our own add whose answer was lost, or not)
-            # Any other refusal propagates as is.
+            except SolidServerRequestError:
+                # An appliance that refuses an address no terminal network holds. For a public
+                # address that is another instance's addresses step having just deleted the /24 it
+                # found empty: create it again, once. Any other refusal propagates as is.
+                if not w.public or _attempt > 0:
+                    raise
+                ensure_public(ctx, space_id, [w.address], changes)
+                continue
+            else:
+                if not w.public or _attempt > 0 or _in_subnet(ctx, w, new_id):
+                    return new_id
+                # An appliance accepts an orphan: the /24 went between the networks step (or
+                # nothing) and this add. Make it again; an address it does not take in is created
+                # again inside it.
+                ensure_public(ctx, space_id, [w.address], changes)
+                if _in_subnet(ctx, w, new_id):
+                    return new_id
+                log.warning("re-creating an orphan address", extra={"address": w.address})
+                ctx.ss.delete_address(w.version, new_id)
+                changes.add("deleted", "address")
+                continue
         again = ctx.ss.find_addresses(w.version, owner_key=OWNER, owner=msg.owner, at={space_id: [w.address]})
         existing = next((r for r in again if (r.space_id, r.address) == (space_id, w.address)), None)
     raise HeldByAnotherInstance(

@@ -28,6 +28,10 @@ OBSERVED = "ipamsync_observed_at"
 EVENT_ID = "ipamsync_event_id"
 TOMBSTONE = "ipamsync_tombstone"
 DIGEST = "ipamsync_digest"
+#: On addresses: the ENI's attachment and the Elastic IP's association, the only names
+#: ``DetachNetworkInterface`` and ``DisassociateAddress`` give (a lookup finds the holder by them).
+ATTACHMENT = "aws_attachment_id"
+ASSOCIATION = "aws_association_id"
 PUBLIC_OWNER = "aws-public"
 SPACE_OWNER = "ipamsync"
 

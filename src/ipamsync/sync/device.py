@@ -93,6 +93,7 @@ class DeviceResult:
             "device_id": self.device_id,
             "interfaces": self.interfaces,
             "lease_id": self.lease_id,
+            "refresh": {"entries": []},
             "changes": self.changes.to_dict(),
         }
 
@@ -118,10 +119,12 @@ class DeviceResult:
 @dataclass
 class ReleaseResult:
     released: int = 0
+    #: ``PutEvents`` entries asking for snapshots of the instances addresses were taken from
+    refresh: list[dict[str, Any]] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"released": self.released}
+        return {"released": self.released, "refresh": {"entries": self.refresh}}
 
 
 def device_metadata(msg: Message, digest: str = "", room: int = 0) -> dict[str, str]:

@@ -2,12 +2,16 @@
 
 ipamsync fits into the address plan it finds: a network that already exists with the same
 address and size is used as it is (and only modified when ipamsync owns it); a VPC CIDR inside an
-existing block becomes a non-terminal subnet of that block instead of a new block. Networks are
-never deleted (other instances, or people, may use them).
+existing block becomes a non-terminal subnet of that block instead of a new block. VPC and subnet
+networks are never deleted (other instances, or people, may use them).
 
 Public IPv4 addresses need a terminal network too: the /24 around each one (under its /16
 block), named "AWS public …", owned by ``aws-public``, in the public space (by default the same
-space). Existing networks that contain the address are used first.
+space). Existing networks that contain the address are used first. Ephemeral public IPs come and
+go by the hundred, so these networks do not accumulate: when the addresses step frees a public
+address, the ipamsync-owned /24 around it is deleted once it holds no address, and the /16 once it
+holds no network (:func:`release_public`). An instance that needs one again a moment later finds
+it gone and creates it again (:func:`ensure_public`).
 
 Lookups cost one call per (space, IP version): all networks starting at the candidate addresses
 (exact matches and every CIDR-aligned supernet) come back in one list.
@@ -78,6 +82,21 @@ def _label(name: str | None, ident: str) -> str:
     return md.clip(text, NAME_MAX)
 
 
+def _public_wanted(addresses: list[str]) -> list[Wanted]:
+    """The /16 block and /24 terminal network around each public IPv4 address."""
+    public: list[Wanted] = []
+    seen: set[str] = set()
+    for address in addresses:
+        for prefix, terminal in ((16, False), (24, True)):
+            cidr = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+            if cidr in seen:
+                continue
+            seen.add(cidr)
+            meta = {OWNER: PUBLIC_OWNER, "aws_cidr": cidr}
+            public.append(Wanted(cidr, terminal, f"AWS public {cidr}", PUBLIC_OWNER, meta, public=True))
+    return public
+
+
 def wanted_networks(msg: Message) -> tuple[list[Wanted], list[Wanted]]:
     """(private networks, public networks) the instance's addresses need."""
     inst = msg.instance
@@ -111,19 +130,9 @@ def wanted_networks(msg: Message) -> tuple[list[Wanted], list[Wanted]]:
                 }
             )
             private.append(Wanted(cidr, True, _label(sub.name, sub.id), owner, meta))
-    public: list[Wanted] = []
-    seen: set[str] = set()
-    for eni in inst.network_interfaces:
-        for ip in eni.private_ipv4:
-            if not ip.public_ip:
-                continue
-            for prefix, terminal in ((16, False), (24, True)):
-                cidr = str(ipaddress.ip_network(f"{ip.public_ip}/{prefix}", strict=False))
-                if cidr in seen:
-                    continue
-                seen.add(cidr)
-                meta = {OWNER: PUBLIC_OWNER, "aws_cidr": cidr}
-                public.append(Wanted(cidr, terminal, f"AWS public {cidr}", PUBLIC_OWNER, meta, public=True))
+    public = _public_wanted(
+        [ip.public_ip for e in inst.network_interfaces for ip in e.private_ipv4 if ip.public_ip]
+    )
     return private, public
 
 
@@ -260,3 +269,42 @@ def sync_networks(msg: Message, ctx: SyncContext) -> NetworksResult:
     for space_id, wanted in by_space.items():  # one lookup per (space, IP version)
         _sync_space(ctx, space_id, wanted, result.changes)
     return result
+
+
+def ensure_public(ctx: SyncContext, space_id: str, addresses: list[str], changes: Changes) -> None:
+    """Make sure the public networks around ``addresses`` exist (again: another instance's
+    addresses step may have deleted one it found empty a moment ago)."""
+    _sync_space(ctx, space_id, _public_wanted(addresses), changes)
+
+
+def release_public(ctx: SyncContext, space_id: str, addresses: list[str], changes: Changes) -> None:
+    """Delete the ipamsync-owned public /24 around each of ``addresses`` (just freed) once it holds
+    no address, then its /16 once it holds no network. Only networks owned by ``aws-public`` are
+    touched; one that is in use (checked first, and refused by SOLIDserver if it fills up between
+    the check and the delete) stays. Reads: one lookup per call, one check per network."""
+    if not addresses:
+        return
+    wanted = _public_wanted(addresses)
+    known = ctx.ss.find_networks(4, space_id, {str(w.net.network_address) for w in wanted})
+    for terminal in (True, False):  # the /24s first: a /16 empties when its last /24 goes
+        for want in (w for w in wanted if w.terminal == terminal):
+            net = want.net
+            found = next(
+                (
+                    n
+                    for n in known
+                    if n.first == int(net.network_address)
+                    and n.last == int(net.broadcast_address)
+                    and n.terminal == terminal
+                    and n.metadata.get(OWNER) == PUBLIC_OWNER
+                ),
+                None,
+            )
+            if found is None or not ctx.ss.network_is_empty(4, found.id, terminal=terminal):
+                continue
+            try:
+                ctx.ss.delete_network(4, found.id)
+            except SolidServerRequestError as exc:  # it filled up since the check: it stays
+                log.info("public network kept", extra={"cidr": want.cidr, "reason": exc.errmsg or str(exc)})
+                continue
+            changes.add("deleted", "network")
