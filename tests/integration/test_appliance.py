@@ -270,6 +270,90 @@ def test_the_ptr_the_appliance_made_from_a_distinct_name_is_adopted_and_pointed_
     assert [r.value for r in i.records if r.fqdn == ptr("10.20.1.241")] == [f"asg.{ZONE}"]  # one PTR
 
 
+def _rename_beside_dns(ctx: SyncContext, emu: Any, iid: str, enis: list[dict[str, Any]]) -> Any:
+    """The rename of ``iid`` (``app`` → ``app-renamed``) with its addresses step (in another
+    container) running between the DNS step's reading of the records and its look at the
+    addresses. Returns the DNS step's result."""
+    from ipamsync.sync.device import release_device
+
+    renamed = message(iid, name="app-renamed", enis=enis)
+    dev = sync_device(renamed, ctx, holder="exec-2", started=ctx.now())
+    nets = sync_networks(renamed, ctx)
+    other = new_context(emu, ctx.settings)
+    find_records = ctx.ss.find_records
+    renames: list[Any] = []
+
+    def read_then_rename(*args: Any, **kwargs: Any) -> Any:
+        rows = find_records(*args, **kwargs)
+        if not renames:
+            renames.append(sync_addresses(renamed, other, device=dev, networks=nets))
+        return rows
+
+    try:
+        ctx.ss.find_records = read_then_rename  # type: ignore[method-assign]
+        result = sync_dns(renamed, ctx, device=dev)
+    finally:
+        ctx.ss.find_records = find_records  # type: ignore[method-assign]
+        other.ss.client.close()
+        release_device(renamed, ctx, holder="exec-2", lease_id=dev.lease_id)
+    assert renames and renames[0].changes.counts["updated:address"] >= 1
+    return result
+
+
+def test_a_rename_beside_the_dns_step_finds_the_appliances_ptr_of_a_distinct_name(ctx, emu):
+    """The addresses and DNS steps run side by side. Here the DNS step of the launch ran before the
+    addresses existed (it wrote the records itself; the appliance then made its own beside them
+    from the address names); at the rename, the DNS step reads the records, the addresses step
+    renames the addresses (the appliance replaces its records), then the DNS step looks at the
+    addresses: the appliance's PTR of the IPv6 address still names its old distinct name. It is
+    recognised and adopted, never a conflict."""
+    emu.admin.change_profile(ipam_dns_replication=True, unique_address_names=True)
+    from ipamsync.sync.device import release_device
+    from tests.helpers import SUBNET6
+
+    iid = "i-0000000000000f035"
+    enis = [
+        eni(0x235, ["10.30.1.35"], subnet=SUBNET6, ipv6=["2600:1f18:4a3:6901::35", "2600:1f18:4a3:6901::36"])
+    ]
+    first = message(iid, name="app", enis=enis)
+    dev = sync_device(first, ctx, holder="exec-1", started=ctx.now())
+    nets = sync_networks(first, ctx)
+    sync_dns(first, ctx, device=dev)  # before the addresses: ipamsync writes the records
+    sync_addresses(first, ctx, device=dev, networks=nets)  # the appliance adds its own from the names
+    release_device(first, ctx, holder="exec-1", lease_id=dev.lease_id)
+    result = _rename_beside_dns(ctx, emu, iid, enis)
+    fqdn = f"app-renamed.{ZONE}"
+    wanted = {
+        (fqdn, "A", "10.30.1.35"),
+        (ptr("10.30.1.35"), "PTR", fqdn),
+        (fqdn, "AAAA", "2600:1f18:4a3:6901::35"),
+        (ptr("2600:1f18:4a3:6901::35"), "PTR", fqdn),
+    }
+    assert {(r["name"], r["type"], r["value"]) for r in result.records} == wanted
+    run(message(iid, name="app-renamed", enis=enis, tags={"env": "x"}), ctx)  # applied in full
+    assert inv(ctx).records_of(iid) == wanted
+
+
+def test_a_rename_beside_the_dns_step_finds_the_appliances_ptr_of_the_old_name(ctx, emu):
+    """As above, for the principal address: someone renamed the address away and back after the DNS
+    step had adopted its records, so the appliance replaced them with its own (unmanaged); at the
+    rename the PTR read still names the instance's old name: read again, adopted."""
+    emu.admin.change_profile(ipam_dns_replication=True)
+    iid = "i-0000000000000f036"
+    enis = [eni(0x236, ["10.20.2.36"], subnet=SUBNET_B)]
+    run(message(iid, name="app", enis=enis), ctx)
+    [address] = inv(ctx).owned_by(message(iid).owner)["addresses"]
+    for name in ("someone-else", address.name):  # the appliance re-makes its records each time
+        ctx.ss.client.edit("ip_add", {"ip_id": address.id, "name": name, "keep_class_parameters": 1})
+    assert inv(ctx).records_of(iid) == set()
+    result = _rename_beside_dns(ctx, emu, iid, enis)
+    fqdn = f"app-renamed.{ZONE}"
+    wanted = {(fqdn, "A", "10.20.2.36"), (ptr("10.20.2.36"), "PTR", fqdn)}
+    assert {(r["name"], r["type"], r["value"]) for r in result.records} == wanted
+    run(message(iid, name="app-renamed", enis=enis, tags={"env": "x"}), ctx)
+    assert inv(ctx).records_of(iid) == wanted
+
+
 # --------------------------------------------------------------------------- 5. delayed deletion
 
 

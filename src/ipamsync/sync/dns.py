@@ -221,6 +221,7 @@ def _place(
     """
     settings = ctx.settings
     refused = False  # an add was refused as existing, yet no live record is in the way
+    looked_again = False  # an unmanaged record for the instance's own address: read once more
     for _attempt in range(3):
         same = [r for r in existing if r.fqdn == w.fqdn and r.type == w.type]
         mine = next((r for r in same if r.value == w.value and r.metadata.get(OWNER) == msg.owner), None)
@@ -234,6 +235,7 @@ def _place(
                 )
                 continue
         adopted = None
+        again = False
         for r in same:
             holder = r.metadata.get(OWNER, "")
             if holder == msg.owner:
@@ -248,6 +250,12 @@ def _place(
                     made_for = ipam.holder(r.value, w.fqdn)
                     if made_for is not None and (made_for == msg.owner or other_instance({OWNER: made_for})):
                         continue  # the appliance's, for another managed address of that name
+                if not holder and not looked_again and ipam.holder(w.address) == msg.owner:
+                    # The address is the instance's: the addresses step, beside this one, may be
+                    # renaming it while the appliance replaces the records it made from its name,
+                    # so the records read may predate the address seen. Read both again, once.
+                    looked_again = again = True
+                    break
                 raise OwnershipConflict(
                     f"{w.type} record {w.fqdn} ({r.value}) exists and is not managed by ipamsync",
                     object_type="record",
@@ -262,6 +270,12 @@ def _place(
             ctx.ss.delete_record(r.id)
             changes.add("deleted", "record")
             forget_applied(ctx, verdict.holder_device_id)
+        if again:
+            ipam.forget(w.address)
+            existing = ctx.ss.find_records(
+                settings.dns_server, owner_key=OWNER, owner=msg.owner, names={w.fqdn: [w.type]}
+            )
+            continue
         if adopted is not None:
             log.info("record made by the appliance adopted", extra={"record": f"{w.type} {w.fqdn}"})
             try:
@@ -316,6 +330,13 @@ class _Ipam:
         if key not in self._found:
             self._found[key] = self.ctx.ss.find_address_anywhere(ip.version, key)
         return self._found[key]
+
+    def forget(self, address: str) -> None:
+        """Look ``address`` up again on next need."""
+        try:
+            self._found.pop(str(ipaddress.ip_address(address)), None)
+        except ValueError:
+            pass
 
     def holder(self, address: str, name: str | None = None) -> str | None:
         """The ``ipamsync_owner`` of the IPAM address ``address`` (named ``name``, when given);
