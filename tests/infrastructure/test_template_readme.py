@@ -75,3 +75,10 @@ def test_redrive_procedure(readme: str) -> None:
     body = section(readme, "Dead-letter queues and redrive")
     assert "start-message-move-task" in body
     assert "ipamsync redrive --stack" in body
+
+
+def test_the_state_machine_diagram_draws_every_state(readme: str, all_states: dict[str, Any]) -> None:
+    body = section(readme, "State machine")
+    diagram = body[body.index("```mermaid") : body.index("```", body.index("```mermaid") + 3)]
+    missing = [s for s in all_states if not re.search(rf"\b{s}\b", diagram)]
+    assert missing == []

@@ -12,7 +12,7 @@ from ipamsync_local import truth as truthlib
 from ipamsync_local.inventory import read_inventory
 
 from .consistency import Earlier, check_lines, expected_truth, scope
-from .screen import executions_table, seconds
+from .screen import executions_summary, seconds
 from .target import Target
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def final_screen(
     summaries = sorted(aws.recorder.summaries, key=lambda s: (s.start or "", s.name))
     screen.section("Executions (one per EC2 event)")
     names = {i["instance_id"]: i["name"] for i in aws.fleet.instances()}
-    screen.line(executions_table(summaries, names))
+    screen.line(executions_summary(summaries, names))
     dead = aws.dead_letters("WorkflowDeadLetterQueue"), aws.dead_letters("EventDeadLetterQueue")
     screen.section("Summary")
     for label, value in summary_rows(demo, aws, summaries, dead, calls):
@@ -112,20 +112,26 @@ def summary_rows(
 
 def look_again(demo: Demo, target: Target, summaries: list[Any]) -> None:
     """The commands that show the run again: executions, one execution's history, the logs."""
-    sd = demo.state_dir_option()
+    from ipamsync_local.cli import invocation
+
+    sd, ipamsync = demo.state_dir_option(), invocation()
     example = next((s for s in summaries if s.retries), summaries[0] if summaries else None)
-    rows = [(f"ipamsync local executions{sd}", "every execution, newest first")]
+    rows = [(f"{ipamsync} local executions{sd}", "every execution, newest first")]
     if example is not None:
         rows.append(
             (
-                f"ipamsync local history {example.name}{sd}",
+                f"{ipamsync} local history {example.name}{sd}",
                 "one execution's events" + (" (this one was retried)" if example.retries else ""),
             )
         )
     rows.append((f"less {demo.state_dir / 'lambda.log'}", "the functions' logs (JSON, one line per entry)"))
+    if target.emulator is not None:
+        rows.append((f"{ipamsync} emulator show --db {target.emulator.db}", "SOLIDserver's contents again"))
+    if not demo.args.keep_running:
+        rows.append((f"{ipamsync} console{sd}", "all of it in a browser (read-only, 127.0.0.1)"))
     if target.emulator is not None and not demo.args.keep_running:
         rows.append(
-            ("make demo DEMO_ARGS=--keep-running", "keep the emulator and the local AWS up to browse")
+            ("make demo DEMO_ARGS=--keep-running", "keep the emulator, the local AWS and the console up")
         )
     width = max(len(r[0]) for r in rows)
     demo.screen.section("Look again")

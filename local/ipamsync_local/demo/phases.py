@@ -19,8 +19,12 @@ from .target import Target
 #: Retry-After: 1), for at most this many seconds (scaled by --time-scale) or until the phase is done.
 FAULTS = {"seed": 7, "rules": {"*": {"error_rates": {"503": 0.08, "429": 0.07}, "retry_after": 1}}}
 BROWNOUT_SECONDS = 8.0
-#: Longest a phase may take (the state machine's worst case is 217 s of retry waits per event).
+#: Longest a phase may go without progress, in designed seconds (scaled by the time scale; the state
+#: machine's worst case is 223 s of retry waits per event) ...
 PHASE_TIMEOUT = 600.0
+#: ... plus real seconds, not scaled: the work itself (processes starting, moto) runs at this
+#: machine's speed, which a loaded machine can make many times slower.
+STALL_SECONDS = 120.0
 #: The template's function that receives EC2's events (its logical id).
 ENRICH_FUNCTION = "EnrichFunction"
 
@@ -149,7 +153,9 @@ def run_phase(
         brownout.begin()
     action()
     converged, note = False, ""
-    deadline = t0 + PHASE_TIMEOUT * max(time_scale, 0.05)
+    patience = PHASE_TIMEOUT * max(time_scale, 0.05) + STALL_SECONDS
+    deadline = t0 + patience
+    progress: Snapshot | None = None
     quiet_since: float | None = None
     while True:
         if brownout is not None:
@@ -163,6 +169,8 @@ def run_phase(
         if converged:
             break
         now = time.monotonic()
+        if counts != progress:  # something moved: a slow machine is not a stuck pipeline
+            progress, deadline = counts, now + patience
         faults_on = brownout is not None and brownout.on
         screen.status("      " + ("⚡ " if faults_on else "") + counter_text(counts, now - t0))
         if counts.failed and _nothing_running(aws):

@@ -43,6 +43,27 @@ def _section(out: str, title: str) -> str:
     return out[start : end if end > 0 else None]
 
 
+def _hints_work_as_printed(section: str) -> None:
+    """Each "look again" command that prints and exits is typed as printed, in a shell, where
+    `make demo` runs (the repository, the venv not activated): it succeeds and prints something."""
+    commands = [line.strip().split("   ")[0] for line in section.splitlines()[1:] if "ipamsync " in line]
+    commands = [c for c in commands if " console" not in c and not c.startswith("make ")]
+    assert len(commands) >= 3, section
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPAMSYNC_")}
+    env["PATH"] = "/usr/bin:/bin"  # no venv on PATH: the hint must name it
+    for command in commands:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and done.stdout.strip(), (command, done.stderr[-2000:])
+
+
 def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path) -> None:
     first = _demo(tmp_path)
     out = first.stdout
@@ -72,6 +93,7 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     assert re.search(r"SOLIDserver calls\s+\d+\s+\(reads \d+, writes \d+; the emulator's counters\)", summary)
     assert "✔ SOLIDserver matches EC2: 3 live instance(s)" in _section(out, "Consistency check")
     assert "ipamsync local executions --state-dir" in out and "ipamsync local history i-" in out
+    _hints_work_as_printed(_section(out, "Look again"))
     assert "✔ demo succeeded" in out
 
     recorded = list((tmp_path / "state" / "executions").glob("*.json"))
