@@ -375,6 +375,10 @@ def _replay_event(aws: Any, event: dict[str, Any], out: TextIO) -> None:
     out.write(
         "  PutEvents on the default bus (EventBridge assigns a new event id; the rule's pattern decides)\n"
     )
+    from ipamsync.events import API_CALL
+
+    if event.get("detail-type") == API_CALL:
+        out.write(f"  {_expected_for_call(aws, event)}\n")
     aws.put_event(event)
 
 
@@ -407,6 +411,70 @@ def _keep_running(aws: Any, url: str, args: argparse.Namespace, out: TextIO, emu
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.stop()
+
+
+def _expected_for_call(aws: Any, event: dict[str, Any]) -> str:
+    """What enrich will do with a CloudTrail call or a refresh request, from the product's parser and
+    what the local EC2 knows (a fresh local EC2 knows no instance of a file)."""
+    from ipamsync.errors import InvalidMessage
+    from ipamsync.events import ApiCall, parse_event
+
+    try:
+        parsed = parse_event(event)
+    except InvalidMessage as exc:
+        return f"enrich refuses it ({exc}): InvalidMessage, sent to the workflow dead-letter queue"
+    if not isinstance(parsed, ApiCall):
+        iid = getattr(parsed, "instance_id", "?")
+        if _known_instances(aws, [iid]):
+            return f"enrich queues a new snapshot of {iid}"
+        return (
+            f"the local EC2 does not know {iid}: enrich queues a snapshot of an instance EC2 no longer "
+            "has (ipamsync deletes what it wrote for it)"
+        )
+    if parsed.ignored:
+        return f"{parsed.name}: {parsed.ignored}; the rule's pattern filters it (enrich would count it)"
+    if parsed.empty:
+        return (
+            f"{parsed.name} names no instance, ENI, Elastic IP, VPC or subnet: enrich queues nothing "
+            "(CallsIgnored)"
+        )
+    others = [
+        *parsed.eni_ids,
+        *parsed.attachment_ids,
+        *parsed.association_ids,
+        *parsed.allocation_ids,
+        *parsed.public_ips,
+        *parsed.vpc_ids,
+        *parsed.subnet_ids,
+    ]
+    named = [*parsed.instance_ids, *others]
+    shown = ", ".join(named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
+    known = _known_instances(aws, list(parsed.instance_ids))
+    if parsed.instance_ids and len(known) == len(parsed.instance_ids) and not others:
+        return f"{parsed.name} on {shown}: enrich queues one snapshot per instance"
+    if not others or not (parsed.attachment_ids or parsed.association_ids or parsed.public_ips):
+        return (
+            f"{parsed.name} on {shown}: the local EC2 does not know "
+            f"{'them' if len(named) > 1 else 'it'}; enrich ties the call to no instance and queues "
+            "nothing (CallsIgnored)"
+        )
+    return (
+        f"{parsed.name} on {shown}: the local EC2 ties none of it to an instance; enrich queues a "
+        "lookup and the device step asks SOLIDserver which instance held the attachment or address"
+    )
+
+
+def _known_instances(aws: Any, instance_ids: list[str]) -> list[str]:
+    from botocore.exceptions import ClientError
+
+    known = []
+    for iid in instance_ids:
+        try:
+            aws.ec2.describe_instances(InstanceIds=[iid])
+        except ClientError:
+            continue
+        known.append(iid)
+    return known
 
 
 def _report(aws: Any, out: TextIO, kind: str) -> int:

@@ -36,7 +36,7 @@ def final_screen(
     screen.line(report.dns_records(view))
 
     summaries = sorted(aws.recorder.summaries, key=lambda s: (s.start or "", s.name))
-    screen.section("Executions (one per EC2 event)")
+    screen.section("Executions (one per message: EC2 events, CloudTrail calls, refresh requests)")
     names = {i["instance_id"]: i["name"] for i in aws.fleet.instances()}
     screen.line(executions_summary(summaries, names))
     dead = aws.dead_letters("WorkflowDeadLetterQueue"), aws.dead_letters("EventDeadLetterQueue")
@@ -65,6 +65,7 @@ def summary_rows(
     """Events, executions, retries, dead letters, SOLIDserver calls, the brownout, earlier runs,
     the phases' times and the wall time."""
     emitted = aws.events_source.emitted
+    calls_emitted = aws.calls_source.emitted if aws.calls_source is not None else []
     by_state = Counter(e.state for e in emitted)
     retried = [s for s in summaries if s.retries]
     failed = [s for s in summaries if s.status != "SUCCEEDED"]
@@ -74,6 +75,12 @@ def summary_rows(
         (
             "EC2 events",
             f"{len(emitted)}  (" + ", ".join(f"{k} {v}" for k, v in sorted(by_state.items())) + ")",
+        ),
+        (
+            "CloudTrail events",
+            f"{len(calls_emitted)}  ("
+            + ", ".join(f"{k} {v}" for k, v in sorted(Counter(c.name for c in calls_emitted).items()))
+            + ")",
         ),
         ("executions", f"{len(summaries)}  succeeded {len(summaries) - len(failed)}, failed {len(failed)}"),
         (

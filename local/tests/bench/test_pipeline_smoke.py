@@ -27,6 +27,10 @@ def test_calls_benchmark_attributes_every_call_to_an_event() -> None:
     assert {k: v for k, v in stale.items() if k.split(" ", 1)[1] not in calls.COLD_SERVICES} == {
         "GET hostdev_list": 1
     }
+    # Changes on running instances: the move is B's message then A's refresh; each changes something.
+    assert by["eip-move"]["states"] == ["running", "running"]
+    for key in ("eip-move", "eni-attach", "tag-rename"):
+        assert by[key]["min_writes"] >= 1, by[key]
     # Every sync function invocation starts cold here: each one's version probe is counted in a
     # launch's first event (the device function twice: SyncDevice, then ReleaseDevice).
     first_launch = next(e for e in events if e.scenario == "known-subnets")
