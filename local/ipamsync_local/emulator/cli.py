@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .admin import EmulatorAdmin, EmulatorAdminError
+from .profile import PROFILES
 from .seed import DEFAULT_DNS_SERVER, DEFAULT_FORWARD_ZONES, DEFAULT_REVERSE_ZONES, DEFAULT_SPACE
 
 ENV_USERNAME = "IPAMSYNC_EMULATOR_USERNAME"
@@ -40,6 +41,15 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     serve.add_argument("--token-secret", default=None, help=f"default: ${ENV_TOKEN_SECRET}")
     serve.add_argument("--seed", action="store_true", help="create the demo space, DNS server and zones")
     serve.add_argument("--faults", help="fault configuration: JSON text or @file")
+    serve.add_argument(
+        "--profile",
+        default="default",
+        choices=sorted(PROFILES),
+        help="appliance profile: the behaviours that vary between appliances (docs/solidserver.md)",
+    )
+    serve.add_argument(
+        "--profile-settings", help="appliance settings over the profile: JSON text or @file (profile.py)"
+    )
     serve.add_argument("--ready-file", help="write the URL to this file once listening")
     serve.set_defaults(func=cmd_serve)
 
@@ -76,6 +86,17 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     _admin_args(stats)
     stats.add_argument("--reset", action="store_true", help="reset the counters after printing them")
     stats.set_defaults(func=cmd_stats)
+
+    profile = sub.add_parser(
+        "profile",
+        help="show or change the appliance profile of a running emulator",
+        description="Print the appliance profile of a running emulator (the behaviours that vary between "
+        "SOLIDserver appliances), or switch to a named profile and/or change some of its settings.",
+    )
+    _admin_args(profile)
+    profile.add_argument("--set", dest="set_profile", choices=sorted(PROFILES), help="switch to this profile")
+    profile.add_argument("--settings", help="settings to change: JSON text or @file")
+    profile.set_defaults(func=cmd_profile)
 
     show = sub.add_parser(
         "show",
@@ -129,6 +150,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import EmulatorServer
 
     faults = _json_arg(args.faults) if args.faults else None
+    from .profile import resolve
+
+    try:
+        profile = resolve(args.profile, _json_arg(args.profile_settings) if args.profile_settings else None)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.db != ":memory:":
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     server = EmulatorServer(
@@ -144,6 +172,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         token_secret=args.token_secret or os.environ.get(ENV_TOKEN_SECRET),
         faults=faults,
         seed=args.seed,
+        profile=profile,
     )
     # SIGTERM and Ctrl-C only set an event: no KeyboardInterrupt can land inside a lock or a
     # handshake and leave the shutdown waiting on it
@@ -212,6 +241,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if args.reset:
             admin.reset_stats()
         return data
+
+    return _run_admin(args, call)
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    def call(admin: EmulatorAdmin) -> Any:
+        settings = _json_arg(args.settings) if args.settings else {}
+        if args.set_profile:
+            return admin.set_profile(args.set_profile, **settings)
+        if settings:
+            return admin.change_profile(**settings)
+        return admin.profile()
 
     return _run_admin(args, call)
 
