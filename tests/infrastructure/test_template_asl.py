@@ -146,6 +146,12 @@ def test_map_over_the_sqs_batch(asl: dict[str, Any]) -> None:
     assert fem["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
     assert fem["ItemProcessor"]["StartAt"] == "SyncDevice"
     assert fem.get("End") is True
+    # each iteration gets the message and its id, not the record's receipt handle and attributes
+    assert fem["ItemSelector"] == {
+        "messageId.$": "$$.Map.Item.Value.messageId",
+        "body.$": "$$.Map.Item.Value.body",
+    }
+    assert fem["ResultSelector"] == {"devices.$": "$[*].device"}
 
 
 def test_transitions_stay_in_scope_and_everything_is_reachable(asl: dict[str, Any]) -> None:
@@ -257,8 +263,11 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
         "FunctionName": "${DnsFunctionArn}",
         "Payload": {"message.$": "$.body", "device.$": "$.device"},
     }
+    # only what later states need travels on (each state's input and output is logged)
+    assert ip_task["ResultSelector"] == {"taken.$": "$.Payload.taken", "changes.$": "$.Payload.changes"}
+    assert dns_task["ResultSelector"] == {"changes.$": "$.Payload.changes"}
     for task in (ip_task, dns_task):
-        assert task["OutputPath"] == "$.Payload"
+        assert "OutputPath" not in task
         assert task["End"] is True
     assert par["ResultSelector"] == {"addresses.$": "$[0]", "dns.$": "$[1]"}
     assert par["ResultPath"] == "$.sync"

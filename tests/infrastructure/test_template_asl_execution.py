@@ -218,11 +218,10 @@ def test_happy_path(harness: Harness) -> None:
         "device": device,
         "taken": [],
     }
-    [out] = json.loads(desc["output"])
-    assert out["messageId"] == INPUT[0]["messageId"]
-    assert out["device"] == device
-    assert out["networks"] == networks
-    assert out["sync"] == {"addresses": ADDRESSES_OK, "dns": DNS_OK}
+    # the execution's output is the device result (with the release's refresh entries), not the
+    # messages again: every state's input and output is logged
+    out = json.loads(desc["output"])
+    assert out == {"devices": [{**device, "refresh": {"entries": []}}]}
     assert harness.dead_letters() == []
 
 
@@ -317,7 +316,12 @@ def test_a_release_that_fails_does_not_fail_a_finished_sync(harness: Harness) ->
     finally:
         harness.invoke = original  # type: ignore[method-assign]
     assert desc["status"] == "SUCCEEDED", desc
-    assert json.loads(desc["output"])[0]["release_error"]["Error"] == "SolidServerAuthError"
+    assert desc["status"] == "SUCCEEDED" and "release_error" not in desc["output"]
+    history = harness.sfn.get_execution_history(executionArn=desc["executionArn"])["events"]
+    synced = [e for e in history if e.get("stateEnteredEventDetails", {}).get("name") == "Synced"]
+    assert json.loads(synced[0]["stateEnteredEventDetails"]["input"])["release_error"]["Error"] == (
+        "SolidServerAuthError"
+    )
     assert harness.dead_letters() == []
 
 
