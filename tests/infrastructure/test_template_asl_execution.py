@@ -198,7 +198,7 @@ def test_happy_path(harness: Harness) -> None:
     assert sorted(called[2:4]) == ["addresses", "dns"]
     assert called[4:] == ["device:release-succeeded"]
     payloads = dict(harness.calls)
-    body = INPUT[0]["body"]
+    body = INPUT[0]["body"]  # each step gets its record's body from the execution's input, by index
     device = {
         k: DEVICE_OK[k]
         for k in ("stale", "unchanged", "lifecycle", "device_id", "interfaces", "lease_id", "refresh")

@@ -177,6 +177,10 @@ def record(*, log: Log = _quiet) -> dict[str, Any]:
             lambda_log=lambda_log,
         ) as aws:
             tap = PipeTap(aws)
+            # warm containers first (a fresh local container pays imports that Lambda pays once)
+            warm = Driver(aws)
+            mark = tap.mark()
+            _wait(aws, tap, mark, warm.launch())
             driver = Driver(aws)
             for sc in SCENARIOS:
                 lambdas0 = aws.counters()["lambda"]
