@@ -17,7 +17,7 @@ every additional 10 ms per SOLIDserver call.
 The items (per event, USD per million events): Lambda (requests + 256 MB arm64 duration + the
 platform's START/END/REPORT lines are in *function logs*), SQS FIFO + Pipes (send, receive, delete
 + one pipe request), Step Functions (Express request + 64 MB duration, billed per 100 ms),
-execution logs (ingest + 30 days' storage, upper bound), function logs (same), X-Ray (traces ×
+execution logs (ingest + 30 days' storage, upper bound), function logs (same), X-Ray (traces x
 the sampling rule's rate), EventBridge (EC2's events are free; a reconcile's or refresh request's
 custom event is not). The headline is the *lifecycle* mix (every event of launch, stop, start and
 terminate); replay and reconcile-triggered events are reported and checked on their own.
@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from ipamsync_local.bench.fmt import Block, Table, ok
-
 from ipamsync_local.bench.pipeline import PARAMETERS, PipeTap, solidserver_calls
 from ipamsync_local.bench.prices import PRICES_DATE, price, price_table
 from ipamsync_local.bench.sections import Context
@@ -299,6 +298,9 @@ ITEMS = (
 
 
 def compute(used: Mapping[str, Any]) -> dict[str, Any]:
+    """Per scenario and for the lifecycle mix: USD per million events per item, at each log setting."""
+    if not used or any(u["events"] < 1 for u in used.values()):
+        raise ValueError("a scenario of the run has no events")
     scenarios = []
     for key, u in used.items():
         cost = items(u)
@@ -417,21 +419,14 @@ def measure(ctx: Context) -> dict[str, Any]:
 
 
 def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
-    target = result["target_usd"]
+    target, mix = result["target_usd"], result["mix"]["total"]
     by = {s["scenario"]: s for s in result["scenarios"]}
-    out = [
-        (
-            f"cost: lifecycle mix ≤ ${target:.2f} per million events (${result['mix']['total']:.2f})",
-            result["mix"]["total"] <= target,
-        )
-    ]
+    out = [(f"cost: lifecycle mix ≤ ${target:.2f} per million events (${mix:.2f})", mix <= target)]
     out += [(f"cost: {s['scenario']} succeeded", s["succeeded"]) for s in result["scenarios"]]
     if "replay" in by and "launch" in by:
+        replay, launch = by["replay"]["total"], by["launch"]["total"]
         out.append(
-            (
-                f"cost: a replay costs less than a new event (${by['replay']['total']:.2f} < ${by['launch']['total']:.2f})",
-                by["replay"]["total"] < by["launch"]["total"],
-            )
+            (f"cost: a replay costs less than a new event (${replay:.2f} < ${launch:.2f})", replay < launch)
         )
     return out
 
@@ -440,62 +435,46 @@ def _usd(v: float) -> str:
     return f"${v:.2f}"
 
 
+SETTINGS = ("ALL+data", "ALL", "ERROR+data", "OFF")
+
+
+def _row(label: str, s: Mapping[str, Any], events: str, calls: str) -> tuple[str, ...]:
+    log = f"{s['log_bytes_per_event']['ALL+data']:,} B"
+    return (label, log, events, calls, *(_usd(s["items"][i]) for i in ITEMS), f"**{_usd(s['total'])}**")
+
+
+def _setting_row(label: str, s: Mapping[str, Any]) -> tuple[str, ...]:
+    cells = (f"{s['log_bytes_per_event'][k]:,} B / {_usd(s['by_log_setting'][k])}" for k in SETTINGS)
+    return (label, *cells)
+
+
 def report(result: Mapping[str, Any]) -> list[Block]:
-    rows = []
-    for s in result["scenarios"]:
-        rows.append(
-            (
-                s["label"],
-                f"{s['log_bytes_per_event']['ALL+data']:,} B",
-                f"{s['history_events_per_event']:g}",
-                *(_usd(s["items"][i]) for i in ITEMS),
-                f"**{_usd(s['total'])}**",
-            )
-        )
     mix = result["mix"]
-    rows.append(
-        (
-            "**lifecycle mix** (launch, stop, start, terminate)",
-            f"{mix['log_bytes_per_event']['ALL+data']:,} B",
-            "",
-            *(_usd(mix["items"][i]) for i in ITEMS),
-            f"**{_usd(mix['total'])}**",
-        )
-    )
+    rows = [
+        _row(s["label"], s, f"{s['history_events_per_event']:g}", f"{s['solidserver_calls_per_event']:g}")
+        for s in result["scenarios"]
+    ]
+    rows.append(_row("**lifecycle mix** (launch, stop, start, terminate)", mix, "", ""))
+    header = ("scenario (per event)", "execution log", "history events", "SOLIDserver calls", *ITEMS, "total")
     settings = Table(
         ("scenario", "ALL + data (default)", "ALL", "ERROR + data", "OFF"),
-        [
-            (
-                s["label"],
-                *(
-                    f"{s['log_bytes_per_event'][k]:,} B / {_usd(s['by_log_setting'][k])}"
-                    for k in ("ALL+data", "ALL", "ERROR+data", "OFF")
-                ),
-            )
-            for s in result["scenarios"]
-        ]
-        + [
-            (
-                "lifecycle mix",
-                *(
-                    f"{mix['log_bytes_per_event'][k]:,} B / {_usd(mix['by_log_setting'][k])}"
-                    for k in ("ALL+data", "ALL", "ERROR+data", "OFF")
-                ),
-            )
-        ],
+        [_setting_row(s["label"], s) for s in result["scenarios"]] + [_setting_row("lifecycle mix", mix)],
     )
     fixed = "; ".join(f"{f['item']} ${f['usd_per_month']:.2f}" for f in result["fixed_monthly"])
     met = mix["total"] <= result["target_usd"]
+    x_ray_all = mix["x_ray_at_100_percent"] - mix["items"]["X-Ray"]
     return [
-        Table(("scenario (per event)", "execution log", "history events", *ITEMS, "total"), rows),
-        f"USD per million events, us-east-1 list prices of {result['prices_date']}, free tiers ignored, default "
-        f"configuration (ExecutionLogLevel ALL with execution data, TracingSampleRate {result['sample_rate']}, "
-        f"LogLevel INFO). Logs are priced ingested + 30 days stored. Target: lifecycle mix ≤ "
-        f"${result['target_usd']:.2f} {ok(met)}. X-Ray at 100 % would add ${mix['x_ray_at_100_percent'] - mix['items']['X-Ray']:.2f}; "
-        f"a Standard workflow's transitions alone would cost ${mix['standard_workflow']:.2f}. Lambda durations are local "
-        f"stand-ins: every additional 10 ms per SOLIDserver call adds "
+        Table(header, rows),
+        f"USD per million events, us-east-1 list prices of {result['prices_date']}, free tiers "
+        "ignored, default configuration (ExecutionLogLevel ALL with execution data, TracingSampleRate "
+        f"{result['sample_rate']}, LogLevel INFO); logs priced ingested + 30 days stored. Target: "
+        f"lifecycle mix ≤ ${result['target_usd']:.2f} {ok(met)}. X-Ray at 100 % would add "
+        f"${x_ray_all:.2f}; a Standard workflow's transitions alone would cost "
+        f"${mix['standard_workflow']:.2f}. Lambda durations are local stand-ins: every additional 10 ms "
+        "per SOLIDserver call adds "
         f"${result['sensitivity_per_10ms_per_solidserver_call']:.2f}. Fixed per month: {fixed}.",
-        "Execution log bytes per event and the total per million events at each logging setting:",
+        "Execution log bytes per event and the total per million events at each logging setting "
+        "(ExecutionLogLevel + IncludeExecutionData; ERROR logs failed executions only, none failed here):",
         settings,
         "Prices used (`local/ipamsync_local/bench/prices.py`):",
         price_table(),
@@ -503,14 +482,14 @@ def report(result: Mapping[str, Any]) -> list[Block]:
 
 
 def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
-    by = {s["scenario"]: s["total"] for s in result["scenarios"]}
-    mix = result["mix"]["total"]
+    by = {s["scenario"]: _usd(s["total"]) for s in result["scenarios"]}
+    mix, target = result["mix"]["total"], result["target_usd"]
     return (
         "Cost per million events (us-east-1, default config)",
-        f"lifecycle mix ${mix:.2f} (launch ${by.get('launch', 0):.2f}, stop ${by.get('stop', 0):.2f}, start "
-        f"${by.get('start', 0):.2f}, terminate ${by.get('terminate', 0):.2f}); replay ${by.get('replay', 0):.2f}, "
-        f"reconcile-triggered ${by.get('reconcile', 0):.2f}",
-        f"≤ ${result['target_usd']:.2f} {ok(mix <= result['target_usd'])}",
+        f"lifecycle mix {_usd(mix)} (launch {by.get('launch')}, stop {by.get('stop')}, "
+        f"start {by.get('start')}, terminate {by.get('terminate')}); replay {by.get('replay')}, "
+        f"reconcile-triggered {by.get('reconcile')}",
+        f"≤ {_usd(target)} {ok(mix <= target)}",
     )
 
 

@@ -117,22 +117,10 @@ def test_table_prints_the_saved_readme_table(
     assert capsys.readouterr().out.startswith("| benchmark | result | target / check |")
 
 
-def test_cost_takes_this_runs_throughput_then_the_saved_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ipamsync_local.bench import throughput
+def test_cost_measures_its_own_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost section runs its scenarios itself (not the throughput run's figures)."""
+    from local.tests.bench.test_cost_and_throughput import _run
 
-    tp = _result("throughput")
-    made: list[dict[str, Any]] = []
-
-    def run(launches: int, **kw: Any) -> dict[str, Any]:
-        made.append({"launches": launches, **kw})
-        return tp
-
-    monkeypatch.setattr(throughput, "run", run)
-    now = cost.measure(reg.Context(measured={"throughput": tp}))
-    assert now["inputs_from"].startswith("this run's throughput section")
-    saved = cost.measure(reg.Context(saved=SAVED))
-    assert saved["inputs_from"].startswith("the saved throughput section of")
-    assert now["totals"] == saved["totals"] == SAVED["cost"]["result"]["totals"]
-    assert made == []
-    cost.measure(reg.Context(quick=True, saved=SAVED))  # --quick never uses saved figures
-    assert made and made[0]["launches"] == cost.COST_RUN_LAUNCHES[1] and made[0]["paced"] == 0
+    monkeypatch.setattr(cost, "record", lambda **kw: _run())
+    out = cost.measure(reg.Context(measured={"throughput": _result("throughput")}))
+    assert out == cost.compute(_run())
