@@ -24,7 +24,12 @@ def _used(key: str, events: int = 2, **over: Any) -> dict[str, Any]:
         "states_per_execution": [9] * events,
         "history_events": 30 * events,
         "transitions": 9 * events,
-        "execution_log_bytes": {"ALL+data": 20_000 * events, "ALL": 9_000 * events, "ERROR+data": 0, "OFF": 0},
+        "execution_log_bytes": {
+            "ALL+data": 20_000 * events,
+            "ALL": 9_000 * events,
+            "ERROR+data": 0,
+            "OFF": 0,
+        },
         "express_billed_ms": 200 * events,
         "lambda": {"A": {"invocations": 3 * events, "duration_ms": 60.0 * events}},
         "sqs_requests": {"send": events, "receive": events, "delete": events},
