@@ -401,7 +401,7 @@ def test_event_queue_fifo_redrive_and_visibility(resources: dict[str, Any]) -> N
 # --------------------------------------------------------------------------- workflow and pipe
 
 
-def test_state_machine(resources: dict[str, Any]) -> None:
+def test_state_machine(template: dict[str, Any], resources: dict[str, Any]) -> None:
     sm = resources["StateMachine"]
     assert sm["Type"] == "AWS::Serverless::StateMachine"
     props = sm["Properties"]
@@ -418,7 +418,10 @@ def test_state_machine(resources: dict[str, Any]) -> None:
     logging = props["Logging"]
     # the defaults (ALL, "true") keep every execution inspectable in the console
     assert logging["Level"] == {"Ref": "ExecutionLogLevel"}
-    assert logging["IncludeExecutionData"] == {"Fn::Equals": [{"Ref": "IncludeExecutionData"}, "true"]}
+    assert logging["IncludeExecutionData"] == {"Fn::If": ["LogExecutionData", True, False]}
+    assert template["Conditions"]["LogExecutionData"] == {
+        "Fn::Equals": [{"Ref": "IncludeExecutionData"}, "true"]
+    }
     [dest] = logging["Destinations"]
     group = dest["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     assert resources[group]["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")

@@ -318,7 +318,7 @@ def compute(used: Mapping[str, Any]) -> dict[str, Any]:
                     sum(f["invocations"] for f in u["lambda"].values()) / n, 2
                 ),
                 "solidserver_calls_per_event": round(u["solidserver_calls"] / n, 1),
-                "items": cost,
+                "usd": [cost[i] for i in ITEMS],
                 "total": round(sum(cost.values()), 2),
                 "by_log_setting": {
                     s: round(sum(items(u, log_setting=s).values()), 2) for s in u["execution_log_bytes"]
@@ -330,7 +330,7 @@ def compute(used: Mapping[str, Any]) -> dict[str, Any]:
     mix_items = items(merged)
     mix = {
         "events": merged["events"],
-        "items": mix_items,
+        "usd": [mix_items[i] for i in ITEMS],
         "total": round(sum(mix_items.values()), 2),
         "log_bytes_per_event": {
             k: round(v / max(1, merged["events"])) for k, v in merged["execution_log_bytes"].items()
@@ -431,6 +431,11 @@ def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
     return out
 
 
+def by_item(s: Mapping[str, Any]) -> dict[str, float]:
+    """A scenario's (or the mix's) USD per million events by item (saved as a list, in ITEMS order)."""
+    return dict(zip(ITEMS, s["usd"], strict=True))
+
+
 def _usd(v: float) -> str:
     return f"${v:.2f}"
 
@@ -440,7 +445,7 @@ SETTINGS = ("ALL+data", "ALL", "ERROR+data", "OFF")
 
 def _row(label: str, s: Mapping[str, Any], events: str, calls: str) -> tuple[str, ...]:
     log = f"{s['log_bytes_per_event']['ALL+data']:,} B"
-    return (label, log, events, calls, *(_usd(s["items"][i]) for i in ITEMS), f"**{_usd(s['total'])}**")
+    return (label, log, events, calls, *(_usd(by_item(s)[i]) for i in ITEMS), f"**{_usd(s['total'])}**")
 
 
 def _setting_row(label: str, s: Mapping[str, Any]) -> tuple[str, ...]:
@@ -462,7 +467,7 @@ def report(result: Mapping[str, Any]) -> list[Block]:
     )
     fixed = "; ".join(f"{f['item']} ${f['usd_per_month']:.2f}" for f in result["fixed_monthly"])
     met = mix["total"] <= result["target_usd"]
-    x_ray_all = mix["x_ray_at_100_percent"] - mix["items"]["X-Ray"]
+    x_ray_all = mix["x_ray_at_100_percent"] - by_item(mix)["X-Ray"]
     return [
         Table(header, rows),
         f"USD per million events, us-east-1 list prices of {result['prices_date']}, free tiers "

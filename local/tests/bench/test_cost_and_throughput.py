@@ -74,7 +74,7 @@ def test_scenarios_totals_mix_and_settings() -> None:
     out = cost.compute(_run())
     by = {s["scenario"]: s for s in out["scenarios"]}
     for s in out["scenarios"]:
-        assert s["total"] == pytest.approx(sum(s["items"].values()), abs=0.02)
+        assert s["total"] == pytest.approx(sum(s["usd"]), abs=0.02)
         assert s["by_log_setting"]["ALL+data"] == pytest.approx(s["total"], abs=0.02)
         assert s["by_log_setting"]["ALL+data"] > s["by_log_setting"]["ALL"] > s["by_log_setting"]["OFF"]
     assert by["replay"]["log_bytes_per_event"]["ALL+data"] == 9_000
