@@ -265,10 +265,10 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
         "Payload": {"message.$": BODY, "device.$": "$.device"},
     }
     # only what later states need travels on (each state's input and output is logged)
-    assert ip_task["ResultSelector"] == {"taken.$": "$.Payload.taken", "changes.$": "$.Payload.changes"}
-    assert dns_task["ResultSelector"] == {"changes.$": "$.Payload.changes"}
+    assert ip_task["ResultSelector"] == {"taken.$": "$.Payload.taken"}
+    assert "OutputPath" not in ip_task
+    assert dns_task["OutputPath"] == "$.Payload"
     for task in (ip_task, dns_task):
-        assert "OutputPath" not in task
         assert task["End"] is True
     assert par["ResultSelector"] == {"addresses.$": "$[0]", "dns.$": "$[1]"}
     assert par["ResultPath"] == "$.sync"
