@@ -312,6 +312,9 @@ def _figures(
         "events": len(emitted),
         "instances": actions.get("launch", 0),
         "actions": actions,
+        # the messages enrich queued: one per state change, and one per instance a CloudTrail call
+        # (a rename by its Name tag) changed
+        "messages": len(deliveries) - len(copies),
         "deliveries": len(deliveries),
         "duplicates_sent": len(copies),
         **settings,

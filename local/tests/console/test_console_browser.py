@@ -63,7 +63,9 @@ def test_an_execution_graph_shows_the_retried_state(run: Run, page: Any) -> None
     expect(page.locator('g.container[data-state="SyncAddressesAndDns"]')).to_have_count(1)
     page.locator('g.node[data-state="SyncDns"]').click()
     expect(panel).to_have_attribute("data-state", "SyncDns")
-    expect(panel.locator("pre.json").first).to_contain_text('"messageId"')
+    # a state's input: the Map iteration's index (each step reads its message from the execution's
+    # input: issue #15's trimmed payloads) and the earlier steps' results
+    expect(panel.locator("pre.json").first).to_contain_text('"index"')
     expect(page.locator("table.events")).to_contain_text("TaskFailed")
     _clean(page)
 
