@@ -166,6 +166,34 @@ class QueueRefused(TransientError):
     copies already accepted: deduplication ids are per event and instance)."""
 
 
+class OverlappingRange(OwnershipConflict):
+    """A VPC or subnet CIDR overlaps a network ipamsync already synced for another VPC (another
+    account, region or VPC) in the same IP space. With ``IPAM_SPACE_STRATEGY=single`` every account
+    shares one space, and SOLIDserver keeps one network per range in a space: choose
+    ``per-account``, ``per-account-region`` or ``per-vpc`` when ranges are reused (README, "Overlapping
+    ranges"). Nothing is written over the other VPC's networks; the event is dead-lettered."""
+
+
+class MemberAccessRefused(PermanentError):
+    """The member account's read-only role refused the hub (``sts:AssumeRole`` denied: the member
+    stack is missing, or its trust policy, role name or external id do not match). Retrying gives the
+    same answer: the event is dead-lettered with the account named, and the ``MemberAccessRefused``
+    metric raises its alarm."""
+
+    def __init__(self, message: str, *, account: str = "", role_arn: str = "") -> None:
+        self.account = account
+        self.role_arn = role_arn
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "account": self.account,
+            "role_arn": self.role_arn,
+        }
+
+
 class ConfigurationError(PermanentError):
     """ipamsync's configuration does not match SOLIDserver (missing DNS server, bad setting...)."""
 

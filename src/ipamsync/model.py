@@ -288,6 +288,12 @@ class Message:
         return f"aws:{self.account}:{self.region}:{self.instance.id}"
 
     @property
+    def vpc_id(self) -> str:
+        """The instance's VPC: its primary ENI's (the lowest device index); "" without ENIs."""
+        enis = sorted(self.instance.network_interfaces, key=lambda e: e.device_index)
+        return enis[0].vpc_id if enis else ""
+
+    @property
     def observed(self) -> datetime:
         return parse_time(self.observed_at)
 

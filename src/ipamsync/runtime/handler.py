@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ipamsync.errors import IpamsyncError, OwnershipConflict, SolidServerAuthError
+from ipamsync.errors import IpamsyncError, MemberAccessRefused, OwnershipConflict, SolidServerAuthError
 from ipamsync.events import ApiCall
 from ipamsync.model import Lookup, Message
 from ipamsync.runtime import container
@@ -78,6 +78,8 @@ def _failed(step: str, exc: BaseException) -> None:
     metrics.add_metric("Failures", MetricUnit.Count, 1)
     if isinstance(exc, OwnershipConflict):
         metrics.add_metric("Conflicts", MetricUnit.Count, 1)
+    if isinstance(exc, MemberAccessRefused):
+        metrics.add_metric("MemberAccessRefused", MetricUnit.Count, 1)
     if isinstance(exc, IpamsyncError):
         logger.error(f"{step} failed", extra={"failure": exc.to_dict()})
     else:
@@ -174,8 +176,9 @@ def maintenance_handler(step: str, run: Callable[[SyncContext], Mapping[str, int
 
 def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichClients], Enriched]) -> Handler:
     """The enrich function's handler: the EventBridge event parsed once, then ``run``. Metrics:
-    ``EventsEnriched``, ``MessagesQueued``, ``LookupsQueued`` and ``CallsIgnored`` (a call that
-    names nothing ipamsync writes about, or that EC2 ties to no instance)."""
+    ``EventsEnriched``, ``MessagesQueued``, ``LookupsQueued``, ``CallsIgnored`` (a call that
+    names nothing ipamsync writes about, or that EC2 ties to no instance) and ``EventsOutOfScope``
+    (an account or region outside the coverage: dropped, logged with the account)."""
 
     def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
         parsed = parse(event)
@@ -184,6 +187,13 @@ def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichCl
         else:
             correlate(parsed.id, parsed.instance_id, event_state=getattr(parsed, "state", None))
         result = run(parsed, container.enrich_clients())
+        if result.out_of_scope:
+            metrics.add_metric("EventsOutOfScope", MetricUnit.Count, 1)
+            logger.warning(
+                "event outside the coverage dropped",
+                extra={"account": result.account, "region": parsed.region, "reason": result.out_of_scope},
+            )
+            return result.to_dict()
         metrics.add_metric("EventsEnriched", MetricUnit.Count, 1)
         metrics.add_metric("MessagesQueued", MetricUnit.Count, len(result.queued))
         if result.lookup:
