@@ -53,7 +53,7 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "SolidServerCaBundleParameter": ("", None),
     "SolidServerRequestsPerSecond": ("10", None),
     "SolidServerMaxConcurrency": ("5", None),
-    "SpaceStrategy": ("single", ["single", "per-account"]),
+    "SpaceStrategy": ("single", ["single", "per-account", "per-account-region", "per-vpc"]),
     "SpaceName": ("AWS", None),
     "PublicSpaceName": ("", None),
     "DnsServerName": ("", None),
@@ -74,6 +74,12 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "AlarmEmail": ("", None),
     "AlarmTopicArn": ("", None),
     "EventQueueMaxReceiveCount": ("3", None),
+    "OrganizationId": ("", None),
+    "CoveredAccounts": ("", None),
+    "CoveredOrganizationalUnits": ("", None),
+    "CoveredRegions": ("", None),
+    "MemberRoleName": ("ipamsync-read", None),
+    "MemberExternalId": ("", None),
 }
 
 # Actions AWS does not scope to a resource: the only ones allowed with Resource "*".
@@ -84,6 +90,9 @@ UNSCOPED_ACTIONS = {
     "ec2:DescribeAddresses",
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeNetworkInterfaces",
+    # Organizations' list actions on parents take no resource (only with CoveredOrganizationalUnits)
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",
@@ -112,6 +121,11 @@ ROLES = {
             "ec2:DescribeInstanceTypes",
             "ec2:DescribeNetworkInterfaces",
             "sqs:SendMessage",
+            # member accounts' read-only role (arn:…:iam::*:role/<MemberRoleName>)
+            "sts:AssumeRole",
+            # the accounts under CoveredOrganizationalUnits (an Fn::If: only when set)
+            "organizations:ListAccountsForParent",
+            "organizations:ListOrganizationalUnitsForParent",
         },
     ),
     **{
@@ -231,7 +245,20 @@ def test_environment_contract(template: dict[str, Any], resources: dict[str, Any
     assert template["Globals"]["Function"]["Environment"]["Variables"] == ENVIRONMENT
     for name in FUNCTIONS:
         own = resources[name]["Properties"].get("Environment", {}).get("Variables", {})
-        expected = {"EVENT_QUEUE_URL": {"Ref": "EventQueue"}} if name == "EnrichFunction" else {}
+        expected = (
+            {
+                "EVENT_QUEUE_URL": {"Ref": "EventQueue"},
+                # the coverage: ipamsync.accounts.Coverage.from_env
+                "HUB_ACCOUNT_ID": {"Ref": "AWS::AccountId"},
+                "COVERED_ACCOUNTS": {"Ref": "CoveredAccounts"},
+                "COVERED_ORGANIZATIONAL_UNITS": {"Ref": "CoveredOrganizationalUnits"},
+                "COVERED_REGIONS": {"Ref": "CoveredRegions"},
+                "MEMBER_ROLE_NAME": {"Ref": "MemberRoleName"},
+                "MEMBER_EXTERNAL_ID": {"Ref": "MemberExternalId"},
+            }
+            if name == "EnrichFunction"
+            else {}
+        )
         assert own == expected, name
 
 
@@ -282,7 +309,14 @@ def test_conditions(template: dict[str, Any]) -> None:
 def test_enrich_events_and_async_config(resources: dict[str, Any]) -> None:
     props = resources["EnrichFunction"]["Properties"]
     events = props["Events"]
-    assert set(events) == {"Ec2StateChange", "Ec2ApiCall", "RefreshRequest"}
+    assert set(events) == {
+        "Ec2StateChange",
+        "Ec2ApiCall",
+        "RefreshRequest",
+        # the same two rules on the ipamsync bus (member accounts): test_member_template.py
+        "MemberEc2StateChange",
+        "MemberEc2ApiCall",
+    }
     patterns = {name: event["Properties"]["Pattern"] for name, event in events.items()}
     assert patterns["Ec2StateChange"] == {
         "source": ["aws.ec2"],
@@ -324,7 +358,13 @@ def test_eventbridge_may_dead_letter_into_the_workflow_queue(resources: dict[str
         "ArnEquals": {
             "aws:SourceArn": [
                 {"Fn::GetAtt": [f"EnrichFunction{name}", "Arn"]}
-                for name in ("Ec2StateChange", "Ec2ApiCall", "RefreshRequest")
+                for name in (
+                    "Ec2StateChange",
+                    "Ec2ApiCall",
+                    "RefreshRequest",
+                    "MemberEc2StateChange",
+                    "MemberEc2ApiCall",
+                )
             ]
         }
     }

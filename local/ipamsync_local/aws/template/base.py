@@ -196,6 +196,10 @@ class TemplateBase:
             props = self.resources[logical_id].get("Properties") or {}
             if "Name" in props:
                 return str(self.resolve(props["Name"]))
+        elif rtype == "AWS::Events::EventBus":
+            props = self.resources[logical_id].get("Properties") or {}
+            if "Name" in props:
+                return str(self.resolve(props["Name"]))
         return name
 
     def _arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
@@ -258,6 +262,7 @@ class TemplateBase:
                 "Name": name,
             },
             "AWS::Events::Rule": {"Arn": self._arn("events", f"rule/{name}")},
+            "AWS::Events::EventBus": {"Arn": self._arn("events", f"event-bus/{name}"), "Name": name},
             "AWS::Pipes::Pipe": {"Arn": self._arn("pipes", f"pipe/{name}")},
             "AWS::Logs::LogGroup": {"Arn": self._arn("logs", f"log-group:{name}:*")},
             "AWS::IAM::Role": {
