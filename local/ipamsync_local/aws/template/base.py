@@ -192,11 +192,7 @@ class TemplateBase:
             for key in ("Name", "StateMachineName"):
                 if key in props:
                     return str(self.resolve(props[key]))
-        elif rtype == "AWS::Pipes::Pipe":
-            props = self.resources[logical_id].get("Properties") or {}
-            if "Name" in props:
-                return str(self.resolve(props["Name"]))
-        elif rtype == "AWS::Events::EventBus":
+        elif rtype in ("AWS::Pipes::Pipe", "AWS::Events::EventBus"):
             props = self.resources[logical_id].get("Properties") or {}
             if "Name" in props:
                 return str(self.resolve(props["Name"]))
