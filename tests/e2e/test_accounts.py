@@ -110,11 +110,15 @@ def test_a_member_that_refuses_the_hub_is_dead_lettered_with_its_account(make_pi
         records = [
             d["body"] for d in run.dead_letters("WorkflowDeadLetterQueue") if "requestContext" in d["body"]
         ]
-        (record,) = records
-        assert record["requestContext"]["approximateInvokeCount"] == ENRICH_ATTEMPTS
-        assert record["responsePayload"]["errorType"] == "MemberAccessRefused"
-        assert REFUSING in record["responsePayload"]["errorMessage"]
-        assert record["requestPayload"]["account"] == REFUSING
+        # one record per event of the launch (pending, running), each after Lambda's retries
+        states = sorted(r["requestPayload"]["detail"]["state"] for r in records)
+        assert states == ["pending", "running"], states
+        for record in records:
+            assert record["requestContext"]["approximateInvokeCount"] == ENRICH_ATTEMPTS
+            assert record["responsePayload"]["errorType"] == "MemberAccessRefused"
+            assert REFUSING in record["responsePayload"]["errorMessage"]
+            assert record["requestPayload"]["account"] == REFUSING
+        assert not run.executions()  # nothing reached the queue
 
 
 def test_a_removed_member_stack_leaves_the_other_accounts_untouched(make_pipeline) -> None:
@@ -137,3 +141,16 @@ def test_a_removed_member_stack_leaves_the_other_accounts_untouched(make_pipelin
         for iid in before.values():
             assert now[iid] == kept[iid]
         assert not run.dead_letters("WorkflowDeadLetterQueue")
+
+
+def test_an_account_outside_the_coverage_is_refused_by_the_bus_policy(make_pipeline) -> None:
+    stranger = "444444444444"
+    with organisation(make_pipeline) as (run, org):
+        org.deploy_member(stranger, EAST)  # forwards, but the hub's bus admits only CoveredAccounts
+        fleet = org.fleet(stranger, EAST)
+        fleet.ensure_network("10.0.0.0/16")
+        iid = fleet.launch("stranger").instance_id
+        run.wait()
+        assert iid not in placed(run)
+        assert {r.source_account for r in org.refused} == {stranger}
+        assert not run.executions() and not run.dead_letters("WorkflowDeadLetterQueue")
