@@ -190,6 +190,10 @@ class LocalOrganization:
         self.stop()
 
     def start(self) -> LocalOrganization:
+        import warnings
+
+        # moto's serializer warns that STS has no modelled AccessDenied shape; boto3 still gets one
+        warnings.filterwarnings("ignore", message=r"Exception\(STSClientError\) with code AccessDenied")
         self._install_forwarding()
         self._install_role_guard()
         source = self.aws.events_source
