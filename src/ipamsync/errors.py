@@ -167,8 +167,8 @@ class QueueRefused(TransientError):
 
 
 class OverlappingRange(OwnershipConflict):
-    """A VPC or subnet CIDR overlaps a network ipamsync already synced for another VPC (another
-    account, region or VPC) in the same IP space. With ``IPAM_SPACE_STRATEGY=single`` every account
+    """A VPC or subnet CIDR overlaps a network ipamsync already synced for a VPC of another account
+    or region in the same IP space. With ``IPAM_SPACE_STRATEGY=single`` every account
     shares one space, and SOLIDserver keeps one network per range in a space: choose
     ``per-account``, ``per-account-region`` or ``per-vpc`` when ranges are reused (README, "Overlapping
     ranges"). Nothing is written over the other VPC's networks; the event is dead-lettered."""

@@ -44,10 +44,10 @@ def test_single_space_refuses_another_accounts_range_and_keeps_the_first(ctx):
     assert owners_by_space(ctx, "10.20.1.15") == {"AWS": first.owner}  # untouched
 
 
-def test_single_space_refuses_a_second_vpc_with_the_same_range(ctx):
+def test_single_space_reuses_the_range_of_a_replaced_vpc_of_the_same_account_and_region(ctx):
     run(message("i-0000000000000f003", enis=[eni(1, ["10.20.1.16"])]), ctx)
-    with pytest.raises(OverlappingRange):
-        run(other_vpc_same_cidr("i-0000000000000f004", "10.20.1.17"), ctx)
+    run(other_vpc_same_cidr("i-0000000000000f004", "10.20.1.17"), ctx)  # a VPC recreated with its range
+    assert set(owners_by_space(ctx, "10.20.1.17")) == {"AWS"}
 
 
 def test_per_account_spaces_hold_the_same_range_twice(ctx):
@@ -69,9 +69,11 @@ def test_per_account_region_spaces_split_one_account_across_regions(ctx):
         "AWS-123456789012-us-east-1": a.owner,
         "AWS-123456789012-eu-west-1": b.owner,
     }
-    # one region's space is refused as a conflict only within itself
+    # one space for all would refuse the other region's range
+    ctx.settings = replace(ctx.settings, space_strategy="single")
+    run(a, ctx)
     with pytest.raises(OverlappingRange):
-        run(elsewhere(other_vpc_same_cidr("i-0000000000000f009", "10.20.1.18"), region="eu-west-1"), ctx)
+        run(elsewhere(message("i-0000000000000f009", enis=[eni(3, ["10.20.1.18"])]), region="eu-west-1"), ctx)
 
 
 def test_per_vpc_spaces_split_two_vpcs_of_one_account_and_region(ctx):

@@ -181,13 +181,14 @@ def _vpc_of(metadata: Mapping[str, str]) -> tuple[str, str, str] | None:
 
 
 def _overlap(want: Wanted, held: Network | None) -> None:
-    """``OverlappingRange`` when ``held`` (the same range, or one containing it) was synced for
-    another VPC: another account's, region's, or another VPC of the same account. Nothing is
-    written into the other VPC's networks."""
+    """``OverlappingRange`` when ``held`` (the same range, or one containing it) was synced for a VPC
+    of another account or region. Nothing is written into the other account's networks. Within one
+    account and region a network of another VPC is used as it is (a VPC replaced by a new one with the
+    same range; two live VPCs reusing a range need ``per-vpc``)."""
     if held is None or want.public:
         return
     theirs, mine = _vpc_of(held.metadata), _vpc_of(want.metadata)
-    if theirs is None or mine is None or theirs == mine:
+    if theirs is None or mine is None or theirs[:2] == mine[:2]:
         return
     raise OverlappingRange(
         f"{want.cidr} of {mine[2]} (account {mine[0]}, {mine[1]}) overlaps {held.cidr} of {theirs[2]} "
