@@ -170,6 +170,32 @@ class ConfigurationError(PermanentError):
     """ipamsync's configuration does not match SOLIDserver (missing DNS server, bad setting...)."""
 
 
+# --------------------------------------------------------------------------- reconcile
+
+
+class ListingIncomplete(IpamsyncError):
+    """Reconcile could not list EC2 or SOLIDserver in full for an account and region (throttling,
+    a timeout, the appliance down, a role refused): that account and region's run fails and queues
+    nothing, since an incomplete listing would declare instances orphaned. Only the reconcile
+    workflow sees it (it retries it a bounded number of times, then the run fails and alarms): it is
+    neither in the sync workflow's retry list nor in its dead-letter list."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, source: str, cause: str) -> None:
+        self.source = source  # "ec2" | "solidserver"
+        self.cause = cause  # the underlying error's name
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "source": self.source,
+            "cause": self.cause,
+        }
+
+
 def _leaves(base: type[IpamsyncError]) -> tuple[str, ...]:
     """Names of the concrete errors under ``base``, in definition order."""
     out: list[str] = []
