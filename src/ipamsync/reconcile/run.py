@@ -9,28 +9,62 @@ so a reconcile racing live events can neither regress nor resurrect an instance.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ipamsync.enrich import Ec2Reader, send_messages
-from ipamsync.model import format_time
+from ipamsync.errors import InvalidMessage
+from ipamsync.model import ACCOUNT, REGION, format_time
 from ipamsync.reconcile.listing import Listed, ec2_snapshots, owned_devices
 from ipamsync.reconcile.plan import Plan, classify, owned_from_devices, reconcile_event
 from ipamsync.settings import Settings
 from ipamsync.solidserver.api import SolidServer
 
+#: A run's name: a Step Functions execution name (1-80 letters, digits, ``-`` and ``_``).
+RUN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+#: Most plan items a function result carries (a Step Functions payload is at most 256 KiB; the
+#: dry run's CLI gets the rest as ``items_omitted``).
+ITEMS_LIMIT = 1000
+
 
 @dataclass(frozen=True)
 class Target:
-    """One account and region to reconcile, and how."""
+    """One account and region to reconcile, and how: the input of the ``Reconcile`` step,
+    ``{"account", "region", "run", "deep", "dry_run"}`` (``run``: the execution's name)."""
 
     account: str
     region: str
     run: str  # the execution's name: the messages' event id and deduplication ids
     deep: bool = False
     dry_run: bool = False
+
+    @classmethod
+    def from_event(cls, event: Any) -> Target:
+        if not isinstance(event, Mapping):
+            raise InvalidMessage("invalid reconcile input: not a JSON object")
+
+        def text(key: str, pattern: re.Pattern[str]) -> str:
+            value = event.get(key)
+            if not isinstance(value, str) or not pattern.match(value):
+                raise InvalidMessage(f"invalid reconcile input: {key} {str(value)[:80]!r} is not valid")
+            return value
+
+        def flag(key: str) -> bool:
+            value = event.get(key, False)
+            if not isinstance(value, bool):
+                raise InvalidMessage(f"invalid reconcile input: {key} must be true or false")
+            return value
+
+        return cls(
+            account=text("account", ACCOUNT),
+            region=text("region", REGION),
+            run=text("run", RUN),
+            deep=flag("deep"),
+            dry_run=flag("dry_run"),
+        )
 
 
 @dataclass

@@ -33,6 +33,7 @@ from ipamsync.runtime.observability import correlate, logger, metrics, traced
 if TYPE_CHECKING:
     from ipamsync.enrich import Enriched
     from ipamsync.events import Event
+    from ipamsync.reconcile.run import Outcome, Target
     from ipamsync.runtime.container import EnrichClients
     from ipamsync.sync.common import Changes, SyncContext
 
@@ -195,3 +196,25 @@ def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichCl
 
     body.__name__ = body.__qualname__ = "enrich_handler"
     return _entry("enrich", body)
+
+
+def reconcile_handler(parse: Callable[[Any], Target], run: Callable[[Target], Outcome]) -> Handler:
+    """The reconcile function's handler: one account and region, planned (and queued unless a dry
+    run). Metrics (step ``reconcile``): ``InstancesMissing``, ``InstancesDrifted``,
+    ``InstancesInSync``, ``InstancesOrphaned``, ``MessagesQueued``, ``SolidServerReads``. The
+    result carries the plan's items for a dry run only (a run's result is its counts)."""
+    from ipamsync.reconcile.run import ITEMS_LIMIT
+
+    def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
+        target = parse(event)
+        correlate(f"reconcile:{target.run}", None, account=target.account, region=target.region)
+        outcome = run(target)
+        for cls, n in outcome.plan.counts.items():
+            name = "".join(w.capitalize() for w in cls.split("-"))
+            metrics.add_metric(f"Instances{name}", MetricUnit.Count, n)
+        metrics.add_metric("MessagesQueued", MetricUnit.Count, outcome.queued)
+        metrics.add_metric("SolidServerReads", MetricUnit.Count, outcome.solidserver_calls)
+        return outcome.to_dict(items=target.dry_run, limit=ITEMS_LIMIT)
+
+    body.__name__ = body.__qualname__ = "reconcile_handler"
+    return _entry("reconcile", body)
