@@ -74,6 +74,8 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "AlarmEmail": ("", None),
     "AlarmTopicArn": ("", None),
     "EventQueueMaxReceiveCount": ("3", None),
+    "ReconcileSchedule": ("rate(6 hours)", None),
+    "ReconcileDeepSchedule": ("rate(7 days)", None),
 }
 
 # Actions AWS does not scope to a resource: the only ones allowed with Resource "*".
@@ -133,6 +135,24 @@ ROLES = {
         set(),
         {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "states:StartSyncExecution"},
     ),
+    # reconcile: reads EC2 and SOLIDserver, queues on EventQueue; its workflow invokes it only; the
+    # schedules only start the workflow
+    "ReconcileFunctionRole": (
+        {BASIC, XRAY, VPC, "SyncFunctionsPolicy"},
+        {
+            "ec2:DescribeInstances",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeAddresses",
+            "ec2:DescribeInstanceTypes",
+            "sqs:SendMessage",
+            "secretsmanager:GetSecretValue",
+            "kms:Decrypt",
+            "ssm:GetParameter",
+        },
+    ),
+    "ReconcileStateMachineRole": (set(), {"lambda:InvokeFunction"}),
+    "ReconcileTimerRole": (set(), {"states:StartExecution"}),
 }
 
 
@@ -212,10 +232,11 @@ def test_functions_contract(template: dict[str, Any], resources: dict[str, Any])
     assert {n: r["Properties"]["CodeUri"] for n, r in functions.items()} == FUNCTIONS
     for name, res in functions.items():
         props = res["Properties"]
-        for key in ("Runtime", "Architectures", "Handler", "Tracing", "Layers", "MemorySize"):
+        own = ("Runtime", "Architectures", "Handler", "Tracing", "Layers")
+        for key in (*own, "MemorySize") if name != "ReconcileFunction" else own:
             assert key not in props, f"{name} overrides {key} from Globals"
         timeout = props.get("Timeout", glob["Timeout"])
-        assert timeout == (20 if name == "EnrichFunction" else 30), name
+        assert timeout == {"EnrichFunction": 20, "ReconcileFunction": 900}.get(name, 30), name
 
 
 def test_layer_contract(resources: dict[str, Any]) -> None:
@@ -231,7 +252,8 @@ def test_environment_contract(template: dict[str, Any], resources: dict[str, Any
     assert template["Globals"]["Function"]["Environment"]["Variables"] == ENVIRONMENT
     for name in FUNCTIONS:
         own = resources[name]["Properties"].get("Environment", {}).get("Variables", {})
-        expected = {"EVENT_QUEUE_URL": {"Ref": "EventQueue"}} if name == "EnrichFunction" else {}
+        queues = name in ("EnrichFunction", "ReconcileFunction")
+        expected = {"EVENT_QUEUE_URL": {"Ref": "EventQueue"}} if queues else {}
         assert own == expected, name
 
 
@@ -249,10 +271,15 @@ def test_every_function_has_its_own_log_group_with_retention(resources: dict[str
             assert "RetentionInDays" in res["Properties"]
 
 
-def test_vpc_placement_only_for_the_sync_functions(resources: dict[str, Any]) -> None:
+def test_vpc_placement_only_for_the_functions_that_reach_solidserver(resources: dict[str, Any]) -> None:
     assert "VpcConfig" not in resources["EnrichFunction"]["Properties"]
-    for name in SYNC_FUNCTIONS:
+    for name in (*SYNC_FUNCTIONS, "ReconcileFunction"):
         props = resources[name]["Properties"]
+        if name == "ReconcileFunction":
+            # not bounded by the sync functions' concurrency: the workflow's Map bounds it
+            assert "ReservedConcurrentExecutions" not in props
+            assert props["VpcConfig"] == resources["DeviceFunction"]["Properties"]["VpcConfig"]
+            continue
         cond, in_vpc, out = props["VpcConfig"]["Fn::If"]
         assert cond == "InVpc"
         assert in_vpc == {
