@@ -9,7 +9,9 @@ run). Errors: ``ListingIncomplete`` (nothing queued; retried by the workflow, th
 ``QueueRefused``, ``InvalidMessage``.
 """
 
-from ipamsync.reconcile.run import Outcome, Target, reconcile
+import os
+
+from ipamsync.reconcile.run import Outcome, Target, orphan_grace, reconcile
 from ipamsync.runtime import container
 from ipamsync.runtime.handler import reconcile_handler
 
@@ -24,6 +26,7 @@ def run(target: Target) -> Outcome:
         settings=ctx.settings,
         sqs=aws.sqs,
         queue_url=aws.queue_url,
+        orphan_grace=orphan_grace(os.environ),
     )
 
 

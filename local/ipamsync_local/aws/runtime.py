@@ -422,7 +422,11 @@ class LocalAws:
         visibility timeout: the execution lease (``ExecutionLeaseSeconds``), which must stay
         shorter than the (scaled) visibility timeout for a failed event's redelivery not to wait."""
         lease = int(str(self.template.parameters.get("ExecutionLeaseSeconds") or 330))
-        return {"EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale)))}
+        return {
+            "EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale))),
+            # reconcile: how recently observed a device is never declared orphaned (900 s)
+            "RECONCILE_ORPHAN_GRACE_SECONDS": str(int(900 * self.time_scale)),
+        }
 
     def _role(self, logical_id: str, principal: str) -> str:
         assert self.template is not None

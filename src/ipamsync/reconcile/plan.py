@@ -17,7 +17,8 @@ Every instance gets one class:
 Detecting drift needs no per-instance read: the sync stores the digest of the snapshot it applied
 on the device (``ipamsync_digest``, :func:`~ipamsync.sync.device.snapshot_digest`).
 
-A device whose observation is newer than ``listed_at - ORPHAN_GRACE`` is never declared orphaned
+A device whose observation is newer than ``listed_at - ORPHAN_GRACE`` (environment
+``RECONCILE_ORPHAN_GRACE_SECONDS``, default 900) is never declared orphaned
 (it may belong to an instance launched while EC2 was being listed, or that EC2's eventually
 consistent API does not list yet): it is ``in-sync`` with the reason, and the next run decides.
 """
@@ -223,6 +224,7 @@ def classify(
     listed_at: datetime,
     event: EventInfo,
     deep: bool = False,
+    orphan_grace: timedelta = ORPHAN_GRACE,
 ) -> Plan:
     """The plan from EC2's snapshots (every instance of the account and region, listed from
     ``listed_at`` on) and SOLIDserver's owned devices by instance id. Pure: nothing is read."""
@@ -234,11 +236,11 @@ def classify(
         seen.add(msg.instance.id)
         plan.items.append(_classify_listed(msg, owned.get(msg.instance.id), settings, deep))
     for iid in sorted(set(owned) - seen):
-        plan.items.append(_classify_unlisted(owned[iid], listed_at, event))
+        plan.items.append(_classify_unlisted(owned[iid], listed_at, event, orphan_grace))
     return plan
 
 
-def _classify_unlisted(owned: Owned, listed_at: datetime, event: EventInfo) -> PlanItem:
+def _classify_unlisted(owned: Owned, listed_at: datetime, event: EventInfo, grace: timedelta) -> PlanItem:
     name = owned.metadata.get("aws_name", "")
     iid = owned.instance_id
     if owned.device_id is None:
@@ -246,7 +248,7 @@ def _classify_unlisted(owned: Owned, listed_at: datetime, event: EventInfo) -> P
     if owned.terminated:
         return PlanItem(iid, name, IN_SYNC, ("terminated (tombstone)" if owned.tombstone else "terminated",))
     try:
-        young = parse_time(owned.observed_at) > listed_at - ORPHAN_GRACE
+        young = parse_time(owned.observed_at) > listed_at - grace
     except ValueError:
         young = False
     if young:

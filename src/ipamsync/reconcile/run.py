@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ipamsync.enrich import Ec2Reader, send_messages
 from ipamsync.errors import InvalidMessage
 from ipamsync.model import ACCOUNT, REGION, format_time
 from ipamsync.reconcile.listing import Listed, ec2_snapshots, owned_devices
-from ipamsync.reconcile.plan import Plan, classify, owned_from_devices, reconcile_event
+from ipamsync.reconcile.plan import ORPHAN_GRACE, Plan, classify, owned_from_devices, reconcile_event
 from ipamsync.settings import Settings
 from ipamsync.solidserver.api import SolidServer
 
@@ -98,6 +98,7 @@ def plan_target(
     ss: SolidServer,
     settings: Settings,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    orphan_grace: timedelta = ORPHAN_GRACE,
 ) -> Outcome:
     """List SOLIDserver, then EC2, and classify (raises ``ListingIncomplete``; nothing queued)."""
     started = clock()
@@ -117,6 +118,7 @@ def plan_target(
         listed_at=listed_at,
         event=event,
         deep=target.deep,
+        orphan_grace=orphan_grace,
     )
     return Outcome(
         plan=plan,
@@ -136,11 +138,22 @@ def reconcile(
     sqs: Any,
     queue_url: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    orphan_grace: timedelta = ORPHAN_GRACE,
 ) -> Outcome:
     """Plan ``target`` and, unless it is a dry run, queue the plan's messages."""
-    outcome = plan_target(target, reader=reader, ss=ss, settings=settings, clock=clock)
+    outcome = plan_target(
+        target, reader=reader, ss=ss, settings=settings, clock=clock, orphan_grace=orphan_grace
+    )
     if not target.dry_run:
         # deduplication ids are per run and instance: a retried run queues nothing twice (SQS
         # drops a copy within its 5-minute window; later, the sync finds it already applied)
         outcome.queued = len(send_messages(sqs, queue_url, outcome.plan.messages))
     return outcome
+
+
+def orphan_grace(env: Mapping[str, str]) -> timedelta:
+    """``RECONCILE_ORPHAN_GRACE_SECONDS`` (default 900): how recently observed a device may be
+    and still never be declared orphaned."""
+    from ipamsync.settings import env_int
+
+    return timedelta(seconds=env_int(env, "RECONCILE_ORPHAN_GRACE_SECONDS", 900, 0, 86400))
