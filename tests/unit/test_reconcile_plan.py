@@ -205,3 +205,99 @@ def test_owned_from_devices_keeps_the_oldest_device_and_the_leases():
     assert owned[IDS[1]].device_id is None and owned[IDS[1]].lease_held
     p = plan([], list(owned.values()))
     assert {i.cls for i in p.items} == {ORPHANED, IN_SYNC}  # a lone lease is nobody's orphan
+
+
+# --------------------------------------------------------------------------- listings
+
+
+class _Pages:
+    """A SOLIDserver whose device listing answers ``pages`` then fails."""
+
+    def __init__(self, pages, fail_at):
+        self.pages, self.fail_at, self.calls = pages, fail_at, []
+
+    def list_devices(self, **kw):
+        self.calls.append(kw)
+        if len(self.calls) == self.fail_at:
+            from ipamsync.errors import SolidServerUnavailable
+
+            raise SolidServerUnavailable("down", service="hostdev_list", status=503)
+        return self.pages[len(self.calls) - 1]
+
+
+def _devices(first, n):
+    owner = f"aws:{ACCOUNT}:{REGION}:"
+    return [Device(str(i), f"d{i}", "", {"ipamsync_owner": owner + IDS[0]}) for i in range(first, first + n)]
+
+
+def test_the_solidserver_listing_is_keyset_paged_1000_at_a_time():
+    from ipamsync.reconcile.listing import PAGE, Listed, owned_devices
+
+    ss = _Pages([_devices(1, PAGE), _devices(PAGE + 1, 3)], fail_at=0)
+    stats = Listed()
+    assert len(owned_devices(ss, ACCOUNT, REGION, stats)) == PAGE + 3 and stats.calls == 2
+    assert str(ss.calls[1]["where"]).endswith(f"hostdev_id>'{PAGE}'")
+    assert f"like 'aws:{ACCOUNT}:{REGION}:%'" in str(ss.calls[0]["where"])
+    assert ss.calls[0]["page_size"] == PAGE == 1000
+
+
+def test_a_solidserver_listing_that_fails_part_way_is_listing_incomplete():
+    from ipamsync.errors import ListingIncomplete
+    from ipamsync.reconcile.listing import PAGE, owned_devices
+
+    ss = _Pages([_devices(1, PAGE), _devices(PAGE + 1, PAGE)], fail_at=2)
+    with pytest.raises(ListingIncomplete) as err:
+        owned_devices(ss, ACCOUNT, REGION)
+    assert err.value.source == "solidserver" and err.value.cause == "SolidServerUnavailable"
+    assert f"after {PAGE} rows" in str(err.value)
+
+
+class _Ec2:
+    """DescribeInstances answers one page, then throttles."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def describe_instances(self, **kw):
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("RequestLimitExceeded")
+        return {
+            "Reservations": [{"Instances": [{"InstanceId": IDS[0], "State": {"Name": "stopped"}}]}],
+            "NextToken": "more",
+        }
+
+    def describe_vpcs(self, **kw):
+        return {"Vpcs": []}
+
+    describe_subnets = describe_addresses = describe_vpcs
+
+    def describe_instance_types(self, **kw):
+        raise RuntimeError("unknown type")
+
+
+def test_an_ec2_listing_that_fails_part_way_is_listing_incomplete():
+    from ipamsync.enrich import Ec2Reader
+    from ipamsync.errors import ListingIncomplete
+    from ipamsync.reconcile.listing import ec2_snapshots
+
+    with pytest.raises(ListingIncomplete) as err:
+        ec2_snapshots(Ec2Reader(_Ec2()), EVENT, SETTINGS, lambda: LISTED)
+    assert err.value.source == "ec2" and "after 1" in str(err.value)
+
+
+def test_target_input_is_parsed_strictly():
+    from ipamsync.errors import InvalidMessage
+    from ipamsync.reconcile.run import Target
+
+    ok = {"account": ACCOUNT, "region": REGION, "run": "reconcile-1", "deep": True}
+    assert Target.from_event(ok) == Target(ACCOUNT, REGION, "reconcile-1", deep=True)
+    for bad in (
+        {**ok, "account": "12"},
+        {**ok, "region": "mars"},
+        {**ok, "run": "a b"},
+        {**ok, "deep": "yes"},
+        [],
+    ):
+        with pytest.raises(InvalidMessage):
+            Target.from_event(bad)
