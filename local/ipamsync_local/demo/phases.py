@@ -88,6 +88,8 @@ class Run:
     phases: list[PhaseResult] = field(default_factory=list)
     brownout: dict[str, Any] = field(default_factory=dict)
     caught_up: int = 0
+    #: the reconcile phase: the plan's counts, what the deep run queued, the workflow's status
+    reconcile: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- one phase
@@ -217,20 +219,25 @@ class Lifecycle:
         self.phases = fleetlib.phase_plan(s.key for s in self.plan)
         self.names = {s.key: s.name or s.key for s in self.plan}
         self.specs = {s.key: s for s in self.plan}
-        self.total = 5
+        self.total = 6
         self.done = 0
+        self.preexisting: list[str] = []
         self.ok = True
 
     def run(self, stale: list[str]) -> bool:
         """Every phase, in order; whether every one converged."""
-        self.total = 5 + (1 if stale else 0)
+        from .reconcile_phase import launch_preexisting, reconcile_phase
+
+        self.total = 6 + (1 if stale else 0)
         if stale:
             self.catch_up(stale)
+        self.preexisting = launch_preexisting(self)
         self.launch()
         self.stop()
         self.start()
         self.rename()
         self.terminate()
+        reconcile_phase(self)
         return self.ok
 
     def _step(
