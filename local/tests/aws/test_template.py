@@ -149,7 +149,7 @@ def test_functions(template: Template, raw: dict[str, Any]) -> None:
         assert spec.code_uri == (TEMPLATE.parent / props["CodeUri"]).resolve()
         assert spec.handler == globals_["Handler"] and spec.runtime == globals_["Runtime"]
         assert spec.timeout == props.get("Timeout", globals_["Timeout"])
-        assert spec.memory_size == globals_["MemorySize"]
+        assert spec.memory_size == props.get("MemorySize", globals_["MemorySize"])
         assert set(globals_["Environment"]["Variables"]) <= set(spec.environment)
         assert spec.environment["SOLIDSERVER_URL"] == URL
         assert spec.environment["SOLIDSERVER_SECRET_ARN"] == SECRET
@@ -194,6 +194,10 @@ def test_state_machine_and_pipe(template: Template, raw: dict[str, Any]) -> None
     assert sm.substitutions["WorkflowDeadLetterQueueUrl"] == template.queues()["WorkflowDeadLetterQueue"].url
     assert "${" not in sm.definition
     assert functions["DnsFunction"].arn in sm.definition
+    reconcile = template.state_machine("ReconcileStateMachine")
+    assert reconcile.type == "STANDARD" and "${" not in reconcile.definition
+    assert functions["ReconcileFunction"].arn in reconcile.definition
+    assert set(template.state_machines()) == {"StateMachine", "ReconcileStateMachine"}
     pipe = template.pipe()
     pprops = raw["Resources"]["EventPipe"]["Properties"]
     assert pipe.source_logical_id == "EventQueue" and pipe.target_logical_id == "StateMachine"
