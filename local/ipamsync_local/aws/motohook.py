@@ -13,7 +13,9 @@ What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
    *asynchronous* invocations, in AWS's event shape (``time`` as ``…Z`` with second
    precision, no ``ingestion-time``). Other targets keep moto's behaviour.
 3. ``retrier_decl.time`` — the interpreter's ``Retry`` waits are ``time.sleep(interval)``: they are
-   scaled by :attr:`MotoHooks.time_scale` (really waited, never skipped).
+   scaled by :attr:`MotoHooks.time_scale` (really waited, never skipped), and each is recorded
+   with its execution and state (:attr:`MotoHooks.scheduled_waits`; ``RetrierDecl._eval_body`` is
+   wrapped to know them), so tests check what was scheduled, not how long a loaded machine took.
 4. The interpreter's loggers (``moto.stepfunctions.parser``) log every failed state at ERROR with
    a traceback: silenced unless ``debug``.
 5. ``AmazonStateLanguageParser.parse`` — moto re-parses the ASL with ANTLR for every execution
@@ -75,6 +77,7 @@ import threading
 import time as _time
 import types
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import moto
@@ -150,16 +153,36 @@ EventRouter = Callable[[str, dict[str, Any], RuleInfo], bool]
 TransitionListener = Callable[[list[Transition]], None]
 
 
+@dataclass(frozen=True)
+class ScheduledWait:
+    """A ``Retry`` wait the interpreter scheduled: the ASL's seconds (before scaling)."""
+
+    execution_arn: str
+    state: str
+    seconds: float
+
+
+_RETRYING = threading.local()  # the retrier's environment while it evaluates (one per thread)
+
+
 class _ScaledTime:
-    """Stands in for the ``time`` module inside ``retrier_decl``: ``sleep`` is scaled."""
+    """Stands in for the ``time`` module inside ``retrier_decl``: ``sleep`` is scaled and recorded."""
 
     def __init__(self, hooks: MotoHooks) -> None:
         self._hooks = hooks
 
     def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, float(seconds))
+        execution, state = "", ""
+        env = getattr(_RETRYING, "env", None)
+        if env is not None:
+            data = env.states.context_object.context_object_data
+            execution = str(data.get("Execution", {}).get("Id", ""))
+            state = str(data.get("State", {}).get("Name", ""))
         with self._hooks.counter_lock:
             self._hooks.retry_waits += 1
-        _time.sleep(max(0.0, float(seconds)) * self._hooks.time_scale)
+            self._hooks.scheduled_waits.append(ScheduledWait(execution, state, seconds))
+        _time.sleep(seconds * self._hooks.time_scale)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(_time, name)
@@ -221,6 +244,8 @@ class MotoHooks:
         self.debug = debug
         #: Retry waits the interpreter made (a counter for tests and the demo).
         self.retry_waits = 0
+        #: Every retry wait the interpreter scheduled (unscaled), with its execution and state.
+        self.scheduled_waits: list[ScheduledWait] = []
         self.counter_lock = threading.Lock()
         self.sqs_lock = threading.RLock()
         self.ec2_lock = threading.RLock()
@@ -379,6 +404,16 @@ class MotoHooks:
         if retrier_decl.time is not _time:
             raise MotoVersionError("retrier_decl.time is not the time module (already patched?)")
         self._patches.append(Patch(retrier_decl, "time", _ScaledTime(self)))
+        original = retrier_decl.RetrierDecl._eval_body
+
+        def _eval_body(decl: Any, env: Any) -> None:
+            _RETRYING.env = env
+            try:
+                original(decl, env)
+            finally:
+                _RETRYING.env = None
+
+        self._patches.append(Patch(retrier_decl.RetrierDecl, "_eval_body", _eval_body))
 
     # ------------------------------------------------------------------ 5. ASL parse cache
 

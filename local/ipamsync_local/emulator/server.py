@@ -224,6 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         decision = emulator.fault_injector.decide(service, unquote_plus(query))
         if decision.latency_s > 0:
+            emulator.stats.delayed(service, decision.latency_s)
             time.sleep(decision.latency_s)
         if decision.drop:
             emulator.stats.record(service, method, "dropped")

@@ -169,11 +169,17 @@ def test_functions(template: Template, raw: dict[str, Any]) -> None:
     assert enrich.async_config.on_failure is not None
     assert enrich.async_config.on_failure.type == "SQS"
     assert enrich.async_config.on_failure.arn == template.queues()["WorkflowDeadLetterQueue"].arn
-    (rule,) = enrich.rules
-    event = raw["Resources"]["EnrichFunction"]["Properties"]["Events"]["Ec2StateChange"]["Properties"]
-    assert rule.pattern == event["Pattern"] and rule.state == "ENABLED" and rule.event_bus_name == "default"
-    assert rule.retry_policy == event["RetryPolicy"]
-    assert rule.dead_letter_arn == template.queues()["WorkflowDeadLetterQueue"].arn
+    events = raw["Resources"]["EnrichFunction"]["Properties"]["Events"]
+    rules = {rule.event_name: rule for rule in enrich.rules}
+    # state changes, CloudTrail's EC2 calls, and the refresh requests the state machine sends
+    assert set(rules) == {"Ec2StateChange", "Ec2ApiCall", "RefreshRequest"} == set(events)
+    for name, rule in rules.items():
+        event = events[name]["Properties"]
+        assert (
+            rule.pattern == event["Pattern"] and rule.state == "ENABLED" and rule.event_bus_name == "default"
+        )
+        assert rule.retry_policy == event["RetryPolicy"]
+        assert rule.dead_letter_arn == template.queues()["WorkflowDeadLetterQueue"].arn
     (schedule,) = functions["DeviceFunction"].schedules
     sched = raw["Resources"]["DeviceFunction"]["Properties"]["Events"]["TombstoneGc"]["Properties"]
     assert (schedule.expression, schedule.input, schedule.event_name) == (
