@@ -49,9 +49,19 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     assert first.returncode == 0, out[-4000:] + first.stderr[-4000:]
     assert first.stderr == ""
     # The phases, each converged.
-    for phase in ("launch 4 instances", "stop 2", "start 2", "rename", "terminate 1"):
-        assert re.search(rf"^\[\d/5\] {phase}", out, re.M), phase
-    assert out.count("    ✔ events") == 5 and "    ✘" not in out
+    for phase in ("launch 4 instances", "stop 2", "start 2", "rename", "terminate 1", "reconcile: "):
+        assert re.search(rf"^\[\d/6\] {phase}", out, re.M), phase
+    assert out.count("    ✔ events") == 6 and "    ✘" not in out
+    # the reconcile phase: 2 instances older than ipamsync and 1 launched while paused (missing),
+    # 1 terminated while paused and gone from EC2 (orphaned); the plan printed before the run
+    assert re.search(
+        r"Reconcile plan for \d{12}/us-east-1, .*: 3 missing, 0 drifted, \d+ in-sync, 1 orphaned", out
+    )
+    assert "deleted by hand in SOLIDserver: address " in out and "; record " in out
+    reconciled = re.search(
+        r"^\[6/6\] reconcile.*?^    ✔ events\s+\d+\s+enriched\s+\d+\s+executions ✔\s+(\d+)", out, re.M | re.S
+    )
+    assert reconciled is not None
     assert "loses its public IP" in out and "keeps its Elastic IP" in out
 
     tree = _section(out, "SOLIDserver · IPAM")
@@ -66,11 +76,16 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     executions = _section(out, "Executions")
     summary = _section(out, "Summary")
     count = int(re.search(r"^(\d+) execution\(s\)$", executions, re.M).group(1))
-    assert count == 2 * 4 + 2 * 2 + 2 * 2 + 4 + 2  # launch, stop, start, rename, terminate
+    # launch, stop, start, rename, terminate, then the reconcile run and what it queued
+    assert count == 2 * 4 + 2 * 2 + 2 * 2 + 4 + 2 + 1 + int(reconciled.group(1))
     assert re.search(rf"executions\s+{count}\s+succeeded {count}, failed 0", summary)
     assert re.search(r"dead letters\s+0 ", summary)
     assert re.search(r"SOLIDserver calls\s+\d+\s+\(reads \d+, writes \d+; the emulator's counters\)", summary)
-    assert "✔ SOLIDserver matches EC2: 3 live instance(s)" in _section(out, "Consistency check")
+    assert "✔ SOLIDserver matches EC2: 5 live instance(s)" in _section(out, "Consistency check")
+    assert re.search(
+        r"reconcile\s+3 missing, 0 drifted, \d+ in-sync, 1 orphaned; deep run queued \d+ \(SUCCEEDED\)",
+        summary,
+    )
     assert "ipamsync local executions --state-dir" in out and "ipamsync local history i-" in out
     assert "✔ demo succeeded" in out
 
@@ -84,10 +99,11 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     second = _demo(tmp_path, "--continue")
     out2 = second.stdout
     assert second.returncode == 0, out2[-4000:] + second.stderr[-4000:]
-    assert re.search(r"^\[1/6\] catch up: 3 instance\(s\) of an earlier run", out2, re.M)
-    assert out2.count("    ✔ events") == 6 and "✔ SOLIDserver matches EC2" in out2
+    assert re.search(r"^\[1/7\] catch up: 5 instance\(s\) of an earlier run", out2, re.M)
+    assert out2.count("    ✔ events") == 7 and "✔ SOLIDserver matches EC2" in out2
     assert "continued" in out2.splitlines()[1]
-    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 1 + 3 + 1
+    # the first run's 2 (worker, the orphan), the 5 caught up, this run's 2
+    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 2 + 5 + 2
     assert len(list((tmp_path / "state" / "executions").glob("*.json"))) > count
 
 
