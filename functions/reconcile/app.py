@@ -6,17 +6,29 @@ Input ``{"account", "region", "run", "deep", "dry_run"}`` (the reconcile state m
 sync, orphaned) and, unless ``dry_run``, queues a snapshot per instance to repair on the event
 queue. Never writes to SOLIDserver. Output: ``Outcome.to_dict()`` (counts; the items for a dry
 run). Errors: ``ListingIncomplete`` (nothing queued; retried by the workflow, then the run fails),
-``QueueRefused``, ``InvalidMessage``.
+``QueueRefused``, ``InvalidMessage``, ``ConfigurationError`` (a target of another account).
 """
 
 import os
 
-from ipamsync.reconcile.run import Outcome, Target, orphan_grace, reconcile
+from ipamsync.reconcile.run import Outcome, Target, check_account, orphan_grace, reconcile
 from ipamsync.runtime import container
 from ipamsync.runtime.handler import reconcile_handler
 
+_own_account: list[str] = []
+
+
+def own_account() -> str:
+    """The account this function runs in (STS, once per container)."""
+    if not _own_account:
+        import boto3
+
+        _own_account.append(str(boto3.client("sts").get_caller_identity()["Account"]))
+    return _own_account[0]
+
 
 def run(target: Target) -> Outcome:
+    check_account(target, own_account())
     aws = container.enrich_clients()
     ctx = container.sync_context()
     return reconcile(

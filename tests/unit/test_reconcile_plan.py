@@ -301,3 +301,12 @@ def test_target_input_is_parsed_strictly():
     ):
         with pytest.raises(InvalidMessage):
             Target.from_event(bad)
+
+
+def test_a_target_of_another_account_is_refused():
+    from ipamsync.errors import ConfigurationError
+    from ipamsync.reconcile.run import Target, check_account
+
+    check_account(Target(ACCOUNT, REGION, "r"), ACCOUNT)
+    with pytest.raises(ConfigurationError):
+        check_account(Target("210987654321", REGION, "r"), ACCOUNT)

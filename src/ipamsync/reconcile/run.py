@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ipamsync.enrich import Ec2Reader, send_messages
-from ipamsync.errors import InvalidMessage
+from ipamsync.errors import ConfigurationError, InvalidMessage
 from ipamsync.model import ACCOUNT, REGION, format_time
 from ipamsync.reconcile.listing import Listed, ec2_snapshots, owned_devices
 from ipamsync.reconcile.plan import ORPHAN_GRACE, Plan, classify, owned_from_devices, reconcile_event
@@ -157,3 +157,13 @@ def orphan_grace(env: Mapping[str, str]) -> timedelta:
     from ipamsync.settings import env_int
 
     return timedelta(seconds=env_int(env, "RECONCILE_ORPHAN_GRACE_SECONDS", 900, 0, 86400))
+
+
+def check_account(target: Target, own_account: str) -> None:
+    """Refuse a target of another account than the function's own: its EC2 listing would be this
+    account's, labelled as the other's, and every device of the other account would look orphaned.
+    (Reconciling other accounts takes a role in them: the multi-account hub.)"""
+    if target.account != own_account:
+        raise ConfigurationError(
+            f"reconcile of account {target.account} refused: this function lists account {own_account}"
+        )
