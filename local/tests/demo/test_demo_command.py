@@ -76,12 +76,13 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     executions = _section(out, "Executions")
     summary = _section(out, "Summary")
     count = int(re.search(r"^(\d+) execution\(s\)$", executions, re.M).group(1))
-    # launch, stop, start, rename, terminate, then the reconcile run and what it queued
-    assert count == 2 * 4 + 2 * 2 + 2 * 2 + 4 + 2 + 1 + int(reconciled.group(1))
+    # launch, stop, start, rename, terminate, then 'short-lived' launched, the reconcile run and
+    # what it queued
+    assert count == 2 * 4 + 2 * 2 + 2 * 2 + 4 + 2 + 2 + 1 + int(reconciled.group(1))
     assert re.search(rf"executions\s+{count}\s+succeeded {count}, failed 0", summary)
     assert re.search(r"dead letters\s+0 ", summary)
     assert re.search(r"SOLIDserver calls\s+\d+\s+\(reads \d+, writes \d+; the emulator's counters\)", summary)
-    assert "✔ SOLIDserver matches EC2: 5 live instance(s)" in _section(out, "Consistency check")
+    assert "✔ SOLIDserver matches EC2: 6 live instance(s)" in _section(out, "Consistency check")
     assert re.search(
         r"reconcile\s+3 missing, 0 drifted, \d+ in-sync, 1 orphaned; deep run queued \d+ \(SUCCEEDED\)",
         summary,
@@ -99,11 +100,11 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     second = _demo(tmp_path, "--continue")
     out2 = second.stdout
     assert second.returncode == 0, out2[-4000:] + second.stderr[-4000:]
-    assert re.search(r"^\[1/7\] catch up: 5 instance\(s\) of an earlier run", out2, re.M)
+    assert re.search(r"^\[1/7\] catch up: 6 instance\(s\) of an earlier run", out2, re.M)
     assert out2.count("    ✔ events") == 7 and "✔ SOLIDserver matches EC2" in out2
     assert "continued" in out2.splitlines()[1]
-    # the first run's 2 (worker, the orphan), the 5 caught up, this run's 2
-    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 2 + 5 + 2
+    # the first run's 2 (worker, the orphan), the 6 caught up, this run's 2
+    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 2 + 6 + 2
     assert len(list((tmp_path / "state" / "executions").glob("*.json"))) > count
 
 
