@@ -48,12 +48,17 @@ class SolidServerError(IpamsyncError):
         errno: str | None = None,
         errmsg: str | None = None,
         method: str = "",
+        details: dict[str, str] | None = None,
     ) -> None:
         self.service = service
         self.status = status
         self.errno = errno
         self.errmsg = errmsg
         self.method = method
+        #: the other fields of SOLIDserver's error object (``parameters``, ``severity``,
+        #: ``service_name``, ``category``, and what names the object in the way: ``site_name``,
+        #: ``ip_addr``…), as strings
+        self.details: dict[str, str] = dict(details or {})
         detail = [f"service={service}" if service else "", f"status={status}" if status is not None else ""]
         if errno:
             detail.append(f"errno={errno}")
@@ -70,6 +75,7 @@ class SolidServerError(IpamsyncError):
             "status": self.status,
             "errno": self.errno,
             "errmsg": self.errmsg,
+            "details": self.details,
         }
 
 

@@ -76,7 +76,8 @@ def test_a_fleet_lifecycle_under_30_percent_faults_converges(
         fleet.stop(d.instance_id)
         run.wait(300)
 
-        events = aws.events_source.emitted
+        assert aws.calls_source is not None
+        events = [*aws.events_source.emitted, *aws.calls_source.emitted]  # state changes, CloudTrail calls
         requests = run.log.snapshot()
         statuses = Counter(r.status for r in requests)
         faulted = sum(n for s, n in statuses.items() if s in ("500", "503", "429", "dropped"))

@@ -91,3 +91,10 @@ def test_reconcile_section_states_schedule_cost_and_threshold(readme: str) -> No
     assert "RECONCILE_" not in body.replace("RECONCILE_ORPHAN_GRACE_SECONDS", ""), (
         "bench figures not filled in"
     )
+
+
+def test_the_state_machine_diagram_draws_every_state(readme: str, all_states: dict[str, Any]) -> None:
+    body = section(readme, "State machine")
+    diagram = body[body.index("```mermaid") : body.index("```", body.index("```mermaid") + 3)]
+    missing = [s for s in all_states if not re.search(rf"\b{s}\b", diagram)]
+    assert missing == []

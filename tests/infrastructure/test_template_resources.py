@@ -70,6 +70,9 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "LambdaSubnetIds": ("", None),
     "LambdaSecurityGroupIds": ("", None),
     "LogLevel": ("INFO", None),
+    "ExecutionLogLevel": ("ALL", ["ALL", "ERROR", "OFF"]),
+    "IncludeExecutionData": ("true", ["true", "false"]),
+    "TracingSampleRate": ("0.05", None),
     "LogRetentionDays": ("30", None),
     "AlarmEmail": ("", None),
     "AlarmTopicArn": ("", None),
@@ -234,6 +237,10 @@ def test_functions_contract(template: dict[str, Any], resources: dict[str, Any])
         props = res["Properties"]
         own = ("Runtime", "Architectures", "Handler", "Tracing", "Layers")
         for key in (*own, "MemorySize") if name != "ReconcileFunction" else own:
+            if (name, key) == ("EnrichFunction", "Tracing"):
+                # Lambda samples enrich's asynchronous invocations itself, ignoring sampling rules
+                assert props[key] == {"Fn::If": ["TraceEverything", "Active", "PassThrough"]}
+                continue
             assert key not in props, f"{name} overrides {key} from Globals"
         timeout = props.get("Timeout", glob["Timeout"])
         assert timeout == {"EnrichFunction": 20, "ReconcileFunction": 900}.get(name, 30), name
@@ -421,7 +428,7 @@ def test_event_queue_fifo_redrive_and_visibility(resources: dict[str, Any]) -> N
 # --------------------------------------------------------------------------- workflow and pipe
 
 
-def test_state_machine(resources: dict[str, Any]) -> None:
+def test_state_machine(template: dict[str, Any], resources: dict[str, Any]) -> None:
     sm = resources["StateMachine"]
     assert sm["Type"] == "AWS::Serverless::StateMachine"
     props = sm["Properties"]
@@ -436,12 +443,20 @@ def test_state_machine(resources: dict[str, Any]) -> None:
         "WorkflowDeadLetterQueueUrl": {"Ref": "WorkflowDeadLetterQueue"},
     }
     logging = props["Logging"]
-    assert logging["Level"] == "ALL"
-    assert logging["IncludeExecutionData"] is True
+    # the defaults (ALL, "true") keep every execution inspectable in the console
+    assert logging["Level"] == {"Ref": "ExecutionLogLevel"}
+    assert logging["IncludeExecutionData"] == {"Fn::If": ["LogExecutionData", True, False]}
+    assert template["Conditions"]["LogExecutionData"] == {
+        "Fn::Equals": [{"Ref": "IncludeExecutionData"}, "true"]
+    }
     [dest] = logging["Destinations"]
     group = dest["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     assert resources[group]["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
     assert props["Tracing"] == {"Enabled": True}
+    rule = resources["TracingSamplingRule"]["Properties"]["SamplingRule"]
+    assert rule["FixedRate"] == {"Ref": "TracingSampleRate"}
+    assert rule["ReservoirSize"] == 0
+    assert rule["ResourceARN"] == {"Ref": "StateMachine"}
     invoked = [
         p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in props["Policies"] if "LambdaInvokePolicy" in p
     ]

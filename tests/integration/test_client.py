@@ -257,7 +257,9 @@ def test_request_errors(ss):
     with pytest.raises(SolidServerConflict):
         ss.create_space("AWS", {})
     with pytest.raises(SolidServerRequestError) as exc:
-        ss.create_address(4, sid, "192.0.2.1", name="x", mac="", device_id=None, iface_id=None, metadata={})
+        ss.create_address(
+            4, sid, "192.0.2.1", name="x", mac="not-a-mac", device_id=None, iface_id=None, metadata={}
+        )
     assert exc.value.status == 400 and exc.value.errmsg and exc.value.service == "ip_add"
     with pytest.raises(SolidServerRequestError):
         ss.client.get("ip_block_subnet_list", {"WHERE": "no_such_column='1'"})

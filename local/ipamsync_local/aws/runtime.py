@@ -24,6 +24,10 @@ the ``SolidServerSecretArn`` parameter, and an optional CA bundle into an SSM pa
 Lambda's asynchronous retry backoff and the queue's visibility timeout before a redelivery. Work
 itself (handlers, SOLIDserver calls) runs at real speed.
 
+EC2's state changes and the CloudTrail events of the EC2 calls ipamsync follows
+(:data:`ipamsync.events.CALLS`, :mod:`.cloudtrail`) are put on the default bus as AWS would, for
+every caller of moto's EC2 (:mod:`.motohook`); the template's rules route them.
+
 Where the local run differs from AWS, on purpose:
 
 * Delivery from EventBridge to a local function never fails, so the rule target's ``RetryPolicy``
@@ -52,6 +56,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import motohook
+from .cloudtrail import CloudTrailSource
 from .ec2events import Ec2EventSource, Fleet
 from .executions import ExecutionRecorder, ExecutionStore, ExecutionSummary, default_state_dir
 from .functions import create_functions, layer_dirs, sync_concurrency
@@ -191,6 +196,7 @@ class LocalAws:
         self.pipe: Pipe | None = None
         self.hooks: motohook.MotoHooks | None = None
         self.events_source: Ec2EventSource | None = None
+        self.calls_source: CloudTrailSource | None = None
         self.fleet: Fleet | None = None
         self.secret_arn: str | None = None
         self._mock: Any = None
@@ -231,12 +237,17 @@ class LocalAws:
 
     def _start(self) -> None:
         self._start_clients()
+        from ipamsync.events import CALLS
+
         self.events_source = Ec2EventSource(self.events)
+        self.calls_source = CloudTrailSource(self.events)
         self.waiter = ExecutionWaiter()
         self.hooks = motohook.MotoHooks(
             invoke=self._route_invoke,
             deliver=self._route_event,
             on_ec2_transitions=self.events_source.on_transitions,
+            on_ec2_calls=self.calls_source.on_calls,
+            ec2_calls=CALLS,
             on_execution_end=self.waiter.ended,
             on_sqs_activity=self._sqs_activity,
             time_scale=self.time_scale,
@@ -265,7 +276,7 @@ class LocalAws:
         self.direct = DirectExecutions(self.sfn, self.state_machine, self.waiter, self.recorder)
         self._start_reconcile()
         self.pipe = self._start_pipe()
-        self.fleet = Fleet(self.ec2, self.events_source)
+        self.fleet = Fleet(self.ec2, self.events_source, self.calls_source)
 
     def _start_reconcile(self) -> None:
         """The reconcile workflow, when the template has it: its real definition in moto, started
@@ -586,11 +597,17 @@ class LocalAws:
         states: dict[str, int] = {}
         for e in emitted:
             states[e.state] = states.get(e.state, 0) + 1
+        calls = self.calls_source.emitted if self.calls_source is not None else []
+        by_call: dict[str, int] = {}
+        for c in calls:
+            key = f"{c.name} ({c.error_code})" if c.error_code else c.name
+            by_call[key] = by_call.get(key, 0) + 1
         return {
             "lambda": self.lambdas.stats() if self.lambdas is not None else {},
             "pipe": dict(vars(self.pipe.stats)) if self.pipe is not None else {},
             "executions": {"total": len(summaries), "by_status": by_status, "task_retries": retries},
             "ec2_events": {"emitted": len(emitted), "by_state": states},
+            "cloudtrail_events": {"emitted": len(calls), "by_call": by_call},
             "interpreter_retry_waits": self.hooks.retry_waits if self.hooks is not None else 0,
             "queues": {lid: self.queue_depth(lid) for lid in self.queue_urls},
         }

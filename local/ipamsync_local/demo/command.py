@@ -87,6 +87,12 @@ def register(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentPar
         default=0,
         help="port of the local AWS endpoint with --keep-running (default: a free one)",
     )
+    p.add_argument(
+        "--console-port",
+        type=int,
+        default=8470,
+        help="port of the console with --keep-running (default 8470, or a free one when taken)",
+    )
     serial_argument(p)
     _solidserver_arguments(p)
     p.set_defaults(func=main, continue_=False)

@@ -87,6 +87,16 @@ def _failed(step: str, exc: BaseException) -> None:
         container.drop_context(refetch_secret=True)
 
 
+def _log_done(step: str, out: Mapping[str, Any]) -> None:
+    """One ``INFO`` line when the step changed something in SOLIDserver (what a person reads: how
+    many objects were created, updated, deleted); the whole result only at ``DEBUG`` (a replay or an
+    unchanged snapshot logs nothing at ``INFO``: function logs are priced per byte, README, Cost)."""
+    changes = out.get("changes") if isinstance(out, Mapping) else None
+    if isinstance(changes, Mapping) and any(changes.values()):
+        logger.info(f"{step} changed SOLIDserver", extra={"changes": dict(changes)})
+    logger.debug(f"{step} done", extra={"result": out})
+
+
 def _entry(step: str, body: Callable[[Any, Any], dict[str, Any]]) -> Handler:
     @metrics.log_metrics
     @traced
@@ -101,7 +111,7 @@ def _entry(step: str, body: Callable[[Any, Any], dict[str, Any]]) -> Handler:
             except Exception as exc:
                 _failed(step, exc)
                 raise
-        logger.info(f"{step} done", extra={"result": out})
+        _log_done(step, out)
         return out
 
     return handler

@@ -67,6 +67,11 @@ class Where:
         return cls(f"{column(col)}>{quote(str(int(value)))}")
 
     @classmethod
+    def contains(cls, col: str, text: str) -> Where:
+        """``col like '%text%'`` (``text`` escaped: only the two wildcards added here are wildcards)."""
+        return cls(f"{column(col)} like {quote('%' + like_escape(text) + '%')}")
+
+    @classmethod
     def startswith(cls, col: str, prefix: str) -> Where:
         return cls(f"{column(col)} like {quote(like_escape(prefix) + '%')}")
 
