@@ -36,7 +36,7 @@ endif
 SAM_DEPS := $(if $(filter $(VENV_SAM),$(SAM_CLI)),$(STAMP))
 SAM      := PATH="$(if $(PY313),$(PY313):)$(if $(SAM_DEPS),$(abspath $(BIN)):)$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_CLI)
 
-.PHONY: help install lock hooks lint test test-fast demo bench build validate emulator clean
+.PHONY: help install lock hooks lint browser test test-fast demo bench build validate emulator clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -85,7 +85,19 @@ validate: $(SAM_DEPS) ## sam validate --lint and sam validate --region us-east-1
 	$(SAM) validate --lint
 	$(SAM) validate --region us-east-1
 
-test: $(STAMP) lint ## Everything CI checks: lint, unit, contract, template, end-to-end and reliability tests
+# The console's browser tests (local/tests/console) drive Debian's chromium with Playwright (whose
+# wheel, in the lock, carries its driver): nothing is downloaded at run time. Installed here when
+# missing, as CI runs (root, Debian); elsewhere point IPAMSYNC_CHROMIUM at a Chromium or Chrome.
+CHROMIUM ?= $(or $(IPAMSYNC_CHROMIUM),/usr/bin/chromium)
+export IPAMSYNC_CHROMIUM := $(CHROMIUM)
+browser: ## Install Debian's chromium for the console's browser tests (skipped when present)
+	@test -x "$(CHROMIUM)" || { \
+		echo "installing Debian's chromium (the console's browser tests)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test -x "$(CHROMIUM)" || { echo "make browser: no browser at $(CHROMIUM)" >&2; exit 1; }
+
+test: $(STAMP) lint browser ## Everything CI checks: lint, unit, contract, template, end-to-end, reliability and browser tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## Tests without the slow end-to-end and template-build suites

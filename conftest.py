@@ -66,11 +66,13 @@ def emulator():
 
 @pytest.fixture
 def emu(emulator):
+    emulator.set_profile("default")
     emulator.admin.reset()
     emulator.admin.clear_faults()
     emulator.admin.reset_stats()
     yield emulator
     emulator.admin.clear_faults()
+    emulator.set_profile("default")
 
 
 @pytest.fixture(scope="session")

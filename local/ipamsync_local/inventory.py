@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ipamsync.solidserver.api import Address, Device, Interface, Network, Record, SolidServer, Space
+from ipamsync.solidserver.api import (
+    Address,
+    Device,
+    Interface,
+    Network,
+    Record,
+    SolidServer,
+    Space,
+    is_address_row,
+)
 from ipamsync.solidserver.where import Where
 
 OWNER = "ipamsync_owner"
@@ -83,14 +92,15 @@ def read_inventory(ss: SolidServer, dns_server: str | None = None) -> Inventory:
         inv.networks += [Network.from_row(r, version) for r in _all(ss, service)]
     for version, service in ((4, "ip_address_list"), (6, "ip6_address6_list")):
         inv.addresses += [
-            Address.from_row(r, version) for r in _all(ss, service) if r.get("type", "ip") in ("", "ip")
+            Address.from_row(r, version) for r in _all(ss, service) if is_address_row(r, version)
         ]
     devices = [Device.from_row(r) for r in _all(ss, "hostdev_list")]
     inv.devices = [d for d in devices if LEASE not in d.metadata]
     inv.leases = [d for d in devices if LEASE in d.metadata]
     inv.interfaces = [Interface.from_row(r) for r in _all(ss, "hostiface_list")]
     where = Where.eq("dns_name", dns_server) if dns_server else None
-    inv.records = [
+    records = (
         Record.from_row(r) for r in _all(ss, "dns_rr_list", where) if r.get("rr_type") in ("A", "AAAA", "PTR")
-    ]
+    )
+    inv.records = [r for r in records if not r.pending_delete]  # a deletion pending on the DNS server: gone
     return inv

@@ -269,9 +269,9 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: Any, name: str, help_text: str) -> None:
     p = subparsers.add_parser(name, help=help_text, description=__doc__.split("\n\n")[0])
     p.add_argument("--stack", help="CloudFormation stack deployed from template.yaml (reads its Outputs)")
-    p.add_argument("--region", default=None)
+    p.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
     p.add_argument("--endpoint-url", help="an AWS-compatible endpoint (e.g. a moto server)")
-    p.add_argument("--event-queue-url")
+    p.add_argument("--event-queue-url", help="EventQueue to send messages back to (default: from --stack)")
     p.add_argument("--dead-letter-queue-url", action="append", help="repeatable")
     p.add_argument("--enrich-function", help="name or ARN of the enrich Lambda")
     p.add_argument("--dry-run", action="store_true", help="show what would be replayed, change nothing")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from ipamsync.solidserver.api import Address, Network
+from ipamsync.solidserver.api import Address, Network, Space
 from ipamsync_local.inventory import OWNER, Inventory
 
 
@@ -39,16 +40,38 @@ def _addr_key(a: Address) -> tuple[int, int]:
     return (a.version, int(ipaddress.ip_address(a.address)))
 
 
-def _address_kind(meta: dict[str, str]) -> str:
+def address_kind(meta: dict[str, str]) -> str:
+    """``primary``, ``secondary``, ``ipv6`` or ``public (elastic|ephemeral)``."""
     kind = meta.get("aws_address_kind", "")
     public = meta.get("aws_public_ip_kind")
     return f"{kind} ({public})" if public else kind
 
 
-def ipam_tree(inv: Inventory) -> str:
-    """space → blocks → subnets (nested) → addresses; a network with its kind, name, availability
-    zone and owner (when not an AWS resource), an address with its name, kind, interface, MAC and
-    owner, in aligned columns."""
+@dataclass
+class NetworkNode:
+    """A network of the IPAM tree with its child networks and its addresses, both sorted."""
+
+    network: Network
+    children: list[NetworkNode] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        net = self.network
+        return "subnet" if net.terminal else ("block" if net.parent_id is None else "network")
+
+    def usage(self) -> tuple[int, int]:
+        """(used, capacity): a subnet's addresses against its usable addresses (IPv4 without the
+        network and broadcast addresses), another network's child networks against its size."""
+        net = self.network
+        if net.terminal:
+            capacity = net.size - 2 if net.version == 4 and net.size > 2 else net.size
+            return len(self.addresses), capacity
+        return sum(c.network.size for c in self.children), net.size
+
+
+def network_forest(inv: Inventory) -> list[tuple[Space, list[NetworkNode]]]:
+    """Each space (by name) with its root networks (IPv4 first, by address), nested."""
     # IPv4 and IPv6 networks have separate id sequences: key everything by (version, id).
     children: dict[tuple[int, str | None], list[Network]] = defaultdict(list)
     for net in inv.networks:
@@ -56,29 +79,45 @@ def ipam_tree(inv: Inventory) -> str:
     addresses: dict[tuple[int, str | None], list[Address]] = defaultdict(list)
     for a in inv.addresses:
         addresses[(a.version, a.subnet_id)].append(a)
+
+    def node(net: Network) -> NetworkNode:
+        kids = sorted(children.get((net.version, net.id), []), key=lambda n: n.first)
+        found = sorted(addresses.get((net.version, net.id), []), key=_addr_key)
+        return NetworkNode(net, [node(k) for k in kids], found)
+
+    forest = []
+    for space in sorted(inv.spaces, key=lambda s: s.name):
+        roots = [n for n in inv.networks if n.space_id == space.id and n.parent_id is None]
+        forest.append((space, [node(n) for n in sorted(roots, key=lambda n: (n.version, n.first))]))
+    return forest
+
+
+def ipam_tree(inv: Inventory) -> str:
+    """space → blocks → subnets (nested) → addresses; a network with its kind, name, availability
+    zone and owner (when not an AWS resource), an address with its name, kind, interface, MAC and
+    owner, in aligned columns."""
     ifname = {i.id: i.name for i in inv.interfaces}
     rows: list[tuple[str, tuple[str, ...]]] = []  # (first column, the others)
 
-    def walk(net: Network, depth: int) -> None:
-        kind = "subnet" if net.terminal else ("block" if net.parent_id is None else "network")
+    def walk(node: NetworkNode, depth: int) -> None:
+        net = node.network
         extra = [net.metadata["aws_availability_zone"]] if net.metadata.get("aws_availability_zone") else []
         if not net.metadata.get(OWNER, "").startswith("aws:"):
             extra.append(f"owner {owner_label(net.metadata)}")
-        detail = f"{kind:<6}  {net.name}" + (f"  · {' · '.join(extra)}" if extra else "")
+        detail = f"{node.kind:<6}  {net.name}" + (f"  · {' · '.join(extra)}" if extra else "")
         rows.append(("  " * depth + net.cidr, (detail,)))
-        for child in sorted(children.get((net.version, net.id), []), key=lambda n: n.first):
+        for child in node.children:
             walk(child, depth + 1)
-        for a in sorted(addresses.get((net.version, net.id), []), key=_addr_key):
+        for a in node.addresses:
             iface = ifname.get(a.iface_id or "", "-")
-            row = (a.name or "-", _address_kind(a.metadata), iface, a.mac or "-", owner_label(a.metadata))
+            row = (a.name or "-", address_kind(a.metadata), iface, a.mac or "-", owner_label(a.metadata))
             rows.append(("  " * (depth + 1) + a.address, row))
 
     out: list[str] = []
-    for space in sorted(inv.spaces, key=lambda s: s.name):
+    for space, roots in network_forest(inv):
         rows.clear()
-        roots = [n for n in inv.networks if n.space_id == space.id and n.parent_id is None]
-        for net in sorted(roots, key=lambda n: (n.version, n.first)):
-            walk(net, 1)
+        for root in roots:
+            walk(root, 1)
         out.append(f"space {space.name}")
         out += _aligned(rows)
     return "\n".join(out)

@@ -26,9 +26,17 @@ DEVICE_OK = {
     "interfaces": {},
     "lease_id": "2",
     "changes": {},
+    "refresh": {"entries": []},
 }
+
+
+def device_ok(instance_id: str) -> dict[str, Any]:
+    """The device step's answer when it applied an instance's snapshot."""
+    return {**copy.deepcopy(DEVICE_OK), "instance_id": instance_id}
+
+
 NETWORKS_OK = {"space_id": "1", "public_space_id": "1", "changes": {}}
-ADDRESSES_OK = {"addresses": [], "changes": {}}
+ADDRESSES_OK = {"addresses": [], "changes": {}, "taken": []}
 DNS_OK = {"enabled": False, "records": [], "skipped": [], "changes": {}}
 DEFAULTS = {"device": DEVICE_OK, "networks": NETWORKS_OK, "addresses": ADDRESSES_OK, "dns": DNS_OK}
 
@@ -67,7 +75,7 @@ class Script:
                 # the device function giving the lease back (ReleaseDevice / ReleaseAfterFailure)
                 with self.lock:
                     self.calls[f"{step}:release"].append(event)
-                return {"released": 1}
+                return {"released": 1, "refresh": {"entries": []}}
             with self.lock:
                 self.calls[step].append(event)
                 self.contexts[step].append(context)

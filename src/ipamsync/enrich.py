@@ -170,6 +170,19 @@ class Ec2Reader:
             out += sorted(found)[:1]
         return out
 
+    def instance_pages(self, page_size: int = INSTANCE_BATCH) -> Iterator[list[Described]]:
+        """Every instance of the region, one ``DescribeInstances`` page (``page_size``, at most
+        1,000) at a time; reconcile lists a whole account and region with it."""
+        token: str | None = None
+        while True:
+            resp = self.ec2.describe_instances(
+                MaxResults=page_size, **({"NextToken": token} if token else {})
+            )
+            yield [dict(i) for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
+            token = resp.get("NextToken")
+            if not token:
+                return
+
     def vpcs(self, ids: Iterable[str]) -> list[Described]:
         return self._filtered("describe_vpcs", "Vpcs", "vpc-id", ids)
 

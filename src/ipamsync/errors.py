@@ -48,12 +48,17 @@ class SolidServerError(IpamsyncError):
         errno: str | None = None,
         errmsg: str | None = None,
         method: str = "",
+        details: dict[str, str] | None = None,
     ) -> None:
         self.service = service
         self.status = status
         self.errno = errno
         self.errmsg = errmsg
         self.method = method
+        #: the other fields of SOLIDserver's error object (``parameters``, ``severity``,
+        #: ``service_name``, ``category``, and what names the object in the way: ``site_name``,
+        #: ``ip_addr``…), as strings
+        self.details: dict[str, str] = dict(details or {})
         detail = [f"service={service}" if service else "", f"status={status}" if status is not None else ""]
         if errno:
             detail.append(f"errno={errno}")
@@ -70,6 +75,7 @@ class SolidServerError(IpamsyncError):
             "status": self.status,
             "errno": self.errno,
             "errmsg": self.errmsg,
+            "details": self.details,
         }
 
 
@@ -196,6 +202,32 @@ class MemberAccessRefused(PermanentError):
 
 class ConfigurationError(PermanentError):
     """ipamsync's configuration does not match SOLIDserver (missing DNS server, bad setting...)."""
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+class ListingIncomplete(IpamsyncError):
+    """Reconcile could not list EC2 or SOLIDserver in full for an account and region (throttling,
+    a timeout, the appliance down, a role refused): that account and region's run fails and queues
+    nothing, since an incomplete listing would declare instances orphaned. Only the reconcile
+    workflow sees it (it retries it a bounded number of times, then the run fails and alarms): it is
+    neither in the sync workflow's retry list nor in its dead-letter list."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, source: str, cause: str) -> None:
+        self.source = source  # "ec2" | "solidserver"
+        self.cause = cause  # the underlying error's name
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "source": self.source,
+            "cause": self.cause,
+        }
 
 
 def _leaves(base: type[IpamsyncError]) -> tuple[str, ...]:

@@ -60,3 +60,9 @@ def device_name(hostname: str | None, instance_id: str) -> str:
 
 def interface_name(device_index: int) -> str:
     return f"eth{device_index}"
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names SOLIDserver compares without letter case (device, interface, address and DNS names:
+    the Terraform provider lower-cases the names it compares — ``solidserver-helper.go``)."""
+    return a.casefold() == b.casefold()

@@ -15,6 +15,9 @@ SPACE_STRATEGIES = ("single", "per-account", "per-account-region", "per-vpc")
 HOSTNAME_SOURCES = ("name-tag", "tag", "private-dns")
 STOPPED_POLICIES = ("keep", "remove-dns")
 TERMINATED_POLICIES = ("delete", "retain")
+#: Who writes the A/AAAA/PTR records: ipamsync, or the appliance from the addresses' FQDN names
+#: (its IPAM-to-DNS replication; ipamsync then writes none).
+DNS_RECORD_WRITERS = ("ipamsync", "appliance")
 
 
 def env_choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -78,6 +81,9 @@ class Settings:
     tombstone_hours: int = 336
     #: How long an execution holds an instance's lease at most, from its start (``ipamsync.sync.lease``).
     lease_seconds: int = 330
+    #: ``ipamsync`` writes the records; ``appliance``: the appliance makes them from the addresses'
+    #: names (IPAM-to-DNS replication), ipamsync names the addresses and writes no record.
+    dns_records: str = "ipamsync"
 
     @property
     def dns_enabled(self) -> bool:
@@ -108,7 +114,7 @@ class Settings:
             space_strategy=env_choice(env, "IPAM_SPACE_STRATEGY", "single", SPACE_STRATEGIES),
             space_name=space_name,
             public_space_name=(env.get("IPAM_PUBLIC_SPACE_NAME") or "").strip(),
-            dns_server=(env.get("DNS_SERVER_NAME") or "").strip(),
+            dns_server=(env.get("DNS_SERVER_NAME") or "").strip().rstrip(".").lower(),
             forward_zone=_zone(env.get("DNS_FORWARD_ZONE") or ""),
             zone_tag_key=(env.get("DNS_ZONE_TAG_KEY") or "ipamsync:zone").strip(),
             reverse_dns=env_bool(env, "DNS_REVERSE", True),
@@ -119,4 +125,5 @@ class Settings:
             terminated_policy=env_choice(env, "TERMINATED_POLICY", "delete", TERMINATED_POLICIES),
             tombstone_hours=env_int(env, "TOMBSTONE_RETENTION_HOURS", 336, 1, 24 * 365),
             lease_seconds=env_int(env, "EXECUTION_LEASE_SECONDS", 330, 1, 900),
+            dns_records=env_choice(env, "DNS_RECORDS", "ipamsync", DNS_RECORD_WRITERS),
         )

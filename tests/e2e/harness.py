@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import json
 import threading
 import time
@@ -378,12 +377,6 @@ def _retriers(asl: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
 RETRIERS = _retriers(ASL)
 
 
-def _ts(value: Any) -> float:
-    if isinstance(value, dt.datetime):
-        return value.timestamp()
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-
-
 @dataclass
 class Wait:
     execution: str
@@ -391,7 +384,7 @@ class Wait:
     error: str
     retrier: int  # index in the state's Retry list
     attempt: int  # 1 = the first retry of that retrier
-    seconds: float  # measured: TaskFailed → next TaskScheduled
+    seconds: float  # scheduled by the interpreter (unscaled), not measured: load cannot change it
     cap: float  # the designed ceiling (unscaled): min(Interval * Backoff^(attempt-1), MaxDelay)
 
 
@@ -405,7 +398,12 @@ class TaskRun:
 
 
 def task_runs(run: Run) -> list[TaskRun]:
-    """Every Task state of every recorded execution: its failures, the retry waits between them."""
+    """Every Task state of every recorded execution: its failures, the retry waits between them
+    (each with the seconds the interpreter scheduled for it, in order per execution and state)."""
+    assert run.aws.hooks is not None
+    scheduled: dict[tuple[str, str], list[float]] = {}
+    for sw in run.aws.hooks.scheduled_waits:
+        scheduled.setdefault((sw.execution_arn.rsplit(":", 1)[-1], sw.state), []).append(sw.seconds)
     out: list[TaskRun] = []
     for s in run.executions():
         events = run.history(s.name)
@@ -419,14 +417,14 @@ def task_runs(run: Run) -> list[TaskRun]:
             errors: list[str] = []
             waits: list[Wait] = []
             used: dict[int, int] = {}
-            failed_at: tuple[float, str] | None = None
+            failed_at: str | None = None
             for e in evs:
                 if e["type"] == "TaskFailed":
                     error = str(e["taskFailedEventDetails"].get("error", ""))
                     errors.append(error)
-                    failed_at = (_ts(e["timestamp"]), error)
+                    failed_at = error
                 elif e["type"] == "TaskScheduled" and failed_at is not None:
-                    at, error = failed_at
+                    error = failed_at
                     index = next(
                         (
                             i
@@ -442,7 +440,9 @@ def task_runs(run: Run) -> list[TaskRun]:
                         attempt - 1
                     )
                     cap = min(cap, float(r.get("MaxDelaySeconds", cap)))
-                    waits.append(Wait(s.name, state, error, index, attempt, _ts(e["timestamp"]) - at, cap))
+                    planned = scheduled.get((s.name, state), [])
+                    seconds = planned.pop(0) if planned else float("nan")  # nan: no wait recorded
+                    waits.append(Wait(s.name, state, error, index, attempt, seconds, cap))
                     failed_at = None
             succeeded = any(e["type"] == "TaskSucceeded" for e in evs)
             out.append(TaskRun(s.name, state, errors, succeeded, waits))
@@ -465,15 +465,14 @@ def retry_violations(runs: list[TaskRun]) -> list[str]:
     return problems
 
 
-def wait_violations(runs: list[TaskRun], retry_scale: float, slack: float) -> list[str]:
-    """Retry waits longer than their (scaled) backoff ceiling allows, give or take ``slack`` seconds
-    of scheduling (the waits are measured between two history events)."""
+def wait_violations(runs: list[TaskRun]) -> list[str]:
+    """Retry waits the interpreter scheduled beyond their backoff ceiling, or never recorded."""
     return [
-        f"{tr.execution} {tr.state}: retry {w.attempt} of {w.error} waited {w.seconds:.3f} s "
-        f"> ceiling {w.cap * retry_scale:.3f} s"
+        f"{tr.execution} {tr.state}: retry {w.attempt} of {w.error} scheduled {w.seconds:.3f} s "
+        f"(ceiling {w.cap:.3f} s)"
         for tr in runs
         for w in tr.waits
-        if w.seconds > w.cap * retry_scale + slack
+        if not 0 <= w.seconds <= w.cap + 1e-6
     ]
 
 

@@ -107,6 +107,7 @@ class Pipeline:
             account=self.aws.context.account_id,
             region=self.aws.context.region,
             extra_subnets=self.used_subnets,
+            unique_address_names=self.emu.profile.unique_address_names,
         )
 
     def exact(self, *instance_ids: str) -> tuple[Truth, Inventory]:
@@ -141,9 +142,11 @@ def start_pipeline(
     parameters: Mapping[str, str] | None = None,
     *,
     time_scale: float = 0.02,
+    profile: str = "default",
     **kw: Any,
 ) -> tuple[LocalAws, Settings]:
-    """A reset, seeded emulator and a started LocalAws (the caller stops it)."""
+    """A reset, seeded emulator with this appliance profile and a started LocalAws (the caller stops it)."""
+    emu.admin.set_profile(profile)
     emu.admin.reset()
     emu.admin.clear_faults()
     emu.admin.seed(
@@ -171,7 +174,8 @@ def start_pipeline(
 
 
 def pipeline_fixture(parameters: Mapping[str, str] | None = None, **kw: Any):
-    """A module-scoped fixture running one pipeline with these template parameters."""
+    """A module-scoped fixture running one pipeline with these template parameters (``profile=``:
+    the emulator's appliance profile, reset to ``default`` afterwards)."""
 
     @pytest.fixture(scope="module")
     def fixture(tls_emulator: EmulatorServer, module_state: Path) -> Iterator[Pipeline]:
@@ -180,6 +184,7 @@ def pipeline_fixture(parameters: Mapping[str, str] | None = None, **kw: Any):
             yield Pipeline(aws, tls_emulator, settings)
         finally:
             aws.stop()
+            tls_emulator.admin.set_profile("default")
 
     return fixture
 

@@ -171,7 +171,19 @@ def test_bad_input_is_named_bounded_and_kept(
         # SOLIDserver never saw a malformed query: every WHERE parses, nothing answered 400.
         requests = run.log.snapshot()
         assert where_problems(requests) == []
-        assert "400" not in Counter(r.status for r in requests)
+        # The one 400 allowed: two executions of a new VPC's instances creating the same network at
+        # once (``add_flag=new_only``); the loser re-reads what the winner created (networks step).
+        created = {(r.service, json.dumps(r.params, sort_keys=True)) for r in requests if r.status == "201"}
+        refused = [
+            r
+            for r in requests
+            if r.status == "400"
+            and not (
+                r.params.get("add_flag") == "new_only"
+                and (r.service, json.dumps(r.params, sort_keys=True)) in created
+            )
+        ]
+        assert refused == []
         assert len(requests) > 50
 
         # Everything applicable converged, sanitised as documented.

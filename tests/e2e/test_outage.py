@@ -33,14 +33,17 @@ def test_an_outage_longer_than_the_retry_budget_is_dead_lettered_then_redriven(
         run.assert_converged()
         before = len(run.executions())
         mark = aws.events_source.mark()
+        assert aws.calls_source is not None
+        call_mark = aws.calls_source.mark()
 
         emu.admin.outage(True)
         fleet.stop(x)
         fleet.terminate(y)
         z = fleet.launch("z-1", elastic_ip=True).instance_id
         run.wait(120)
-        during = aws.events_source.since(mark)
-        assert len(during) == 6
+        # 6 state changes and z-1's Elastic IP association (its CloudTrail event)
+        during = [*aws.events_source.since(mark), *aws.calls_source.since(call_mark)]
+        assert len(during) == 7
 
         # Every event of the outage is parked, none applied, none lost.
         outage_runs = run.executions()[before:]

@@ -63,7 +63,9 @@ def test_the_whole_pipeline(tmp_path: Path, tls_emulator: EmulatorServer) -> Non
         aws.wait_idle(60)
 
         summaries = aws.executions.list()
-        assert len(summaries) == 3 * 2 + 2 + 4 + 2  # launches, stop, rename (restart), terminate
+        # launches (+ web's Elastic IP association, a CloudTrail event), stop, rename (its CreateTags,
+        # then the restart), terminate
+        assert len(summaries) == 3 * 2 + 1 + 2 + 1 + 4 + 2
         assert {s.status for s in summaries} == {"SUCCEEDED"}, [(s.name, s.error, s.cause) for s in summaries]
         assert (
             aws.dead_letters("WorkflowDeadLetterQueue") == []
@@ -71,7 +73,8 @@ def test_the_whole_pipeline(tmp_path: Path, tls_emulator: EmulatorServer) -> Non
         )
         counters = aws.counters()
         assert counters["lambda"]["EnrichFunction"]["errors"] == 0
-        assert counters["ec2_events"]["emitted"] == len(summaries)
+        assert counters["ec2_events"]["emitted"] + counters["cloudtrail_events"]["emitted"] == len(summaries)
+        assert counters["cloudtrail_events"]["by_call"] == {"AssociateAddress": 1, "CreateTags": 1}
 
         devices = {d["hostdev_name"] for d in _rest(tls_emulator, "hostdev_list")}
         assert {f"web-2-{web.instance_id}", f"db-1-{db.instance_id}"} <= devices

@@ -137,6 +137,10 @@ def test_state_names(all_states: dict[str, Any]) -> None:
     }
 
 
+RECORD = "States.ArrayGetItem($$.Execution.Input, $.index)"
+BODY = "States.ArrayGetItem($$.Execution.Input[*].body, $.index)"
+
+
 def test_map_over_the_sqs_batch(asl: dict[str, Any]) -> None:
     assert asl["StartAt"] == "ForEachMessage"
     fem = asl["States"]["ForEachMessage"]
@@ -146,6 +150,9 @@ def test_map_over_the_sqs_batch(asl: dict[str, Any]) -> None:
     assert fem["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
     assert fem["ItemProcessor"]["StartAt"] == "SyncDevice"
     assert fem.get("End") is True
+    # each iteration carries only its index: the steps read their record from the execution's input
+    assert fem["ItemSelector"] == {"index.$": "$$.Map.Item.Index"}
+    assert fem["ResultSelector"] == {"devices.$": "$[*].device"}
 
 
 def test_transitions_stay_in_scope_and_everything_is_reachable(asl: dict[str, Any]) -> None:
@@ -186,7 +193,7 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
     assert device["Parameters"] == {
         "FunctionName": "${DeviceFunctionArn}",
         "Payload": {
-            "message.$": "$.body",
+            "message.$": BODY,
             "execution.$": "$$.Execution.Name",
             "started.$": "$$.Execution.StartTime",
         },
@@ -233,7 +240,7 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
     networks = item_states["SyncNetworks"]
     assert networks["Parameters"] == {
         "FunctionName": "${NetworksFunctionArn}",
-        "Payload": {"message.$": "$.body"},
+        "Payload": {"message.$": BODY},
     }
     assert networks["ResultSelector"] == {
         "space_id.$": "$.Payload.space_id",
@@ -251,14 +258,17 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
     dns_task = dns["States"]["SyncDns"]
     assert ip_task["Parameters"] == {
         "FunctionName": "${AddressesFunctionArn}",
-        "Payload": {"message.$": "$.body", "device.$": "$.device", "networks.$": "$.networks"},
+        "Payload": {"message.$": BODY, "device.$": "$.device", "networks.$": "$.networks"},
     }
     assert dns_task["Parameters"] == {
         "FunctionName": "${DnsFunctionArn}",
-        "Payload": {"message.$": "$.body", "device.$": "$.device"},
+        "Payload": {"message.$": BODY, "device.$": "$.device"},
     }
+    # only what later states need travels on (each state's input and output is logged)
+    assert ip_task["ResultSelector"] == {"taken.$": "$.Payload.taken"}
+    assert "OutputPath" not in ip_task
+    assert dns_task["OutputPath"] == "$.Payload"
     for task in (ip_task, dns_task):
-        assert task["OutputPath"] == "$.Payload"
         assert task["End"] is True
     assert par["ResultSelector"] == {"addresses.$": "$[0]", "dns.$": "$[1]"}
     assert par["ResultPath"] == "$.sync"
@@ -266,7 +276,7 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
     release = item_states["ReleaseDevice"]
     assert release["Parameters"]["Payload"] == {
         "release": "succeeded",
-        "message.$": "$.body",
+        "message.$": BODY,
         "execution.$": "$$.Execution.Name",
         "device.$": "$.device",
         "taken.$": "$.sync.addresses.taken",
@@ -353,7 +363,7 @@ def test_a_failed_sync_task_gives_the_lease_back_then_dead_letters(
     release = item_states["ReleaseAfterFailure"]
     assert release["Parameters"]["Payload"] == {
         "release": "failed",
-        "message.$": "$.body",
+        "message.$": BODY,
         "execution.$": "$$.Execution.Name",
     }
     assert release["Next"] == "DeadLetter"
@@ -394,7 +404,7 @@ def test_dead_letter_path(item_states: dict[str, Any]) -> None:
         "QueueUrl": "${WorkflowDeadLetterQueueUrl}",
         "MessageBody": {
             "kind": "workflow",
-            "record.$": "$",
+            "record.$": f"States.JsonMerge({RECORD}, $, false)",
             "execution_arn.$": "$$.Execution.Id",
             "state_machine_arn.$": "$$.StateMachine.Id",
             "dead_lettered_at.$": "$$.State.EnteredTime",

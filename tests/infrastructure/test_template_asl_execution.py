@@ -198,7 +198,7 @@ def test_happy_path(harness: Harness) -> None:
     assert sorted(called[2:4]) == ["addresses", "dns"]
     assert called[4:] == ["device:release-succeeded"]
     payloads = dict(harness.calls)
-    body = INPUT[0]["body"]
+    body = INPUT[0]["body"]  # each step gets its record's body from the execution's input, by index
     device = {
         k: DEVICE_OK[k]
         for k in ("stale", "unchanged", "lifecycle", "device_id", "interfaces", "lease_id", "refresh")
@@ -218,11 +218,10 @@ def test_happy_path(harness: Harness) -> None:
         "device": device,
         "taken": [],
     }
-    [out] = json.loads(desc["output"])
-    assert out["messageId"] == INPUT[0]["messageId"]
-    assert out["device"] == device
-    assert out["networks"] == networks
-    assert out["sync"] == {"addresses": ADDRESSES_OK, "dns": DNS_OK}
+    # the execution's output is the device result (with the release's refresh entries), not the
+    # messages again: every state's input and output is logged
+    out = json.loads(desc["output"])
+    assert out == {"devices": [{**device, "refresh": {"entries": []}}]}
     assert harness.dead_letters() == []
 
 
@@ -317,7 +316,12 @@ def test_a_release_that_fails_does_not_fail_a_finished_sync(harness: Harness) ->
     finally:
         harness.invoke = original  # type: ignore[method-assign]
     assert desc["status"] == "SUCCEEDED", desc
-    assert json.loads(desc["output"])[0]["release_error"]["Error"] == "SolidServerAuthError"
+    assert desc["status"] == "SUCCEEDED" and "release_error" not in desc["output"]
+    history = harness.sfn.get_execution_history(executionArn=desc["executionArn"])["events"]
+    synced = [e for e in history if e.get("stateEnteredEventDetails", {}).get("name") == "Synced"]
+    assert json.loads(synced[0]["stateEnteredEventDetails"]["input"])["release_error"]["Error"] == (
+        "SolidServerAuthError"
+    )
     assert harness.dead_letters() == []
 
 
@@ -361,3 +365,41 @@ def test_a_lookup_that_finds_nobody_succeeds_quietly(harness: Harness) -> None:
     assert desc["status"] == "SUCCEEDED", desc
     assert harness.called() == ["device"]
     assert harness.refresh_requests() == []
+
+
+def test_every_state_is_inspectable_yet_the_message_is_not_copied_into_each(harness: Harness) -> None:
+    """What the Step Functions console shows of an Express execution is its log, i.e. these history
+    events (level ALL with execution data): every state entered and exited with its input and
+    output, every Lambda task with the parameters it was given (the message, resolved from the
+    execution's input) and the function's whole result. The message itself appears only in the
+    execution's input, the Map's input and the Lambda tasks' parameters: not in every state's
+    input and output (what made the executions' logs the largest cost)."""
+    desc = harness.execute(OK)
+    assert desc["status"] == "SUCCEEDED", desc
+    events = harness.sfn.get_execution_history(executionArn=desc["executionArn"])["events"]
+    body = INPUT[0]["body"]
+    entered = [e["stateEnteredEventDetails"] for e in events if "stateEnteredEventDetails" in e]
+    exited = [e["stateExitedEventDetails"] for e in events if "stateExitedEventDetails" in e]
+    names = [d["name"] for d in entered]
+    for state in ("ForEachMessage", "SyncDevice", "IsDone", "NeedsNetworks", "SyncNetworks"):
+        assert state in names, state
+    for state in ("SyncAddressesAndDns", "SyncAddresses", "SyncDns", "ReleaseDevice", "Synced"):
+        assert state in names, state
+    assert {d["name"] for d in exited} == set(names)
+    for d in entered:
+        assert "input" in d, d["name"]
+    for d in exited:
+        assert "output" in d, d["name"]
+    scheduled = [e["taskScheduledEventDetails"] for e in events if "taskScheduledEventDetails" in e]
+    lambda_tasks = [s for s in scheduled if s["resourceType"] == "lambda"]
+    assert len(lambda_tasks) == 5  # device, networks, addresses, dns, release
+    for s in lambda_tasks:
+        assert json.loads(s["parameters"])["Payload"]["message"] == body
+    succeeded = [e["taskSucceededEventDetails"] for e in events if "taskSucceededEventDetails" in e]
+    assert any(json.loads(s["output"])["Payload"] == ADDRESSES_OK for s in succeeded)
+
+    def carries(text: str) -> bool:  # the message, as such or as a JSON string inside JSON
+        return body in text or json.dumps(body)[1:-1] in text
+
+    assert {d["name"] for d in entered if carries(d["input"])} == {"ForEachMessage"}
+    assert not [d["name"] for d in exited if carries(d["output"])]

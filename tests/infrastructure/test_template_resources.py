@@ -70,6 +70,9 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "LambdaSubnetIds": ("", None),
     "LambdaSecurityGroupIds": ("", None),
     "LogLevel": ("INFO", None),
+    "ExecutionLogLevel": ("ALL", ["ALL", "ERROR", "OFF"]),
+    "IncludeExecutionData": ("true", ["true", "false"]),
+    "TracingSampleRate": ("0.05", None),
     "LogRetentionDays": ("30", None),
     "AlarmEmail": ("", None),
     "AlarmTopicArn": ("", None),
@@ -80,6 +83,8 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "CoveredRegions": ("", None),
     "MemberRoleName": ("ipamsync-read", None),
     "MemberExternalId": ("", None),
+    "ReconcileSchedule": ("rate(6 hours)", None),
+    "ReconcileDeepSchedule": ("rate(7 days)", None),
 }
 
 # Actions AWS does not scope to a resource: the only ones allowed with Resource "*".
@@ -147,6 +152,24 @@ ROLES = {
         set(),
         {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "states:StartSyncExecution"},
     ),
+    # reconcile: reads EC2 and SOLIDserver, queues on EventQueue; its workflow invokes it only; the
+    # schedules only start the workflow
+    "ReconcileFunctionRole": (
+        {BASIC, XRAY, VPC, "SyncFunctionsPolicy"},
+        {
+            "ec2:DescribeInstances",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeAddresses",
+            "ec2:DescribeInstanceTypes",
+            "sqs:SendMessage",
+            "secretsmanager:GetSecretValue",
+            "kms:Decrypt",
+            "ssm:GetParameter",
+        },
+    ),
+    "ReconcileStateMachineRole": (set(), {"lambda:InvokeFunction"}),
+    "ReconcileTimerRole": (set(), {"states:StartExecution"}),
 }
 
 
@@ -226,10 +249,15 @@ def test_functions_contract(template: dict[str, Any], resources: dict[str, Any])
     assert {n: r["Properties"]["CodeUri"] for n, r in functions.items()} == FUNCTIONS
     for name, res in functions.items():
         props = res["Properties"]
-        for key in ("Runtime", "Architectures", "Handler", "Tracing", "Layers", "MemorySize"):
+        own = ("Runtime", "Architectures", "Handler", "Tracing", "Layers")
+        for key in (*own, "MemorySize") if name != "ReconcileFunction" else own:
+            if (name, key) == ("EnrichFunction", "Tracing"):
+                # Lambda samples enrich's asynchronous invocations itself, ignoring sampling rules
+                assert props[key] == {"Fn::If": ["TraceEverything", "Active", "PassThrough"]}
+                continue
             assert key not in props, f"{name} overrides {key} from Globals"
         timeout = props.get("Timeout", glob["Timeout"])
-        assert timeout == (20 if name == "EnrichFunction" else 30), name
+        assert timeout == {"EnrichFunction": 20, "ReconcileFunction": 900}.get(name, 30), name
 
 
 def test_layer_contract(resources: dict[str, Any]) -> None:
@@ -257,6 +285,8 @@ def test_environment_contract(template: dict[str, Any], resources: dict[str, Any
                 "MEMBER_EXTERNAL_ID": {"Ref": "MemberExternalId"},
             }
             if name == "EnrichFunction"
+            else {"EVENT_QUEUE_URL": {"Ref": "EventQueue"}}
+            if name == "ReconcileFunction"
             else {}
         )
         assert own == expected, name
@@ -276,10 +306,15 @@ def test_every_function_has_its_own_log_group_with_retention(resources: dict[str
             assert "RetentionInDays" in res["Properties"]
 
 
-def test_vpc_placement_only_for_the_sync_functions(resources: dict[str, Any]) -> None:
+def test_vpc_placement_only_for_the_functions_that_reach_solidserver(resources: dict[str, Any]) -> None:
     assert "VpcConfig" not in resources["EnrichFunction"]["Properties"]
-    for name in SYNC_FUNCTIONS:
+    for name in (*SYNC_FUNCTIONS, "ReconcileFunction"):
         props = resources[name]["Properties"]
+        if name == "ReconcileFunction":
+            # not bounded by the sync functions' concurrency: the workflow's Map bounds it
+            assert "ReservedConcurrentExecutions" not in props
+            assert props["VpcConfig"] == resources["DeviceFunction"]["Properties"]["VpcConfig"]
+            continue
         cond, in_vpc, out = props["VpcConfig"]["Fn::If"]
         assert cond == "InVpc"
         assert in_vpc == {
@@ -434,7 +469,7 @@ def test_event_queue_fifo_redrive_and_visibility(resources: dict[str, Any]) -> N
 # --------------------------------------------------------------------------- workflow and pipe
 
 
-def test_state_machine(resources: dict[str, Any]) -> None:
+def test_state_machine(template: dict[str, Any], resources: dict[str, Any]) -> None:
     sm = resources["StateMachine"]
     assert sm["Type"] == "AWS::Serverless::StateMachine"
     props = sm["Properties"]
@@ -449,12 +484,20 @@ def test_state_machine(resources: dict[str, Any]) -> None:
         "WorkflowDeadLetterQueueUrl": {"Ref": "WorkflowDeadLetterQueue"},
     }
     logging = props["Logging"]
-    assert logging["Level"] == "ALL"
-    assert logging["IncludeExecutionData"] is True
+    # the defaults (ALL, "true") keep every execution inspectable in the console
+    assert logging["Level"] == {"Ref": "ExecutionLogLevel"}
+    assert logging["IncludeExecutionData"] == {"Fn::If": ["LogExecutionData", True, False]}
+    assert template["Conditions"]["LogExecutionData"] == {
+        "Fn::Equals": [{"Ref": "IncludeExecutionData"}, "true"]
+    }
     [dest] = logging["Destinations"]
     group = dest["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     assert resources[group]["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
     assert props["Tracing"] == {"Enabled": True}
+    rule = resources["TracingSamplingRule"]["Properties"]["SamplingRule"]
+    assert rule["FixedRate"] == {"Ref": "TracingSampleRate"}
+    assert rule["ReservoirSize"] == 0
+    assert rule["ResourceARN"] == {"Ref": "StateMachine"}
     invoked = [
         p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in props["Policies"] if "LambdaInvokePolicy" in p
     ]

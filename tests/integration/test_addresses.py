@@ -11,6 +11,7 @@ import ipaddress
 import pytest
 
 from ipamsync.errors import OwnershipConflict
+from ipamsync.sync.networks import sync_networks
 from tests.helpers import SUBNET6, SUBNET_B, ZONE, eni, inv, message, run
 
 
@@ -145,14 +146,20 @@ def test_an_older_observation_yields_an_address_a_newer_holder_has(ctx):
     assert inv(ctx).address_map()["54.210.40.9"].metadata["aws_instance_id"] == b
 
 
-def test_address_outside_every_terminal_subnet_keeps_the_appliance_error(ctx):
-    from ipamsync.errors import SolidServerRequestError
+def test_an_address_is_never_created_outside_a_terminal_network(ctx):
+    """An appliance accepts an address outside every terminal subnet (an orphan, ``subnet_id`` 0):
+    run on its own, before the networks step, the step refuses to create one."""
+    from ipamsync.errors import ConfigurationError
     from ipamsync.sync.addresses import sync_addresses
     from ipamsync.sync.device import sync_device
 
     ctx.space_id("AWS", create=True)
     msg = message("i-0000000000000abd4", enis=[eni(0x5C, ["10.20.1.170"])])
     dev = sync_device(msg, ctx, holder="exec-1", started=ctx.now())
-    with pytest.raises(SolidServerRequestError) as exc:  # the networks step did not run
+    with pytest.raises(ConfigurationError) as exc:  # the networks step did not run
         sync_addresses(msg, ctx, device=dev, networks=None)
-    assert not isinstance(exc.value, OwnershipConflict) and "10.20.1.170" in str(exc.value)
+    assert "10.20.1.170" in str(exc.value) and "orphan" in str(exc.value)
+    assert "10.20.1.170" not in inv(ctx).address_map()
+    sync_networks(msg, ctx)
+    sync_addresses(msg, ctx, device=dev, networks=None)  # on its own again: the network is there now
+    assert inv(ctx).address_map()["10.20.1.170"].subnet_id is not None

@@ -15,9 +15,14 @@ from ipamsync_local.emulator import EmulatorServer
 TOKEN_ID, TOKEN_SECRET = "contract-token", "contract-secret"
 
 
-@pytest.fixture
-def contract_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    with EmulatorServer(port=0, tls=True, token_id=TOKEN_ID, token_secret=TOKEN_SECRET, seed=True) as server:
+@pytest.fixture(params=["default", "strict"])
+def contract_emulator(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[EmulatorServer]:
+    """The emulator with the default appliance profile, and with the strict one (``profile.py``)."""
+    with EmulatorServer(
+        port=0, tls=True, token_id=TOKEN_ID, token_secret=TOKEN_SECRET, seed=True, profile=request.param
+    ) as server:
         assert server.cert_path is not None
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.cert_path)
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
@@ -78,11 +83,26 @@ def test_low_level_query_in_every_auth_mode(contract_emulator: EmulatorServer, m
     assert client.query("ip_site_info", {"site_id": site_id}).status_code == 204
 
 
+def strict(server: EmulatorServer) -> bool:
+    return server.profile.appliance_errors
+
+
 def test_low_level_client_sees_http_errors(contract_emulator: EmulatorServer) -> None:
     client = low_level(contract_emulator, "native")
     duplicate = client.query("ip_site_create", {"site_name": "AWS"})  # seeded; POST sends add_flag=new_only
     assert duplicate.status_code == 400
-    assert duplicate.json()["errno"] == "1004"
+    if strict(contract_emulator):  # what a live appliance answers (gregocgt/SOLIDserverRest report.txt)
+        assert duplicate.json() == {
+            "errno": "5061",
+            "errmsg": "Space name already exist",
+            "severity": "error",
+            "param_value": duplicate.json()["param_value"],
+            "site_name": "AWS",
+            "service_name": "ip_site_add",
+            "category": "ip_site_add",
+        }
+    else:
+        assert duplicate.json()["errno"] == "1004"
     bad = SOLIDserverRest(host_of(contract_emulator))
     bad.use_native_sds(user="ipmadmin", password="wrong")
     bad.set_certificate_file(contract_emulator.cert_path)
@@ -282,6 +302,72 @@ def test_dns_record_add_list_delete(contract_emulator: EmulatorServer, sds: sdsa
     assert record.myid == -1
     with pytest.raises(SDSEmptyError):
         sds.query("dns_rr_info", params={"rr_id": rr_id})
+
+
+# --------------------------------------------------------------------------- what appliances do
+
+
+def test_error_bodies(contract_emulator: EmulatorServer, sds: sdsadv.SDS) -> None:
+    """Reads answer a one-element array, writes an object, on a live appliance (report.txt): the
+    low-level client hands them over as they are, the adv module raises on both."""
+    client = low_level(contract_emulator, "native")
+    info = client.query("ip_address_info", {})
+    assert info.status_code == 400
+    if strict(contract_emulator):
+        assert info.json() == [{"errno": "4", "errmsg": "Missing parameter ip_id", "parameters": "ip_id"}]
+        add = client.query("ip_address_create", {"site_name": "AWS"})
+        assert add.json()["errno"] == "4" and add.json()["category"] == "ip_add"
+    else:
+        assert info.json()["errno"] == "1001"
+    with pytest.raises(SDSError):
+        sdsadv.Space(sds=sds, name="AWS").create()
+    with pytest.raises(SDSError):
+        sdsadv.IpAddress(sds=sds, space=None, ipv4="10.0.0.1").create()
+
+
+def test_orphan_addresses(sds: sdsadv.SDS) -> None:
+    """An address in a space without any subnet is accepted (vrtdev/solidserverrest
+    tests/tdd_eip_ipadd.py: test_ipadd_new_orphan_address, test_ipadd_create_with_classparams)."""
+    space = sdsadv.Space(sds=sds, name="orphans")
+    space.create()
+    add01 = sdsadv.IpAddress(
+        sds=sds, space=space, ipv4="192.168.16.10", class_params={"key1": "ok", "key2": "12"}
+    )
+    add01.create()
+    assert add01.params["subnet_id"] == "0" and add01.params["subnet_is_terminal"] == "0"
+    add02 = sdsadv.IpAddress(sds=sds, space=space, ipv4="192.168.16.10")
+    add02.refresh()
+    assert str(add01) == str(add02) and add02.get_class_params("key1") == "ok"
+    with pytest.raises(SDSError):
+        sdsadv.IpAddress(sds=sds, space=space, ipv4="192.168.16.10").create()  # a duplicate
+    add01.delete()
+    space.delete()
+
+
+def test_free_rows(contract_emulator: EmulatorServer, sds: sdsadv.SDS) -> None:
+    """A live appliance's address list also answers free ranges (``type`` free, ``ip_id`` 0): the
+    official client still finds, updates and deletes the addresses it made among them."""
+    space, _, subnet = make_networks(sds)
+    ip = sdsadv.IpAddress(sds=sds, space=space, ipv4="10.16.1.10", name="web-1")
+    ip.create()
+    ip.set_mac("02:42:ac:10:01:0a")
+    ip.update()
+    again = sdsadv.IpAddress(sds=sds, space=space, ipv4="10.16.1.10")
+    again.refresh()
+    assert again.myid == ip.myid and again.mac == "02:42:ac:10:01:0a"
+    rows = sds.query("ip_address_list", params={"WHERE": f"subnet_id='{subnet.myid}'"})
+    kinds = sorted((r["ip_addr"], r["type"], r["ip_id"], r["free_scope_size"]) for r in rows)
+    if contract_emulator.profile.free_rows:
+        assert kinds == [
+            ("0a100101", "free", "0", "9"),
+            ("0a10010a", "ip", str(ip.myid), "0"),
+            ("0a10010b", "free", "0", "244"),
+        ]
+        first = next(r for r in rows if r["ip_addr"] == "0a100101")
+        assert (first["free_start_ip_addr"], first["free_end_ip_addr"]) == ("0a100101", "0a100109")
+    else:
+        assert kinds == [("0a10010a", "ip", str(ip.myid), "0")]
+    ip.delete()
 
 
 def test_verification_is_really_on(

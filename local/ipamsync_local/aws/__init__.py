@@ -1,6 +1,7 @@
 """The local AWS runtime: the whole ipamsync pipeline on one machine, in-process, on moto.
 
-EC2 (moto) state change → EventBridge (moto, the template's rule pattern) → the enrich Lambda
+EC2 (moto) state change, or an EC2 call's CloudTrail event (:mod:`.cloudtrail`) → EventBridge
+(moto, the template's rule patterns) → the enrich Lambda
 (asynchronous invocation, retries, OnFailure destination) → SQS FIFO ``EventQueue`` (moto) → the
 pipe (reproduced here: moto stores pipes but moves no messages) → the Express state machine (moto's
 interpreter) → the sync Lambdas → SOLIDserver (the emulator or a real one).

@@ -19,6 +19,8 @@
 
   Then it prints the executions it caused and the dead-letter queues' entries. Exit status 1 when
   an execution failed or something was dead-lettered.
+* ``ipamsync local reconcile [--dry-run] [--deep] [--json] [--endpoint-url URL]`` — the reconcile
+  plan or run on the local pipeline (:mod:`ipamsync_local.reconcile`).
 """
 
 from __future__ import annotations
@@ -65,15 +67,17 @@ def register(subparsers: Any, name: str = "local", help_text: str = "") -> argpa
         "file", type=Path, help="EventBridge event, {'message': ...} or a state-machine input array"
     )
     p.add_argument("--solidserver-url", help="a running SOLIDserver (default: an embedded emulator)")
-    p.add_argument("--username", default="ipmadmin")
-    p.add_argument("--password", default="admin")
+    p.add_argument("--username", default="ipmadmin", help="SOLIDserver user (default ipmadmin)")
+    p.add_argument("--password", default="admin", help="its password (default: the emulator's, admin)")
     p.add_argument("--ca-bundle", type=Path, help="PEM file of the CA that signs SOLIDserver's certificate")
     p.add_argument(
         "--allow-http",
         action="store_true",
         help="accept an http:// SOLIDserver URL (the template only allows https://)",
     )
-    p.add_argument("--template", type=Path, default=Path("template.yaml"))
+    p.add_argument(
+        "--template", type=Path, default=Path("template.yaml"), help="SAM template (default template.yaml)"
+    )
     p.add_argument(
         "--param", action="append", default=[], metavar="KEY=VALUE", help="template parameter override"
     )
@@ -91,8 +95,23 @@ def register(subparsers: Any, name: str = "local", help_text: str = "") -> argpa
         metavar="FILE",
         help="where the functions' logs go (default: STATE_DIR/lambda.log; '-' = stdout)",
     )
+    p.add_argument(
+        "--launch",
+        action="store_true",
+        help="a state change or refresh request for an instance the local EC2 does not know: launch a "
+        "matching instance first and replay the event for it (the local EC2 starts empty)",
+    )
+    p.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="afterwards keep the embedded emulator (and the console over it) up until Ctrl-C, to inspect",
+    )
     serial_argument(p)
     p.set_defaults(func=cmd_replay)
+
+    from ipamsync_local.reconcile import register_local
+
+    register_local(sub)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
     return parser
 
@@ -231,6 +250,8 @@ def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     from .runtime import LocalAws
 
+    launch = _unknown_instance_note(document, out, args) if kind == "event" else False
+
     with ExitStack() as stack:
         if args.solidserver_url:
             url = args.solidserver_url
@@ -270,7 +291,9 @@ def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
             out.write(f"Lambda logs: {lambda_log}\n")
         out.write(f"Replaying {args.file} as {'an EventBridge event' if kind == 'event' else 'a ' + kind}\n")
         if kind == "event":
-            _replay_event(aws, document, out, args.time_scale)
+            if launch:
+                document = _launch_matching(aws, document, out)
+            _replay_event(aws, document, out)
         elif kind == "message":
             message = document["message"]
             instance = (message.get("instance") or {}).get("id")
@@ -283,29 +306,181 @@ def cmd_replay(args: argparse.Namespace, out: TextIO | None = None) -> int:
             aws.wait_idle(timeout=args.timeout)
         except TimeoutError as exc:
             out.write(f"  {exc}\n")
-        return _report(aws, out, kind)
+        code = _report(aws, out, kind)
+        if args.keep_running:
+            _keep_running(aws, url, args, out, None if args.solidserver_url else emu)
+        return code
     return 0  # pragma: no cover
 
 
-def _replay_event(aws: Any, event: dict[str, Any], out: TextIO, time_scale: float) -> None:
-    detail = event.get("detail") or {}
-    instance, state = detail.get("instance-id", "?"), detail.get("state", "?")
+def _unknown_instance_note(event: dict[str, Any], out: TextIO, args: argparse.Namespace) -> bool:
+    """Said before anything runs: the local EC2 starts empty, so it knows no instance of a fixture.
+    True when ``--launch`` can launch a matching instance (a state change or a refresh request
+    about an instance that is not gone)."""
+    from ipamsync.errors import InvalidMessage
+    from ipamsync.events import ApiCall, Refresh, parse_event
+
+    try:
+        parsed = parse_event(event)
+    except InvalidMessage:
+        return False  # not one ipamsync consumes: the rule's pattern decides, the report says what ran
+    if isinstance(parsed, ApiCall):
+        named = parsed.instance_ids + parsed.eni_ids + parsed.attachment_ids + parsed.association_ids
+        names = ", ".join(named or parsed.public_ips + parsed.vpc_ids + parsed.subnet_ids)
+        if parsed.ignored or parsed.empty:
+            why = parsed.ignored or "it names no instance, ENI, Elastic IP, VPC or subnet"
+            out.write(f"Note: {parsed.name}: {why}; enrich counts it and queues nothing\n")
+        else:
+            out.write(
+                f"Note: the local EC2 starts empty and knows nothing this {parsed.name} call names "
+                f"({names}): enrich "
+                "queues a snapshot only of the instances EC2 ties it to, and a lookup in SOLIDserver for "
+                "a detached attachment or a disassociated address"
+                + (" (--launch applies to state changes and refresh requests only)" if args.launch else "")
+                + "\n"
+            )
+        return False
+    instance = parsed.instance_id
+    if isinstance(parsed, Refresh):
+        gone = False
+        consequence = (
+            "enrich queues a snapshot of a gone instance (EC2 no longer describes it), whose objects "
+            "in SOLIDserver, if any, are released"
+        )
+    else:
+        gone = parsed.state in GONE_STATES
+        consequence = (
+            f"enrich queues the deletion message for a {parsed.state} instance"
+            if gone
+            else f"enrich raises InstanceNotFound for a {parsed.state} instance; Lambda retries it after "
+            f"{60 * args.time_scale:g} s and {120 * args.time_scale:g} s, then sends its OnFailure record "
+            "to the workflow dead-letter queue"
+        )
+    if args.launch and not gone:
+        out.write(f"Note: the local EC2 does not know {instance}: a matching instance is launched first\n")
+        return True
+    hint = "" if gone else " (--launch launches a matching instance and replays the event for it)"
+    out.write(f"Note: the local EC2 does not know {instance}: {consequence}{hint}\n")
+    return False
+
+
+def _launch_matching(aws: Any, event: dict[str, Any], out: TextIO) -> dict[str, Any]:
+    """Launch an instance in the local EC2 and return the event naming it instead."""
+    detail = dict(event.get("detail") or {})
+    old = str(detail.get("instance-id", "?"))
+    network = aws.fleet.ensure_network()
+    new = aws.fleet.launch(f"replay-{old}", subnet_id=network.subnet_ids[0]).instance_id
+    aws.wait_idle(timeout=120)  # its own launch events go through the pipeline first
+    detail["instance-id"] = new
+    resources = [str(r).replace(old, new) for r in event.get("resources") or []]
+    out.write(f"  launched {new} (Name replay-{old}) in the local EC2; the event now names it\n")
+    return {**event, "detail": detail, "resources": resources}
+
+
+def _replay_event(aws: Any, event: dict[str, Any], out: TextIO) -> None:
     out.write(
         "  PutEvents on the default bus (EventBridge assigns a new event id; the rule's pattern decides)\n"
     )
-    if state in GONE_STATES:
-        out.write(
-            f"  the local EC2 does not know {instance}: enrich queues the deletion message for a "
-            f"{state} instance\n"
-        )
-    else:
-        waits = [60 * time_scale, 120 * time_scale]
-        out.write(
-            f"  the local EC2 does not know {instance}: enrich raises InstanceNotFound for a {state} "
-            f"instance; Lambda retries it after {waits[0]:g} s and {waits[1]:g} s, then sends its "
-            "OnFailure record to the workflow dead-letter queue\n"
-        )
+    from ipamsync.events import API_CALL
+
+    if event.get("detail-type") == API_CALL:
+        out.write(f"  {_expected_for_call(aws, event)}\n")
     aws.put_event(event)
+
+
+def _keep_running(aws: Any, url: str, args: argparse.Namespace, out: TextIO, emu: Any) -> None:
+    """``--keep-running``: the emulator stays up (in this process) with the console over it and
+    the records, until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from ipamsync_local.cli import invocation
+    from ipamsync_local.console.cli import make_console, start_server
+    from ipamsync_local.console.runs import moto_dead_letters
+    from ipamsync_local.console.sources import ApiSource
+
+    ca = str(emu.cert_path) if emu is not None else (str(args.ca_bundle) if args.ca_bundle else None)
+    source = ApiSource(url, args.username, args.password, ca or True)
+    console = make_console(source, args.state_dir, dead_letters=moto_dead_letters(aws))
+    server = start_server(console, "127.0.0.1", 8470)
+    out.write(f"\nKept running until Ctrl-C: SOLIDserver {url} ({args.username} / {args.password})\n")
+    out.write(f"  console   {server.url}\n")
+    out.write(f"  {invocation()} emulator show --url {url}" + (f" --ca {ca}" if ca else "") + "\n")
+    out.flush()
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+
+
+def _expected_for_call(aws: Any, event: dict[str, Any]) -> str:
+    """What enrich will do with a CloudTrail call or a refresh request, from the product's parser and
+    what the local EC2 knows (a fresh local EC2 knows no instance of a file)."""
+    from ipamsync.errors import InvalidMessage
+    from ipamsync.events import ApiCall, parse_event
+
+    try:
+        parsed = parse_event(event)
+    except InvalidMessage as exc:
+        return f"enrich refuses it ({exc}): InvalidMessage, sent to the workflow dead-letter queue"
+    if not isinstance(parsed, ApiCall):
+        iid = getattr(parsed, "instance_id", "?")
+        if _known_instances(aws, [iid]):
+            return f"enrich queues a new snapshot of {iid}"
+        return (
+            f"the local EC2 does not know {iid}: enrich queues a snapshot of an instance EC2 no longer "
+            "has (ipamsync deletes what it wrote for it)"
+        )
+    if parsed.ignored:
+        return f"{parsed.name}: {parsed.ignored}; the rule's pattern filters it (enrich would count it)"
+    if parsed.empty:
+        return (
+            f"{parsed.name} names no instance, ENI, Elastic IP, VPC or subnet: enrich queues nothing "
+            "(CallsIgnored)"
+        )
+    others = [
+        *parsed.eni_ids,
+        *parsed.attachment_ids,
+        *parsed.association_ids,
+        *parsed.allocation_ids,
+        *parsed.public_ips,
+        *parsed.vpc_ids,
+        *parsed.subnet_ids,
+    ]
+    named = [*parsed.instance_ids, *others]
+    shown = ", ".join(named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
+    known = _known_instances(aws, list(parsed.instance_ids))
+    if parsed.instance_ids and len(known) == len(parsed.instance_ids) and not others:
+        return f"{parsed.name} on {shown}: enrich queues one snapshot per instance"
+    if not others or not (parsed.attachment_ids or parsed.association_ids or parsed.public_ips):
+        return (
+            f"{parsed.name} on {shown}: the local EC2 does not know "
+            f"{'them' if len(named) > 1 else 'it'}; enrich ties the call to no instance and queues "
+            "nothing (CallsIgnored)"
+        )
+    return (
+        f"{parsed.name} on {shown}: the local EC2 ties none of it to an instance; enrich queues a "
+        "lookup and the device step asks SOLIDserver which instance held the attachment or address"
+    )
+
+
+def _known_instances(aws: Any, instance_ids: list[str]) -> list[str]:
+    from botocore.exceptions import ClientError
+
+    known = []
+    for iid in instance_ids:
+        try:
+            aws.ec2.describe_instances(InstanceIds=[iid])
+        except ClientError:
+            continue
+        known.append(iid)
+    return known
 
 
 def _report(aws: Any, out: TextIO, kind: str) -> int:

@@ -17,7 +17,9 @@ moto's EC2 changes state instantly, so by the time an event is delivered EC2 alr
 final state (AWS's events are late too: the enrich Lambda always reads EC2 as it is *now*).
 
 :class:`Fleet` launches, stops, starts, renames (Name tag, then a restart) and terminates
-instances, and returns what it did, including the events each action produced.
+instances, and changes running ones (:mod:`.fleetcalls`: Elastic IPs, ENIs, secondary and IPv6
+addresses, tags, the instance type), and returns what it did, including the events each action
+produced (state changes; the CloudTrail events of its EC2 calls, :mod:`.cloudtrail`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,13 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .fleetcalls import RunningChanges
 from .motohook import Transition
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cloudtrail import CloudTrailSource
 
 DETAIL_TYPE = "EC2 Instance State-change Notification"
 SOURCE = "aws.ec2"
@@ -126,7 +132,8 @@ class Ec2EventSource:
 
 @dataclass
 class FleetAction:
-    """What a fleet call did: the API calls made and the state-change events they produced."""
+    """What a fleet call did: the API calls made, the state-change events and the CloudTrail events
+    they produced."""
 
     action: str
     instance_id: str
@@ -134,6 +141,8 @@ class FleetAction:
     api_calls: list[str] = field(default_factory=list)
     events: list[dict[str, str]] = field(default_factory=list)  # {"id", "state", "time"}
     details: dict[str, Any] = field(default_factory=dict)
+    #: CloudTrail events of the calls made: {"id", "name", "time"} and "error" when the call failed
+    calls: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def states(self) -> list[str]:
@@ -151,12 +160,14 @@ class Network:
     ipv6_cidr: str | None
 
 
-class Fleet:
-    """Launch and change EC2 instances in moto; every state change reaches the pipeline."""
+class Fleet(RunningChanges):
+    """Launch and change EC2 instances in moto; every state change, and every call ipamsync follows,
+    reaches the pipeline."""
 
-    def __init__(self, ec2: Any, source: Ec2EventSource) -> None:
+    def __init__(self, ec2: Any, source: Ec2EventSource, calls: CloudTrailSource | None = None) -> None:
         self.ec2 = ec2
         self.source = source
+        self.calls = calls
         self._network: Network | None = None
         self._allocated: dict[str, set[str]] = {}
         self._elastic_ips = (
@@ -171,13 +182,16 @@ class Fleet:
     def ensure_network(
         self, cidr: str = "10.0.0.0/16", *, name: str = "local", subnets: int = 2, ipv6: bool = True
     ) -> Network:
-        """A VPC with ``subnets`` /24 subnets (IPv6 /64s too), created once and reused."""
+        """A VPC with ``subnets`` /24 subnets (IPv6 /64s too), created once and reused. Their names are
+        set as they are created (``TagSpecifications``): no ``CreateTags`` call, so no CloudTrail
+        event reaches the pipeline while instances are being launched into them."""
         with self._lock:
             if self._network is not None:
                 return self._network
-            vpc = self.ec2.create_vpc(CidrBlock=cidr, AmazonProvidedIpv6CidrBlock=ipv6)["Vpc"]
+            vpc = self.ec2.create_vpc(
+                CidrBlock=cidr, AmazonProvidedIpv6CidrBlock=ipv6, **_named("vpc", name)
+            )["Vpc"]
             vpc_id = vpc["VpcId"]
-            self.ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": name}])
             v6 = None
             if ipv6:
                 desc = self.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
@@ -192,11 +206,11 @@ class Fleet:
                     "VpcId": vpc_id,
                     "CidrBlock": str(next(v4_subnets)),
                     "AvailabilityZone": zones[i % len(zones)],
+                    **_named("subnet", f"{name}-{i + 1}"),
                 }
                 if v6_subnets is not None:
                     kw["Ipv6CidrBlock"] = str(next(v6_subnets))
                 sid = self.ec2.create_subnet(**kw)["Subnet"]["SubnetId"]
-                self.ec2.create_tags(Resources=[sid], Tags=[{"Key": "Name", "Value": f"{name}-{i + 1}"}])
                 ids.append(sid)
             self._network = Network(vpc_id, tuple(ids), cidr, v6)
             return self._network
@@ -208,7 +222,7 @@ class Fleet:
             action.events.append({"id": e.id, "state": e.state, "time": e.time})
         return action
 
-    def launch(
+    def _launch(
         self,
         name: str | None = None,
         *,
@@ -265,7 +279,7 @@ class Fleet:
             )
         else:
             eni_id = new_eni()
-            if elastic_ip:
+            if elastic_ip:  # its CloudTrail event is delivered once the instance exists (below)
                 eip = self.ec2.allocate_address(Domain="vpc", Address=self._next_elastic_ip())
                 self.ec2.associate_address(AllocationId=eip["AllocationId"], NetworkInterfaceId=eni_id)
                 calls += ["AllocateAddress", "AssociateAddress"]
@@ -288,6 +302,18 @@ class Fleet:
         details.update(_launched(self.describe(iid)), tags=all_tags)
         action = FleetAction("launch", iid, name, calls, details=details)
         return self._capture(action, mark)
+
+    def launch(self, name: str | None = None, **options: Any) -> FleetAction:
+        """See :meth:`_launch`. The CloudTrail events of the calls made before ``RunInstances`` (an
+        Elastic IP associated with the new primary ENI) are delivered after it, as CloudTrail's
+        are: enrich then always ties them to the instance (one more message for it)."""
+        if self.calls is None:
+            return self._launch(name, **options)
+        mark = self.calls.mark()
+        with self.calls.delayed():
+            action = self._launch(name, **options)
+        action.calls = [c.to_dict() for c in self.calls.since(mark)]
+        return action
 
     def _new_eni(self, subnet_id: str, secondary_ips: int, ipv6: int, calls: list[str]) -> str:
         ips = self._allocate(subnet_id, 1 + secondary_ips)
@@ -357,10 +383,12 @@ class Fleet:
         )
 
     def rename(self, instance_id: str, name: str) -> FleetAction:
-        """A tag change is no state change: the Name tag is set, then the instance restarted so the
-        pipeline sees the new name (stopping, stopped, pending, running)."""
+        """A rename across a restart: the Name tag is set (``CreateTags``: its CloudTrail event reaches
+        the pipeline), then the instance restarted (stopping, stopped, pending, running). For a
+        rename without a restart, :meth:`rename_by_tag`."""
         old = self._name(instance_id)
         mark = self.source.mark()
+        calls = self.calls.mark() if self.calls is not None else 0
         self.ec2.create_tags(Resources=[instance_id], Tags=[{"Key": "Name", "Value": name}])
         self.ec2.stop_instances(InstanceIds=[instance_id])
         self.ec2.start_instances(InstanceIds=[instance_id])
@@ -371,6 +399,8 @@ class Fleet:
             ["CreateTags", "StopInstances", "StartInstances"],
             details={"old_name": old},
         )
+        if self.calls is not None:
+            action.calls = [c.to_dict() for c in self.calls.since(calls)]
         return self._capture(action, mark)
 
     def terminate(self, instance_id: str) -> FleetAction:
@@ -398,6 +428,10 @@ class Fleet:
                     {"instance_id": i["InstanceId"], "state": i["State"]["Name"], "name": tags.get("Name")}
                 )
         return found
+
+
+def _named(resource_type: str, name: str) -> dict[str, Any]:
+    return {"TagSpecifications": [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]}
 
 
 def _tag_specifications(tags: Mapping[str, str]) -> dict[str, Any]:

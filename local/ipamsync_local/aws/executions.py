@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ipamsync.model import LOOKUP_SCHEMA
+
 DEFAULT_STATE_DIR = Path(".ipamsync") / "local"
 ENV_STATE_DIR = "IPAMSYNC_LOCAL_STATE_DIR"
 
@@ -51,6 +53,12 @@ class ExecutionSummary:
     instance_id: str = ""
     event_state: str = ""
     event_id: str = ""
+    #: "snapshot" (ipamsync.message/1, one instance) or "lookup" (ipamsync.lookup/1: no instance,
+    #: the attachment, association or public IP an EC2 call named, in ``lookup``)
+    kind: str = "snapshot"
+    event_call: str = ""  # the EC2 call (CloudTrail eventName) behind the message, when one was
+    lookup: dict[str, Any] = field(default_factory=dict)
+    refreshed: list[str] = field(default_factory=list)  # instances a refresh was requested for
     message_ids: list[str] = field(default_factory=list)
     receive_count: int = 0
     source: str = "pipe"  # pipe | direct | replay
@@ -105,8 +113,47 @@ def state_of_events(events: list[Mapping[str, Any]]) -> dict[int, str]:
         found[event_id] = name
         return name
 
+    # A Map's or Parallel's own events between its Entered and Exited (``MapStateStarted``,
+    # ``ParallelStateSucceeded``, …) belong to it, not to the branch state their previous event is:
+    # the innermost open state of that kind.
+    open_states: list[tuple[str, str]] = []  # (Map | Parallel, name)
+    for e in sorted(events, key=lambda e: int(e["id"])):
+        kind = next((k for k in ("Map", "Parallel") if str(e["type"]).startswith(k)), None)
+        if kind is None:
+            continue
+        if e["type"].endswith("StateEntered"):
+            open_states.append((kind, str(_details(e).get("name", ""))))
+        elif e["type"].endswith("StateExited"):
+            name = str(_details(e).get("name", ""))
+            if (kind, name) in open_states:
+                del open_states[len(open_states) - 1 - open_states[::-1].index((kind, name))]
+        else:
+            owner = next((n for k, n in reversed(open_states) if k == kind), "")
+            if owner:
+                found[int(e["id"])] = owner
     for e in events:
         resolve(int(e["id"]))
+    return found
+
+
+def refreshed_in(events: list[Mapping[str, Any]]) -> list[str]:
+    """The instances an execution asked a new snapshot of: the ``instance-id`` of each entry its
+    ``events:putEvents`` tasks were scheduled with (ipamsync Refresh Requests)."""
+    found: list[str] = []
+    for e in events:
+        d = _details(e)
+        if e["type"] != "TaskScheduled" or d.get("resourceType") != "events":
+            continue
+        try:
+            parameters = json.loads(d.get("parameters") or "{}")
+            for entry in parameters.get("Entries") or []:
+                detail = entry.get("Detail")
+                detail = json.loads(detail) if isinstance(detail, str) else detail
+                iid = str((detail or {}).get("instance-id") or "")
+                if iid and iid not in found:
+                    found.append(iid)
+        except (ValueError, AttributeError, TypeError):
+            continue
     return found
 
 
@@ -143,13 +190,20 @@ def summarize(
     duration = None
     if isinstance(start, dt.datetime) and isinstance(stop, dt.datetime):
         duration = round((stop - start).total_seconds() * 1000, 1)
-    instance_id, event_state, event_id = "", "", ""
+    instance_id, event_state, event_id, event_call, kind = "", "", "", "", "snapshot"
+    lookup: dict[str, Any] = {}
     message_ids, receive_count = [], 0
     if records:
         instance_id, event_state = describe_record(dict(records[0]))
         try:
-            event_id = str(json.loads(records[0].get("body") or "{}").get("event", {}).get("id", ""))
-        except ValueError:
+            body = json.loads(records[0].get("body") or "{}")
+            event = body.get("event", {})
+            event_id, event_call = str(event.get("id", "")), str(event.get("call") or "")
+            if body.get("schema") == LOOKUP_SCHEMA:
+                kind, instance_id, event_state = "lookup", "", "lookup"
+                keys = ("attachment_ids", "association_ids", "public_ips")
+                lookup = {k: [str(v) for v in body.get(k) or []] for k in keys}
+        except (ValueError, AttributeError):
             event_id = ""
         message_ids = [str(r.get("messageId", "")) for r in records]
         receive_count = int((records[0].get("attributes") or {}).get("ApproximateReceiveCount") or 0)
@@ -161,6 +215,10 @@ def summarize(
         instance_id=instance_id,
         event_state=event_state,
         event_id=event_id,
+        kind=kind,
+        event_call=event_call,
+        lookup=lookup,
+        refreshed=refreshed_in(events),
         message_ids=message_ids,
         receive_count=receive_count,
         source=source,
@@ -288,6 +346,12 @@ def _short_time(value: str | None) -> str:
     return value.replace("T", " ").removesuffix("Z")
 
 
+def _event_text(s: ExecutionSummary) -> str:
+    """The event's state, and the EC2 call behind it when one was (``running CreateTags``)."""
+    call = f" {s.event_call}" if s.event_call and s.event_call != s.event_state else ""
+    return (s.event_state or "-") + call
+
+
 def format_executions(summaries: list[ExecutionSummary]) -> str:
     """Like the console's executions list: name, status, instance, event, retries, start, duration."""
     header = ("NAME", "STATUS", "INSTANCE", "EVENT", "RECV", "RETRIES", "STARTED", "DURATION", "ERROR")
@@ -295,8 +359,8 @@ def format_executions(summaries: list[ExecutionSummary]) -> str:
         (
             s.name,
             s.status,
-            s.instance_id or "-",
-            s.event_state or "-",
+            s.instance_id or ("(lookup)" if s.kind == "lookup" else "-"),
+            _event_text(s),
             str(s.receive_count or "-"),
             str(s.retries),
             _short_time(s.start),
@@ -317,12 +381,16 @@ def format_history(summary: ExecutionSummary, events: list[Mapping[str, Any]], w
         f"Execution {summary.name}",
         f"  ARN      {summary.execution_arn}",
         f"  Status   {summary.status}" + (f"  {summary.error}: {summary.cause}" if summary.error else ""),
-        f"  Instance {summary.instance_id or '-'}  event {summary.event_state or '-'}"
+        f"  Instance {summary.instance_id or '-'}  event {_event_text(summary)}"
         f"  receive #{summary.receive_count or '-'}  retries {summary.retries}",
         f"  Started  {_short_time(summary.start)}  duration "
         + (f"{summary.duration_ms:.0f} ms" if summary.duration_ms is not None else "-"),
-        "",
     ]
+    if summary.lookup:
+        lines.append(f"  Lookup   {', '.join(v for vs in summary.lookup.values() for v in vs) or '-'}")
+    if summary.refreshed:
+        lines.append(f"  Refresh  asked for {', '.join(summary.refreshed)}")
+    lines.append("")
     rows = []
     for e in events:
         d = _details(e)

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ipamsync.model import LOOKUP_SCHEMA
+
 from .scheduler import Scheduler
 from .template import PipeSpec, QueueSpec, StateMachineSpec
 
@@ -85,11 +87,14 @@ def pipe_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[st
 
 
 def describe_record(record: dict[str, Any]) -> tuple[str, str]:
-    """(instance id, event state) of a pipe record, from its ipamsync message body."""
+    """(instance id, event state) of a pipe record, from its ipamsync message body; a lookup
+    (``ipamsync.lookup/1``, no instance) is ``("lookup", <the EC2 call>)``."""
     instance_id = str((record.get("attributes") or {}).get("MessageGroupId") or "unknown")
     state = "unknown"
     try:
         body = json.loads(record.get("body") or "")
+        if body.get("schema") == LOOKUP_SCHEMA:
+            return "lookup", str(body.get("event", {}).get("call") or "lookup")
         instance_id = str(body.get("instance", {}).get("id") or instance_id)
         state = str(body.get("event", {}).get("state") or body.get("instance", {}).get("state") or state)
     except (ValueError, AttributeError):

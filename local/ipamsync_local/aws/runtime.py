@@ -24,6 +24,10 @@ the ``SolidServerSecretArn`` parameter, and an optional CA bundle into an SSM pa
 Lambda's asynchronous retry backoff and the queue's visibility timeout before a redelivery. Work
 itself (handlers, SOLIDserver calls) runs at real speed.
 
+EC2's state changes and the CloudTrail events of the EC2 calls ipamsync follows
+(:data:`ipamsync.events.CALLS`, :mod:`.cloudtrail`) are put on the default bus as AWS would, for
+every caller of moto's EC2 (:mod:`.motohook`); the template's rules route them.
+
 Where the local run differs from AWS, on purpose:
 
 * Delivery from EventBridge to a local function never fails, so the rule target's ``RetryPolicy``
@@ -46,11 +50,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import motohook
+from .cloudtrail import CloudTrailSource
 from .ec2events import Ec2EventSource, Fleet
 from .executions import ExecutionRecorder, ExecutionStore, ExecutionSummary, default_state_dir
 from .functions import create_functions, layer_dirs, sync_concurrency
@@ -190,6 +196,7 @@ class LocalAws:
         self.pipe: Pipe | None = None
         self.hooks: motohook.MotoHooks | None = None
         self.events_source: Ec2EventSource | None = None
+        self.calls_source: CloudTrailSource | None = None
         self.fleet: Fleet | None = None
         self.secret_arn: str | None = None
         self._mock: Any = None
@@ -230,12 +237,17 @@ class LocalAws:
 
     def _start(self) -> None:
         self._start_clients()
+        from ipamsync.events import CALLS
+
         self.events_source = Ec2EventSource(self.events)
+        self.calls_source = CloudTrailSource(self.events)
         self.waiter = ExecutionWaiter()
         self.hooks = motohook.MotoHooks(
             invoke=self._route_invoke,
             deliver=self._route_event,
             on_ec2_transitions=self.events_source.on_transitions,
+            on_ec2_calls=self.calls_source.on_calls,
+            ec2_calls=CALLS,
             on_execution_end=self.waiter.ended,
             on_sqs_activity=self._sqs_activity,
             time_scale=self.time_scale,
@@ -262,8 +274,70 @@ class LocalAws:
             self.executions.clear()
         self.recorder = ExecutionRecorder(self.sfn, self.executions, motohook.execution_history)
         self.direct = DirectExecutions(self.sfn, self.state_machine, self.waiter, self.recorder)
+        self._start_reconcile()
         self.pipe = self._start_pipe()
-        self.fleet = Fleet(self.ec2, self.events_source)
+        self.fleet = Fleet(self.ec2, self.events_source, self.calls_source)
+
+    def _start_reconcile(self) -> None:
+        """The reconcile workflow, when the template has it: its real definition in moto, started
+        by :meth:`reconcile` (EventBridge Scheduler's schedules are not run locally)."""
+        assert self.template is not None and self.recorder is not None
+        machines = self.template.state_machines()
+        self.reconcile_machine = machines.get("ReconcileStateMachine")
+        self.reconcile_executions = None
+        if self.reconcile_machine is None:
+            return
+        create_state_machine(
+            self.sfn,
+            self.reconcile_machine,
+            self._role(f"{self.reconcile_machine.logical_id}Role", "states.amazonaws.com"),
+        )
+        self.reconcile_executions = DirectExecutions(
+            self.sfn, self.reconcile_machine, self.waiter, self.recorder, source="reconcile"
+        )
+
+    def reconcile(
+        self,
+        targets: list[Mapping[str, str]] | None = None,
+        *,
+        deep: bool = False,
+        dry_run: bool = False,
+        name: str | None = None,
+        timeout: float = 900.0,
+    ) -> tuple[ExecutionSummary, dict[str, Any]]:
+        """Run the reconcile workflow (default target: this account and region) and wait for it:
+        its summary and its output (``{"targets": [...], "any_failed": ...}``; ``{}`` when it
+        failed). What it queued is applied by the pipe like any event (:meth:`wait_idle`)."""
+        if self.reconcile_executions is None:
+            raise RuntimeError("the template has no ReconcileStateMachine")
+        run = {
+            "targets": list(targets or [{"account": self.context.account_id, "region": self.context.region}]),
+            "deep": deep,
+            "dry_run": dry_run,
+        }
+        name = name or f"reconcile-{uuid.uuid4().hex[:12]}"
+        summary = self.reconcile_executions.execute(run, name=name, timeout=timeout)
+        desc = self.sfn.describe_execution(executionArn=summary.execution_arn)
+        output = json.loads(desc.get("output") or "{}") if desc.get("status") == "SUCCEEDED" else {}
+        return summary, output
+
+    def reconcile_plan(
+        self, *, deep: bool = False, account: str | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """A dry run of one target through ReconcileFunction itself: the plan with its items (what
+        ``ipamsync reconcile --dry-run`` does against AWS). Nothing is queued or written."""
+        return dict(
+            self.invoke(
+                "ReconcileFunction",
+                {
+                    "account": account or self.context.account_id,
+                    "region": region or self.context.region,
+                    "run": f"dry-run-{uuid.uuid4().hex[:12]}",
+                    "deep": deep,
+                    "dry_run": True,
+                },
+            )
+        )
 
     def _start_clients(self) -> None:
         self.ec2 = self._client("ec2")
@@ -359,7 +433,11 @@ class LocalAws:
         visibility timeout: the execution lease (``ExecutionLeaseSeconds``), which must stay
         shorter than the (scaled) visibility timeout for a failed event's redelivery not to wait."""
         lease = int(str(self.template.parameters.get("ExecutionLeaseSeconds") or 330))
-        return {"EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale)))}
+        return {
+            "EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale))),
+            # reconcile: how recently observed a device is never declared orphaned (900 s)
+            "RECONCILE_ORPHAN_GRACE_SECONDS": str(int(900 * self.time_scale)),
+        }
 
     def _role(self, logical_id: str, principal: str) -> str:
         assert self.template is not None
@@ -519,11 +597,17 @@ class LocalAws:
         states: dict[str, int] = {}
         for e in emitted:
             states[e.state] = states.get(e.state, 0) + 1
+        calls = self.calls_source.emitted if self.calls_source is not None else []
+        by_call: dict[str, int] = {}
+        for c in calls:
+            key = f"{c.name} ({c.error_code})" if c.error_code else c.name
+            by_call[key] = by_call.get(key, 0) + 1
         return {
             "lambda": self.lambdas.stats() if self.lambdas is not None else {},
             "pipe": dict(vars(self.pipe.stats)) if self.pipe is not None else {},
             "executions": {"total": len(summaries), "by_status": by_status, "task_retries": retries},
             "ec2_events": {"emitted": len(emitted), "by_state": states},
+            "cloudtrail_events": {"emitted": len(calls), "by_call": by_call},
             "interpreter_retry_waits": self.hooks.retry_waits if self.hooks is not None else 0,
             "queues": {lid: self.queue_depth(lid) for lid in self.queue_urls},
         }

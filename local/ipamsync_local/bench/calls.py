@@ -14,7 +14,9 @@ no zone). Those services are called on no other path, so the counts split exactl
 other service (what every event costs), cold = those services, reported for the scenario's first
 event (what a fresh set of containers pays on top).
 
-A new scenario is a method of :class:`Driver` and a row of :data:`SCENARIOS`.
+A new scenario is a method of :class:`Driver` and a row of :data:`SCENARIOS` (with a setup, waited
+for and not measured, when it needs one). Changes on running instances (Elastic IP move, ENI
+attach, rename by tag) reach the pipeline as CloudTrail events the local runtime emits.
 Targets: a replay makes 0 writes; calls ≤ 1.5 x the minimum in every scenario.
 """
 
@@ -139,12 +141,35 @@ class Driver:
     def multi_eni(self) -> int:
         return self._launch("multi-1", enis=3, secondary_ips=1)
 
+    # Changes on running instances: no state change, a CloudTrail event (the local runtime's).
+
+    def two_running(self) -> int:
+        """Setup of the running-instance scenarios (not measured): A with an Elastic IP, and B."""
+        return self._launch("eip-a", elastic_ip=True) + self._launch("eip-b")
+
+    def eip_move(self) -> int:
+        """A's Elastic IP fails over to B: B's message takes it over, then A's (a refresh request)."""
+        a, b = self.instances["eip-a"].instance_id, self.instances["eip-b"].instance_id
+        self.fleet.move_elastic_ip(b, public_ip=self.fleet.public_ip(a))
+        return 2
+
+    def eni_attach(self) -> int:
+        self.fleet.attach_eni(self.instances["eip-b"].instance_id, secondary_ips=1)
+        return 1
+
+    def tag_rename(self) -> int:
+        """A new Name tag on B (its Elastic IP and two ENIs): device, addresses, records renamed."""
+        self.fleet.rename_by_tag(self.instances["eip-b"].instance_id, "eip-b-renamed")
+        return 1
+
 
 @dataclass(frozen=True)
 class Scenario:
     key: str
     label: str
     action: Callable[[Driver], int]
+    #: run (and waited for) before the scenario, not measured
+    setup: Callable[[Driver], int] | None = None
 
 
 SCENARIOS = (
@@ -156,6 +181,9 @@ SCENARIOS = (
     Scenario("start", "start", Driver.start),
     Scenario("terminate", "terminate", Driver.terminate),
     Scenario("multi-eni", "multi-ENI launch (3 ENIs, 6 addresses)", Driver.multi_eni),
+    Scenario("eip-move", "Elastic IP moved A→B (B, then A)", Driver.eip_move, setup=Driver.two_running),
+    Scenario("eni-attach", "ENI attached (2 addresses)", Driver.eni_attach),
+    Scenario("tag-rename", "rename by tag, no restart", Driver.tag_rename),
 )
 
 
@@ -216,6 +244,9 @@ def record(*, log: Log = _quiet) -> list[EventCalls]:
             tap = PipeTap(aws, before=recorder.before, after=recorder.after)
             driver = Driver(aws)
             for sc in SCENARIOS:
+                if sc.setup is not None:
+                    recorder.scenario = f"{sc.key}:setup"
+                    _wait(aws, tap, tap.mark(), sc.setup(driver))
                 recorder.scenario = sc.key
                 mark = tap.mark()
                 done = _wait(aws, tap, mark, sc.action(driver))

@@ -9,8 +9,9 @@
   call): the device (with its interfaces, in one ``hostiface_list`` joined with the device's
   metadata, when the device exists with interfaces), the networks per IP version the instance's VPC
   and subnets use, the addresses per IP version it has *or may already own* (it can only own
-  something when its device existed before the event), the DNS records (when DNS is on). A stale
-  event needs only the device. Networks are not needed for a terminated instance.
+  something when its device existed before the event), the device of each other managed instance
+  holding an address the instance has now (the newer observation takes it over), the DNS records
+  (when DNS is on). A stale event needs only the device. Networks are not needed for a terminated instance.
 
 The derivation is in docs/benchmarks.md ("The minimum a correct sync needs").
 """
@@ -111,6 +112,9 @@ def minimum_reads(message: Mapping[str, Any], before: Objects, *, dns: bool) -> 
                 stale = False
         if stale or (tombstone and not gone):
             return reads
+        applied = seen == message.get("observed_at") and bool(device.metadata.get("ipamsync_digest"))
+        if applied:
+            return reads  # this very observation is applied (its digest is on the device): one lookup
     if not gone and device is not None and not tombstone and not ifaces:
         reads["interfaces"] = 1  # an existing device without interfaces: its interfaces cannot come with it
     enis = inst.get("network_interfaces") or []
@@ -135,6 +139,23 @@ def minimum_reads(message: Mapping[str, Any], before: Objects, *, dns: bool) -> 
         reads["addresses v4"] = 1
     if wants_v6 or existed:
         reads["addresses v6"] = 1
+    if not gone:
+        # an address another managed instance holds changes hands only to a newer observation: its
+        # holder's device (where that instance's observation lives) must be read, one per holder
+        wanted = {
+            str(v)
+            for e in enis
+            for ip in e.get("private_ipv4") or []
+            for v in (ip.get("address"), ip.get("public_ip"))
+            if v
+        } | {str(v) for e in enis for v in e.get("ipv6") or []}
+        holders = {
+            o.metadata.get("ipamsync_owner")
+            for k, o in before.items()
+            if k[0] == "address" and o.address in wanted
+        } - {None, owner}
+        if holders:
+            reads["holder devices"] = len(holders)
     wants_records = not gone and bool(inst.get("hostname")) and bool(enis)
     if dns and (wants_records or existed):
         reads["dns records"] = 1

@@ -1,282 +1,502 @@
-"""Cost per million events on AWS list prices (:mod:`.prices`), from what a run *measured*.
+"""Cost per million events on AWS list prices (:mod:`.prices`), per scenario and per item, from what
+a run of the real pipeline *measured*.
 
-The input is a :func:`.usage.usage` document (per event: Lambda invocations and mean durations per
-function, executions, state transitions, execution log bytes, message size, SQS requests, function
-log bytes, EMF metrics, SOLIDserver calls), normally the throughput section's.
+Every scenario of :data:`SCENARIOS` runs through the whole local pipeline (EC2 in moto →
+EventBridge → enrich → SQS FIFO → pipe → the Express state machine's real ASL → the four sync
+functions → the SOLIDserver emulator) with one pipe worker and the template's defaults (functions
+log at ``INFO``). Per scenario the run counts Lambda invocations and their durations per function,
+executions, SQS requests, the functions' own log bytes, SOLIDserver calls, and reads each
+execution's history: the bytes an Express execution logs are computed from those events, shaped as
+Step Functions writes them (:func:`.usage.history_figures`), at each ``ExecutionLogLevel`` /
+``IncludeExecutionData`` setting.
 
-**Local durations stand in for Lambda's.** They were measured on this machine against the local
-emulator (a loopback SOLIDserver answering in about a millisecond), with all five functions sharing
-one Python process. A real appliance is slower per call and a 256 MB arm64 function has about 1/7 of
-a vCPU, so real durations will be longer: the *sensitivity* line gives the Lambda cost of every
-additional 10 ms per SOLIDserver call.
+**Local durations stand in for Lambda's** (a loopback SOLIDserver answering in about a
+millisecond, every function in one Python process): the *sensitivity* figure is the Lambda cost of
+every additional 10 ms per SOLIDserver call.
 
-Two workflow types are priced: **Express** (the chosen design: requests + duration at 64 MB,
-logging ``ALL`` with execution data as in template.yaml) and **Standard** (per state transition;
-its history is kept by the service for 90 days, so it is priced without execution logging).
+The items (per event, USD per million events): Lambda (requests + 256 MB arm64 duration + the
+platform's START/END/REPORT lines are in *function logs*), SQS FIFO + Pipes (send, receive, delete
++ one pipe request), Step Functions (Express request + 64 MB duration, billed per 100 ms),
+execution logs (ingest + 30 days' storage, upper bound), function logs (same), X-Ray (traces x
+the sampling rule's rate), EventBridge (EC2's events are free; a reconcile's or refresh request's
+custom event is not). The headline is the *lifecycle* mix (every event of launch, stop, start and
+terminate); replay and reconcile-triggered events are reported and checked on their own.
 """
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import json
 import math
-from collections.abc import Mapping
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ipamsync_local.bench.fmt import Block, Table
-from ipamsync_local.bench.names import short
+from ipamsync_local.bench.fmt import Block, Table, ok
+from ipamsync_local.bench.pipeline import PARAMETERS, PipeTap, solidserver_calls
 from ipamsync_local.bench.prices import PRICES_DATE, price, price_table
 from ipamsync_local.bench.sections import Context
+from ipamsync_local.bench.usage import history_figures
 
 LAMBDA_MEMORY_GB = 256 / 1024
 EXPRESS_MEMORY_GB = 64 / 1024
-CHUNK = 64 * 1024
 #: Lambda's START/END/REPORT lines per invocation (REPORT carries the X-Ray trace id): an estimate.
 PLATFORM_LOG_BYTES = 350
-#: Traces per event before sampling: the enrich invocation (asynchronous, from EventBridge) and the
-#: execution (the sync functions join the state machine's trace).
-TRACES_PER_EVENT = 2
-#: Share of traces X-Ray records. The default rule records 1 request/s plus 5 %: a million events a
-#: month (0.4/s on average) is almost entirely inside the reservoir, so 1.0 is the honest bound.
-SAMPLED = 1.0
+#: template.yaml's TracingSampleRate default: the share of executions the X-Ray sampling rule
+#: records (reservoir 0: a million events a month is 0.4/s, a reservoir would trace them all).
+SAMPLE_RATE = 0.05
+TARGET_USD = 10.00
 MILLION = 1_000_000
-COST_RUN_LAUNCHES = (100, 25)  # when no throughput figures exist: a small run for the cost model
-BOTH, EXPRESS, STANDARD = ("express", "standard"), ("express",), ("standard",)
+LOG_USD_PER_GB = price("logs_ingest_gb") + price("logs_store_gb_month")
+#: Execution-log settings priced besides the default (level, include execution data).
+LOG_SETTINGS = (("ALL", True), ("ALL", False), ("ERROR", True), ("OFF", False))
+LIFECYCLE = ("launch", "stop", "start", "terminate")
+
+Log = Callable[[str], None]
 
 
-def _line(
-    item: str,
-    quantity: float,
-    unit: str,
-    price_key: str,
-    workflows: tuple[str, ...] = BOTH,
-    note: str = "",
-    standard_quantity: float | None = None,
+def _quiet(_: str) -> None:
+    pass
+
+
+# --------------------------------------------------------------------------- the run
+
+
+class Driver:
+    """The scenarios' actions; each returns the number of executions it causes."""
+
+    def __init__(self, aws: Any) -> None:
+        self.aws = aws
+        self.instance_id = ""
+
+    def launch(self) -> int:
+        self.aws.fleet.ensure_network()
+        action = self.aws.fleet.launch("web-cost")
+        self.instance_id = action.instance_id
+        return len(action.events)
+
+    def _applied(self) -> dict[str, Any]:
+        """The newest message of the instance an execution applied."""
+        found = []
+        for summary in self.aws.executions.list():
+            if summary.instance_id == self.instance_id and summary.status == "SUCCEEDED":
+                _, events = self.aws.executions.get(summary.name)
+                started = next(e for e in events if e["type"] == "ExecutionStarted")
+                found += [
+                    json.loads(r["body"])
+                    for r in json.loads(started["executionStartedEventDetails"]["input"])
+                ]
+        return max(found, key=lambda m: m["observed_at"])
+
+    def replay(self) -> int:
+        """The applied message again (what ``ipamsync redrive`` or a duplicate delivery does)."""
+        self.aws.send_message(copy.deepcopy(self._applied()), dedup_id=str(uuid.uuid4()))
+        return 1
+
+    def reconcile(self) -> int:
+        """A snapshot equal to the applied one, observed now (what a reconcile sends for an
+        instance that did not change)."""
+        message = copy.deepcopy(self._applied())
+        message["observed_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        message["event"]["id"] = str(uuid.uuid4())
+        self.aws.send_message(message, dedup_id=str(uuid.uuid4()))
+        return 1
+
+    def stop(self) -> int:
+        return len(self.aws.fleet.stop(self.instance_id).events)
+
+    def start(self) -> int:
+        return len(self.aws.fleet.start(self.instance_id).events)
+
+    def terminate(self) -> int:
+        return len(self.aws.fleet.terminate(self.instance_id).events)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    action: Callable[[Driver], int]
+    #: Does an event of this scenario go through enrich (EC2 events do; a replay is put on the
+    #: queue by the redrive, a reconcile's snapshot by the reconcile itself)?
+    enriched: bool = True
+
+
+SCENARIOS = (
+    Scenario("launch", "launch (pending, running)", Driver.launch),
+    Scenario("replay", "replay of an applied event", Driver.replay, enriched=False),
+    Scenario(
+        "reconcile",
+        "reconcile-triggered (snapshot equal to the applied one)",
+        Driver.reconcile,
+        enriched=False,
+    ),
+    Scenario("stop", "stop (stopping, stopped)", Driver.stop),
+    Scenario("start", "start (pending, running)", Driver.start),
+    Scenario("terminate", "terminate (shutting-down, terminated)", Driver.terminate),
+)
+
+
+def _wait(aws: Any, tap: PipeTap, mark: int, expected: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        aws.wait_idle(timeout)
+        if len(tap.since(mark)) >= expected or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
+def _billed(duration_ms: float) -> int:
+    return max(100, math.ceil(duration_ms / 100) * 100)
+
+
+def record(*, log: Log = _quiet) -> dict[str, Any]:
+    """Run every scenario; per scenario what it used (totals over its events)."""
+    from ipamsync_local.aws import LocalAws
+    from ipamsync_local.emulator import EmulatorServer
+
+    out: dict[str, Any] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="ipamsync-bench-cost-") as tmp,
+        EmulatorServer(tls=True, seed=True) as emu,
+    ):
+        lambda_log = Path(tmp) / "lambda.log"
+        with LocalAws(
+            solidserver_url=emu.url,
+            ca_bundle_pem=Path(str(emu.cert_path)).read_text(encoding="utf-8"),
+            parameters=PARAMETERS,
+            state_dir=Path(tmp) / "state",
+            time_scale=0.05,
+            pipe_workers=1,
+            lambda_log=lambda_log,
+        ) as aws:
+            tap = PipeTap(aws)
+            # warm containers first (a fresh local container pays imports that Lambda pays once)
+            warm = Driver(aws)
+            mark = tap.mark()
+            _wait(aws, tap, mark, warm.launch())
+            driver = Driver(aws)
+            for sc in SCENARIOS:
+                lambdas0 = aws.counters()["lambda"]
+                pipe0 = dict(vars(aws.pipe.stats))
+                stats0 = emu.admin.stats()
+                n_exec0 = len(aws.recorder.summaries)
+                log0 = lambda_log.stat().st_size if lambda_log.exists() else 0
+                mark = tap.mark()
+                events = sc.action(driver)
+                _wait(aws, tap, mark, events)
+                time.sleep(0.2)
+                aws.wait_idle(60)
+                out[sc.key] = _usage(aws, sc, events, lambdas0, pipe0, n_exec0, log0, lambda_log, stats0, emu)
+                log(f"  {sc.key}: {events} event(s), {out[sc.key]['executions']} execution(s)")
+    return out
+
+
+def _usage(
+    aws: Any,
+    sc: Scenario,
+    events: int,
+    lambdas0: Mapping[str, Any],
+    pipe0: Mapping[str, Any],
+    n_exec0: int,
+    log0: int,
+    lambda_log: Path,
+    stats0: Mapping[str, Any],
+    emu: Any,
 ) -> dict[str, Any]:
-    """One item: its quantity per event and its USD per million events for each workflow type."""
-    quantities = {
-        "express": quantity,
-        "standard": quantity if standard_quantity is None else standard_quantity,
+    summaries = aws.recorder.summaries[n_exec0:]
+    hist = {"transitions": 0, "history_events": 0, "states": []}
+    logs = {f"{level}{'+data' if data else ''}": 0 for level, data in LOG_SETTINGS}
+    billed = 0
+    for s in summaries:
+        _, history = aws.executions.get(s.name)
+        f = history_figures(history, s.execution_arn)
+        hist["transitions"] += f["transitions"]
+        hist["history_events"] += f["history_events"]
+        hist["states"].append(len(s.states))
+        failed = s.status != "SUCCEEDED"
+        logs["ALL+data"] += f["log_bytes"]
+        logs["ALL"] += f["log_bytes_no_data"]
+        logs["ERROR+data"] += f["log_bytes"] if failed else 0  # level ERROR: failed executions only
+        billed += _billed(s.duration_ms or 0)
+    lambdas = {}
+    for lid, now in aws.counters()["lambda"].items():
+        then = lambdas0.get(lid, {})
+        n = now["invocations"] - then.get("invocations", 0)
+        if n:
+            ms = now["duration_ms_total"] - then.get("duration_ms_total", 0.0)
+            lambdas[lid] = {"invocations": n, "duration_ms": round(ms, 1)}
+    pipe = dict(vars(aws.pipe.stats))
+    fn_log = lambda_log.read_bytes()[log0:] if lambda_log.exists() else b""
+    calls = solidserver_calls(stats0, emu.admin.stats())
+    return {
+        "label": sc.label,
+        "events": events,
+        "executions": len(summaries),
+        "succeeded": all(s.status == "SUCCEEDED" for s in summaries) and len(summaries) == events,
+        "states_per_execution": hist["states"],
+        "history_events": hist["history_events"],
+        "transitions": hist["transitions"],
+        "execution_log_bytes": logs,
+        "express_billed_ms": billed,
+        "lambda": lambdas,
+        "sqs_requests": {
+            "send": events,
+            "receive": pipe["batches"] - pipe0["batches"],
+            "delete": pipe["deleted"] - pipe0["deleted"],
+        },
+        "pipe_requests": len(summaries),
+        "function_log_bytes": len(fn_log),
+        "function_log_lines": fn_log.count(b"\n"),
+        "traces": len(summaries) + (events if sc.enriched else 0),
+        "custom_events": 0 if sc.enriched else (1 if sc.key == "reconcile" else 0),
+        "solidserver_calls": sum(calls.values()),
     }
-    usd = {
-        w: round(q * MILLION * price(price_key), 2) if w in workflows else None for w, q in quantities.items()
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def items(
+    u: Mapping[str, Any], *, log_setting: str = "ALL+data", sample_rate: float = SAMPLE_RATE
+) -> dict[str, float]:
+    """USD per million events of one scenario, per item."""
+    n = max(1, u["events"])
+    lambdas = u["lambda"].values()
+    invocations = sum(f["invocations"] for f in lambdas)
+    gb_s = sum(f["duration_ms"] / 1000 * LAMBDA_MEMORY_GB for f in lambdas)
+    sfn_gb_s = u["express_billed_ms"] / 1000 * EXPRESS_MEMORY_GB
+    sqs = sum(u["sqs_requests"].values())
+    fn_log_bytes = u["function_log_bytes"] + invocations * PLATFORM_LOG_BYTES
+    per_million = {
+        "Lambda": invocations * price("lambda_request") + gb_s * price("lambda_gb_s_arm64"),
+        "SQS FIFO + Pipes": sqs * price("sqs_fifo_request") + u["pipe_requests"] * price("pipes_request"),
+        "Step Functions": u["executions"] * price("sfn_express_request")
+        + sfn_gb_s * price("sfn_express_gb_s"),
+        "execution logs": u["execution_log_bytes"][log_setting] / 1e9 * LOG_USD_PER_GB,
+        "function logs": fn_log_bytes / 1e9 * LOG_USD_PER_GB,
+        "X-Ray": u["traces"] * sample_rate * price("xray_trace"),
+        "EventBridge": u["custom_events"] * price("eventbridge_custom_event"),
     }
-    return {"item": item, "per_event": round(quantity, 6), "unit": unit, **usd, "note": note}
+    return {k: round(v / n * MILLION, 2) for k, v in per_million.items()}
 
 
-def compute(u: Mapping[str, Any]) -> dict[str, Any]:
-    """Cost per million events for Express and Standard from a usage document.
+ITEMS = (
+    "Lambda",
+    "SQS FIFO + Pipes",
+    "Step Functions",
+    "execution logs",
+    "function logs",
+    "X-Ray",
+    "EventBridge",
+)
 
-    One piece on purpose: the list of line items is the cost table itself, each item next to the
-    quantity it prices, in the order the docs show them."""
-    if not u["events"]:
-        raise ValueError("the run has no events")
-    lambdas, per_exec = u["lambda"], u["executions_per_event"]
-    invocations = sum(f["per_event"] for f in lambdas.values())
-    gb_s = sum(f["per_event"] * f["duration_ms"] / 1000 * LAMBDA_MEMORY_GB for f in lambdas.values())
-    chunks = max(1, math.ceil((u["message_bytes"] or 0) / CHUNK))
-    fn_log_bytes = u["function_log_bytes_per_event"] + invocations * PLATFORM_LOG_BYTES
-    sfn_log_bytes = u["execution_log_bytes"] * per_exec
-    billed_ms = u["express_billed_ms"] or 100
-    durations = ", ".join(f"{short(lid)} {f['duration_ms']:.0f} ms" for lid, f in lambdas.items())
-    lines = [
-        _line("Lambda requests", invocations, "invocations", "lambda_request"),
-        _line(
-            "Lambda duration (256 MB arm64)",
-            gb_s,
-            "GB-s",
-            "lambda_gb_s_arm64",
-            note=f"local durations stand in for Lambda's: {durations} ({u['durations_from']})",
+
+def compute(used: Mapping[str, Any]) -> dict[str, Any]:
+    """Per scenario and for the lifecycle mix: USD per million events per item, at each log setting."""
+    if not used or any(u["events"] < 1 for u in used.values()):
+        raise ValueError("a scenario of the run has no events")
+    scenarios = []
+    for key, u in used.items():
+        cost = items(u)
+        n = max(1, u["events"])
+        scenarios.append(
+            {
+                "scenario": key,
+                "label": u["label"],
+                "events": u["events"],
+                "succeeded": u["succeeded"],
+                "log_bytes_per_event": {k: round(v / n) for k, v in u["execution_log_bytes"].items()},
+                "history_events_per_event": round(u["history_events"] / n, 1),
+                "function_log_bytes_per_event": round(u["function_log_bytes"] / n),
+                "lambda_invocations_per_event": round(
+                    sum(f["invocations"] for f in u["lambda"].values()) / n, 2
+                ),
+                "solidserver_calls_per_event": round(u["solidserver_calls"] / n, 1),
+                "usd": [cost[i] for i in ITEMS],
+                "total": round(sum(cost.values()), 2),
+                "by_log_setting": {
+                    s: round(sum(items(u, log_setting=s).values()), 2) for s in u["execution_log_bytes"]
+                },
+            }
+        )
+    life = [used[k] for k in LIFECYCLE if k in used]
+    merged = _merge(life)
+    mix_items = items(merged)
+    mix = {
+        "events": merged["events"],
+        "usd": [mix_items[i] for i in ITEMS],
+        "total": round(sum(mix_items.values()), 2),
+        "log_bytes_per_event": {
+            k: round(v / max(1, merged["events"])) for k, v in merged["execution_log_bytes"].items()
+        },
+        "by_log_setting": {
+            s: round(sum(items(merged, log_setting=s).values()), 2) for s in merged["execution_log_bytes"]
+        },
+        "x_ray_at_100_percent": round(items(merged, sample_rate=1.0)["X-Ray"], 2),
+        "standard_workflow": round(
+            merged["transitions"] / max(1, merged["events"]) * price("sfn_standard_transition") * MILLION, 2
         ),
-        _line(
-            "SQS FIFO requests (send, receive, delete)",
-            sum(u["sqs_requests_per_event"].values()) * chunks,
-            "requests",
-            "sqs_fifo_request",
-            note="the pipe's empty long-poll receives are a fixed monthly cost, below",
-        ),
-        _line("EventBridge Pipes", per_exec * chunks, "requests", "pipes_request"),
-        _line(
-            "EventBridge rule (EC2 state-change events)",
-            1.0,
-            "events",
-            "eventbridge_aws_event",
-            note="AWS service events are free",
-        ),
-        _line(
-            "CloudWatch Logs: functions (JSON logs, EMF, platform lines)",
-            fn_log_bytes / 1e9,
-            "GB",
-            "logs_ingest_gb",
-            note=f"{u['function_log_bytes_per_event']:,} B/event measured "
-            f"(+{PLATFORM_LOG_BYTES} B/invocation estimated)",
-        ),
-        _line(
-            "X-Ray traces",
-            TRACES_PER_EVENT * SAMPLED,
-            "traces",
-            "xray_trace",
-            note="enrich + execution per event, all sampled (upper bound)",
-        ),
-        _line("Step Functions Express requests", per_exec, "executions", "sfn_express_request", EXPRESS),
-        _line(
-            "Step Functions Express duration (64 MB)",
-            per_exec * billed_ms / 1000 * EXPRESS_MEMORY_GB,
-            "GB-s",
-            "sfn_express_gb_s",
-            EXPRESS,
-            f"{billed_ms} ms billed per execution (local, {u['durations_from']}, rounded up to 100 ms)",
-        ),
-        _line(
-            "CloudWatch Logs: executions (level ALL + execution data)",
-            sfn_log_bytes / 1e9,
-            "GB",
-            "logs_ingest_gb",
-            EXPRESS,
-            f"{u['execution_log_bytes']:,} B per execution, from the histories",
-        ),
-        _line(
-            "CloudWatch Logs storage (30 days)",
-            (fn_log_bytes + sfn_log_bytes) / 1e9,
-            "GB-month",
-            "logs_store_gb_month",
-            note="upper bound (billed compressed)",
-            standard_quantity=fn_log_bytes / 1e9,
-        ),
-        _line(
-            "Step Functions Standard transitions",
-            u["transitions_per_execution"] * per_exec,
-            "transitions",
-            "sfn_standard_transition",
-            STANDARD,
-            f"{u['transitions_per_execution']} per execution",
-        ),
-    ]
+    }
+    calls_per_event = merged["solidserver_calls"] / max(1, merged["events"])
     return {
         "prices_date": PRICES_DATE,
-        "lines": lines,
-        "totals": {w: round(sum(x[w] for x in lines if x[w] is not None), 2) for w in BOTH},
-        **_fixed(u),
+        "sample_rate": SAMPLE_RATE,
+        "target_usd": TARGET_USD,
+        "scenarios": scenarios,
+        "mix": mix,
         "sensitivity_per_10ms_per_solidserver_call": round(
-            u["solidserver_calls_per_event"]
-            * 0.010
-            * LAMBDA_MEMORY_GB
-            * price("lambda_gb_s_arm64")
-            * MILLION,
-            2,
+            calls_per_event * 0.010 * LAMBDA_MEMORY_GB * price("lambda_gb_s_arm64") * MILLION, 2
         ),
-        "options": _log_options(u),
+        "fixed_monthly": _fixed(),
     }
 
 
-def _fixed(u: Mapping[str, Any]) -> dict[str, Any]:
-    metrics = u["emf_metrics"]
-    fixed = [
-        {
-            "item": f"custom metrics (EMF, {metrics} seen in the run)",
-            "usd_per_month": round(metrics * price("custom_metric_month"), 2),
-        },
+def _merge(usages: list[Mapping[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "events": 0,
+        "executions": 0,
+        "transitions": 0,
+        "express_billed_ms": 0,
+        "pipe_requests": 0,
+        "function_log_bytes": 0,
+        "traces": 0,
+        "custom_events": 0,
+        "solidserver_calls": 0,
+        "execution_log_bytes": {},
+        "sqs_requests": {},
+        "lambda": {},
+    }
+    for u in usages:
+        for k in (
+            "events",
+            "executions",
+            "transitions",
+            "express_billed_ms",
+            "pipe_requests",
+            "function_log_bytes",
+            "traces",
+            "custom_events",
+            "solidserver_calls",
+        ):
+            out[k] += u[k]
+        for k, v in u["execution_log_bytes"].items():
+            out["execution_log_bytes"][k] = out["execution_log_bytes"].get(k, 0) + v
+        for k, v in u["sqs_requests"].items():
+            out["sqs_requests"][k] = out["sqs_requests"].get(k, 0) + v
+        for lid, f in u["lambda"].items():
+            acc = out["lambda"].setdefault(lid, {"invocations": 0, "duration_ms": 0.0})
+            acc["invocations"] += f["invocations"]
+            acc["duration_ms"] += f["duration_ms"]
+    return out
+
+
+def _fixed() -> list[dict[str, Any]]:
+    return [
         {"item": "4 CloudWatch alarms", "usd_per_month": round(4 * price("alarm_month"), 2)},
         {"item": "Secrets Manager secret", "usd_per_month": price("secret_month")},
         {
             "item": "pipe's idle long polling (≈ 5 pollers x 3 empty receives/min, an estimate)",
             "usd_per_month": round(5 * 3 * 60 * 24 * 30 * price("sqs_fifo_request"), 2),
         },
+        {
+            "item": "custom metrics (EMF, per metric and dimension set)",
+            "usd_per_month": price("custom_metric_month"),
+        },
     ]
-    return {"fixed_monthly": fixed, "fixed_monthly_total": round(sum(f["usd_per_month"] for f in fixed), 2)}
-
-
-def _log_options(u: Mapping[str, Any]) -> dict[str, Any]:
-    """What the two cheaper execution-log settings would save per million events."""
-    per_exec, full, bare = (
-        u["executions_per_event"],
-        u["execution_log_bytes"],
-        u["execution_log_bytes_no_data"],
-    )
-    usd_per_byte = per_exec / 1e9 * price("logs_ingest_gb") * MILLION
-    return {
-        "log_bytes_without_execution_data": bare,
-        "without_execution_data_saves": round((full - bare) * usd_per_byte, 2),
-        "level_error_saves": round(full * usd_per_byte, 2),
-    }
 
 
 # --------------------------------------------------------------------------- the section
 
 
 def measure(ctx: Context) -> dict[str, Any]:
-    """From this run's throughput figures, else the saved ones (not with ``--quick``), else a small
-    throughput run made for the purpose."""
-    from ipamsync_local.bench import throughput
-
-    tp, source = ctx.measured.get("throughput"), "this run's throughput section"
-    saved = ctx.saved.get("throughput")
-    if tp is None and saved is not None and not ctx.quick:
-        tp, source = saved["result"], f"the saved throughput section of {saved.get('measured_at')}"
-    if tp is None:
-        launches = ctx.launches or ctx.size(*COST_RUN_LAUNCHES)
-        ctx.log(f"  no throughput figures: measuring {launches} launches + terminations first…")
-        tp = throughput.run(launches, paced=0, profile=False, log=ctx.log)
-        source = f"a throughput run of {launches} launches made for the cost model"
-    result = compute(tp["usage"])
-    result["inputs_from"] = f"{source} ({tp['events']} events)"
-    return result
+    return compute(record(log=ctx.log))
 
 
-def _per_event_text(line: Mapping[str, Any]) -> str:
-    q, unit = float(line["per_event"]), str(line["unit"])
-    if unit in ("GB", "GB-month"):
-        return f"{q * 1e6:,.1f} KB" + (" (30 days)" if unit == "GB-month" else "")
-    if unit == "GB-s":
-        return f"{q:.4f} GB-s"
-    return f"{q:g} {unit}"
+def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    target, mix = result["target_usd"], result["mix"]["total"]
+    by = {s["scenario"]: s for s in result["scenarios"]}
+    out = [(f"cost: lifecycle mix ≤ ${target:.2f} per million events (${mix:.2f})", mix <= target)]
+    out += [(f"cost: {s['scenario']} succeeded", s["succeeded"]) for s in result["scenarios"]]
+    if "replay" in by and "launch" in by:
+        replay, launch = by["replay"]["total"], by["launch"]["total"]
+        out.append(
+            (f"cost: a replay costs less than a new event (${replay:.2f} < ${launch:.2f})", replay < launch)
+        )
+    return out
+
+
+def by_item(s: Mapping[str, Any]) -> dict[str, float]:
+    """A scenario's (or the mix's) USD per million events by item (saved as a list, in ITEMS order)."""
+    return dict(zip(ITEMS, s["usd"], strict=True))
+
+
+def _usd(v: float) -> str:
+    return f"${v:.2f}"
+
+
+SETTINGS = ("ALL+data", "ALL", "ERROR+data", "OFF")
+
+
+def _row(label: str, s: Mapping[str, Any], events: str, calls: str) -> tuple[str, ...]:
+    log = f"{s['log_bytes_per_event']['ALL+data']:,} B"
+    return (label, log, events, calls, *(_usd(by_item(s)[i]) for i in ITEMS), f"**{_usd(s['total'])}**")
+
+
+def _setting_row(label: str, s: Mapping[str, Any]) -> tuple[str, ...]:
+    cells = (f"{s['log_bytes_per_event'][k]:,} B / {_usd(s['by_log_setting'][k])}" for k in SETTINGS)
+    return (label, *cells)
 
 
 def report(result: Mapping[str, Any]) -> list[Block]:
-    def usd(value: float | None) -> str:
-        return "-" if value is None else f"${value:.2f}"
-
+    mix = result["mix"]
     rows = [
-        (x["item"], _per_event_text(x), usd(x["express"]), usd(x["standard"]), x["note"])
-        for x in result["lines"]
+        _row(s["label"], s, f"{s['history_events_per_event']:g}", f"{s['solidserver_calls_per_event']:g}")
+        for s in result["scenarios"]
     ]
-    totals = result["totals"]
-    rows.append(
-        (
-            "**Total per million events**",
-            "",
-            f"**{usd(totals['express'])}**",
-            f"**{usd(totals['standard'])}**",
-            "",
-        )
+    rows.append(_row("**lifecycle mix** (launch, stop, start, terminate)", mix, "", ""))
+    header = ("scenario (per event)", "execution log", "history events", "SOLIDserver calls", *ITEMS, "total")
+    settings = Table(
+        ("scenario", "ALL + data (default)", "ALL", "ERROR + data", "OFF"),
+        [_setting_row(s["label"], s) for s in result["scenarios"]] + [_setting_row("lifecycle mix", mix)],
     )
     fixed = "; ".join(f"{f['item']} ${f['usd_per_month']:.2f}" for f in result["fixed_monthly"])
-    opts = result["options"]
+    met = mix["total"] <= result["target_usd"]
+    x_ray_all = mix["x_ray_at_100_percent"] - by_item(mix)["X-Ray"]
     return [
-        Table(("item", "per event (measured)", "Express (chosen)", "Standard", "note"), rows),
-        f"us-east-1 list prices of {result['prices_date']}, free tiers ignored; inputs from "
-        f"{result.get('inputs_from', '?')}. Lambda durations are local stand-ins: every additional 10 ms per "
-        f"SOLIDserver call adds ${result['sensitivity_per_10ms_per_solidserver_call']:.2f}. Fixed per month: "
-        f"{fixed}. Standard is priced without execution logging (its history stays in the service for 90 "
-        "days) and could not keep per-instance order (pipes start Standard workflows fire-and-forget only).",
-        "Execution logs dominate: without execution data "
-        f"({opts['log_bytes_without_execution_data']:,} bytes per execution) the Express total drops by "
-        f"${opts['without_execution_data_saves']:.2f}, at level ERROR by ${opts['level_error_saves']:.2f} "
-        "per million events.",
+        Table(header, rows),
+        f"USD per million events, us-east-1 list prices of {result['prices_date']}, free tiers "
+        "ignored, default configuration (ExecutionLogLevel ALL with execution data, TracingSampleRate "
+        f"{result['sample_rate']}, LogLevel INFO); logs priced ingested + 30 days stored. Target: "
+        f"lifecycle mix ≤ ${result['target_usd']:.2f} {ok(met)}. X-Ray at 100 % would add "
+        f"${x_ray_all:.2f}; a Standard workflow's transitions alone would cost "
+        f"${mix['standard_workflow']:.2f}. Lambda durations are local stand-ins: every additional 10 ms "
+        "per SOLIDserver call adds "
+        f"${result['sensitivity_per_10ms_per_solidserver_call']:.2f}. Fixed per month: {fixed}.",
+        "Execution log bytes per event and the total per million events at each logging setting "
+        "(ExecutionLogLevel + IncludeExecutionData; ERROR logs failed executions only, none failed here):",
+        settings,
         "Prices used (`local/ipamsync_local/bench/prices.py`):",
         price_table(),
     ]
 
 
 def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
-    t = result["totals"]
+    by = {s["scenario"]: _usd(s["total"]) for s in result["scenarios"]}
+    mix, target = result["mix"]["total"], result["target_usd"]
     return (
-        "Cost per million events (us-east-1)",
-        f"Express ${t['express']:.2f} (chosen), Standard ${t['standard']:.2f}",
-        f"+ ≈ ${result['fixed_monthly_total']:.2f}/month fixed",
+        "Cost per million events (us-east-1, default config)",
+        f"lifecycle mix {_usd(mix)} (launch {by.get('launch')}, stop {by.get('stop')}, "
+        f"start {by.get('start')}, terminate {by.get('terminate')}); replay {by.get('replay')}, "
+        f"reconcile-triggered {by.get('reconcile')}",
+        f"≤ {_usd(target)} {ok(mix <= target)}",
     )
 
 
 def headline(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "usd_per_million_express": result["totals"]["express"],
-        "usd_per_million_standard": result["totals"]["standard"],
-    }
+    return {"usd_per_million_mix": result["mix"]["total"]}

@@ -59,6 +59,12 @@ PRICES: dict[str, dict[str, Any]] = {
         "source": "aws.amazon.com/eventbridge/pricing",
         "verified": "third-party summaries (2026): AWS service events are free",
     },
+    "eventbridge_custom_event": {
+        "usd": 1.00 / 1e6,
+        "unit": "custom event put on a bus (64 KB chunk): a refresh request, a reconcile's event",
+        "source": "aws.amazon.com/eventbridge/pricing",
+        "verified": "third-party summaries (2026): $1.00 per million custom events",
+    },
     "logs_ingest_gb": {
         "usd": 0.50,
         "unit": "GB ingested (Standard class; vended logs first 10 TB)",

@@ -17,7 +17,7 @@ Per event (the EventBridge event id links an EC2 call, its events and their exec
 
 Where the time goes: :mod:`.profile` (sampling, by component), the emulator process's CPU per
 SOLIDserver call (its own counters and ``/proc``), :mod:`.client_cpu` (the client's CPU per call).
-What the run used per event feeds the cost model (:mod:`.usage`, :mod:`.cost`).
+What the run used per event is measured by :mod:`.usage` (the cost section runs its own scenarios).
 
 The instances are created with plain ``RunInstances`` calls (:func:`.pipeline.launch`) instead of
 ``Fleet.launch``, whose address allocation re-describes every ENI and instance of the subnet

@@ -5,8 +5,8 @@ mean durations per function (the local Lambda service's counters), executions, s
 (states entered + retries, from the execution histories), the bytes an Express execution logs at
 level ``ALL`` with and without execution data (:func:`history_figures`), the message size, SQS
 requests (enrich's sends, the pipe's receives and deletes), the functions' own log bytes and their
-EMF metrics (:func:`emf_metrics`). A future per-scenario cost feeds the same :func:`usage` shape
-from one scenario's executions.
+EMF metrics (:func:`emf_metrics`). The cost section (:mod:`.cost`) prices its own scenarios with
+:func:`history_figures`.
 """
 
 from __future__ import annotations

@@ -93,6 +93,12 @@ def register(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentPar
         help="the multi-account demo instead: a hub and member stacks in 2 accounts x 2 regions, one "
         "range reused, the IPAM tree per space (README, Deploy across an organisation)",
     )
+    p.add_argument(
+        "--console-port",
+        type=int,
+        default=8470,
+        help="port of the console with --keep-running (default 8470, or a free one when taken)",
+    )
     serial_argument(p)
     _solidserver_arguments(p)
     p.set_defaults(func=main, continue_=False)

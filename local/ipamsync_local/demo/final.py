@@ -12,7 +12,7 @@ from ipamsync_local import truth as truthlib
 from ipamsync_local.inventory import read_inventory
 
 from .consistency import Earlier, check_lines, expected_truth, scope
-from .screen import executions_table, seconds
+from .screen import executions_summary, seconds
 from .target import Target
 
 if TYPE_CHECKING:
@@ -36,9 +36,9 @@ def final_screen(
     screen.line(report.dns_records(view))
 
     summaries = sorted(aws.recorder.summaries, key=lambda s: (s.start or "", s.name))
-    screen.section("Executions (one per EC2 event)")
+    screen.section("Executions (one per message: EC2 events, CloudTrail calls, refresh requests)")
     names = {i["instance_id"]: i["name"] for i in aws.fleet.instances()}
-    screen.line(executions_table(summaries, names))
+    screen.line(executions_summary(summaries, names))
     dead = aws.dead_letters("WorkflowDeadLetterQueue"), aws.dead_letters("EventDeadLetterQueue")
     screen.section("Summary")
     for label, value in summary_rows(demo, aws, summaries, dead, calls):
@@ -65,6 +65,7 @@ def summary_rows(
     """Events, executions, retries, dead letters, SOLIDserver calls, the brownout, earlier runs,
     the phases' times and the wall time."""
     emitted = aws.events_source.emitted
+    calls_emitted = aws.calls_source.emitted if aws.calls_source is not None else []
     by_state = Counter(e.state for e in emitted)
     retried = [s for s in summaries if s.retries]
     failed = [s for s in summaries if s.status != "SUCCEEDED"]
@@ -74,6 +75,12 @@ def summary_rows(
         (
             "EC2 events",
             f"{len(emitted)}  (" + ", ".join(f"{k} {v}" for k, v in sorted(by_state.items())) + ")",
+        ),
+        (
+            "CloudTrail events",
+            f"{len(calls_emitted)}  ("
+            + ", ".join(f"{k} {v}" for k, v in sorted(Counter(c.name for c in calls_emitted).items()))
+            + ")",
         ),
         ("executions", f"{len(summaries)}  succeeded {len(summaries) - len(failed)}, failed {len(failed)}"),
         (
@@ -101,6 +108,16 @@ def summary_rows(
                 + "): 429s waited out by the client (Retry-After), 503s retried by the state machine",
             )
         )
+    if run_info.reconcile:
+        counts = run_info.reconcile.get("plan") or {}
+        rows.append(
+            (
+                "reconcile",
+                ", ".join(f"{n} {c}" for c, n in counts.items())
+                + f"; deep run queued {run_info.reconcile.get('deep_queued')} "
+                f"({run_info.reconcile.get('status', '?')})",
+            )
+        )
     if run_info.caught_up:
         rows.append(("earlier runs", f"{run_info.caught_up} instance(s) caught up (now tombstones)"))
     rows.append(
@@ -112,20 +129,26 @@ def summary_rows(
 
 def look_again(demo: Demo, target: Target, summaries: list[Any]) -> None:
     """The commands that show the run again: executions, one execution's history, the logs."""
-    sd = demo.state_dir_option()
+    from ipamsync_local.cli import invocation
+
+    sd, ipamsync = demo.state_dir_option(), invocation()
     example = next((s for s in summaries if s.retries), summaries[0] if summaries else None)
-    rows = [(f"ipamsync local executions{sd}", "every execution, newest first")]
+    rows = [(f"{ipamsync} local executions{sd}", "every execution, newest first")]
     if example is not None:
         rows.append(
             (
-                f"ipamsync local history {example.name}{sd}",
+                f"{ipamsync} local history {example.name}{sd}",
                 "one execution's events" + (" (this one was retried)" if example.retries else ""),
             )
         )
     rows.append((f"less {demo.state_dir / 'lambda.log'}", "the functions' logs (JSON, one line per entry)"))
+    if target.emulator is not None:
+        rows.append((f"{ipamsync} emulator show --db {target.emulator.db}", "SOLIDserver's contents again"))
+    if not demo.args.keep_running:
+        rows.append((f"{ipamsync} console{sd}", "all of it in a browser (read-only, 127.0.0.1)"))
     if target.emulator is not None and not demo.args.keep_running:
         rows.append(
-            ("make demo DEMO_ARGS=--keep-running", "keep the emulator and the local AWS up to browse")
+            ("make demo DEMO_ARGS=--keep-running", "keep the emulator, the local AWS and the console up")
         )
     width = max(len(r[0]) for r in rows)
     demo.screen.section("Look again")

@@ -36,26 +36,37 @@ class DemoNetwork:
 
 
 def build_network(fleet: Any, ec2: Any) -> DemoNetwork:
-    """Create the demo's two VPCs and four subnets (``fleet`` is ``LocalAws.fleet``)."""
+    """Create the demo's two VPCs and four subnets (``fleet`` is ``LocalAws.fleet``). Names are set
+    as they are created (``TagSpecifications``): no ``CreateTags`` call, no CloudTrail event."""
     prod = fleet.ensure_network("10.0.0.0/16", name="prod", subnets=2, ipv6=False)
-    vpc_id = ec2.create_vpc(CidrBlock="172.16.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]["VpcId"]
-    ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": "dev"}])
+    vpc_id = ec2.create_vpc(
+        CidrBlock="172.16.0.0/16", AmazonProvidedIpv6CidrBlock=True, **_named("vpc", "dev")
+    )["Vpc"]["VpcId"]
     block = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
     first64 = next(ipaddress.ip_network(block).subnets(new_prefix=64))
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
     dev1 = ec2.create_subnet(
-        VpcId=vpc_id, CidrBlock="172.16.0.0/24", Ipv6CidrBlock=str(first64), AvailabilityZone=zones[0]
+        VpcId=vpc_id,
+        CidrBlock="172.16.0.0/24",
+        Ipv6CidrBlock=str(first64),
+        AvailabilityZone=zones[0],
+        **_named("subnet", "dev-1"),
     )["Subnet"]["SubnetId"]
-    dev2 = ec2.create_subnet(VpcId=vpc_id, CidrBlock="172.16.1.0/24", AvailabilityZone=zones[1 % len(zones)])[
-        "Subnet"
-    ]["SubnetId"]
-    ec2.create_tags(Resources=[dev1], Tags=[{"Key": "Name", "Value": "dev-1"}])
-    ec2.create_tags(Resources=[dev2], Tags=[{"Key": "Name", "Value": "dev-2"}])
+    dev2 = ec2.create_subnet(
+        VpcId=vpc_id,
+        CidrBlock="172.16.1.0/24",
+        AvailabilityZone=zones[1 % len(zones)],
+        **_named("subnet", "dev-2"),
+    )["Subnet"]["SubnetId"]
     return DemoNetwork(
         vpcs={"prod": prod.vpc_id, "dev": vpc_id},
         subnets={"prod-1": prod.subnet_ids[0], "prod-2": prod.subnet_ids[1], "dev-1": dev1, "dev-2": dev2},
         ipv6_block=str(ipaddress.ip_network(block)),
     )
+
+
+def _named(resource_type: str, name: str) -> dict[str, Any]:
+    return {"TagSpecifications": [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]}
 
 
 def ip6_reverse_zone(block: str) -> str:
@@ -198,6 +209,12 @@ class PhasePlan:
     start: list[str]
     rename: list[tuple[str, str]]
     terminate: list[str]
+    #: changes on running instances (plan keys): an Elastic IP failed over from ``failover[0]`` (None:
+    #: a new Elastic IP) to ``failover[1]``; an ENI attached to, and a secondary IP assigned to,
+    #: ``eni``; an IPv6 address assigned to ``ipv6`` (None: no dual-stack instance in the fleet)
+    failover: tuple[str | None, str] = ("", "")
+    eni: str = ""
+    ipv6: str | None = None
 
 
 def phase_plan(keys: Iterable[str]) -> PhasePlan:
@@ -218,4 +235,21 @@ def phase_plan(keys: Iterable[str]) -> PhasePlan:
     terminate = [k for k in ("worker-b", "bastion", "web2", "svc08") if k in present and k not in taken]
     if not terminate:  # a small fleet: the last instance not renamed (or the only one)
         terminate = [k for k in reversed(have) if k not in taken][:1] or have[-1:]
-    return PhasePlan(stop=stop, start=start, rename=rename, terminate=terminate)
+    stay = [k for k in have if k not in terminate] or have
+
+    def first(wanted: list[str], avoid: str | None = None) -> str:
+        found = [k for k in [*wanted, *stay, *have] if k in present and k != avoid]
+        return found[0] if found else have[0]
+
+    source = next((k for k in ("api1", "ci") if k in present), None)
+    target = first(["app6", "cache1", "metrics", "db1"], source)
+    ipv6 = next((k for k in ("app6", "app6b") if k in present), None)
+    return PhasePlan(
+        stop=stop,
+        start=start,
+        rename=rename,
+        terminate=terminate,
+        failover=(source, target),
+        eni=first(["web1", "cache1", "db1"]),
+        ipv6=ipv6,
+    )

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 def keep_running(demo: Demo, aws: Any, target: Target) -> None:
     screen = demo.screen
+    if demo.console_url:
+        screen.section("The console (read-only, on loopback)")
+        screen.line(f"  {demo.console_url}   IPAM, devices, DNS, search, executions as graphs, dead letters")
     if target.emulator is not None:
         _emulator_lines(screen, target)
     try:
@@ -85,11 +88,14 @@ def _local_aws_lines(screen: Screen, aws: Any, endpoint: str, sd: str) -> None:
     screen.line(
         f"  aws --endpoint-url {endpoint} sqs get-queue-attributes --queue-url {queue} --attribute-names All"
     )
-    screen.line(f"  ipamsync redrive --endpoint-url {endpoint} --event-queue-url {queue} \\")
+    from ipamsync_local.cli import invocation
+
+    ipamsync = invocation()
+    screen.line(f"  {ipamsync} redrive --endpoint-url {endpoint} --event-queue-url {queue} \\")
     screen.line(f"      --dead-letter-queue-url {aws.queue_url('WorkflowDeadLetterQueue')} \\")
     screen.line(f"      --dead-letter-queue-url {aws.queue_url('EventDeadLetterQueue')} \\")
     screen.line(f"      --enrich-function {aws.lambdas.get(ENRICH_FUNCTION).name} --dry-run")
-    screen.line(f"  ipamsync local executions{sd}")
+    screen.line(f"  {ipamsync} local executions{sd}")
 
 
 def serve_local_aws(port: int = 0) -> Any:

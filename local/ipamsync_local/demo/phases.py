@@ -1,7 +1,10 @@
 """The lifecycle phases: each makes its EC2 calls, then waits until the pipeline is idle, showing
 the counters meanwhile (:func:`run_phase`); the start phase under a SOLIDserver brownout
-(:class:`Brownout`). :class:`Lifecycle` takes the fleet through launch, stop, start, rename and
-terminate (after catching up an earlier run's instances, if any)."""
+(:class:`Brownout`). :class:`Lifecycle` takes the fleet through launch, stop, start, changes on
+running instances (an Elastic IP failed over, an ENI attached, a secondary IP and an IPv6 address
+assigned; then undone), a rename by tag and terminate (after catching up an earlier run's
+instances, if any). Changes on running instances are no state changes: the pipeline hears of them
+through their CloudTrail events (the local runtime emits them, as a trail does in AWS)."""
 
 from __future__ import annotations
 
@@ -19,10 +22,16 @@ from .target import Target
 #: Retry-After: 1), for at most this many seconds (scaled by --time-scale) or until the phase is done.
 FAULTS = {"seed": 7, "rules": {"*": {"error_rates": {"503": 0.08, "429": 0.07}, "retry_after": 1}}}
 BROWNOUT_SECONDS = 8.0
-#: Longest a phase may take (the state machine's worst case is 217 s of retry waits per event).
+#: Longest a phase may go without progress, in designed seconds (scaled by the time scale; the state
+#: machine's worst case is 223 s of retry waits per event) ...
 PHASE_TIMEOUT = 600.0
+#: ... plus real seconds, not scaled: the work itself (processes starting, moto) runs at this
+#: machine's speed, which a loaded machine can make many times slower.
+STALL_SECONDS = 120.0
 #: The template's function that receives EC2's events (its logical id).
 ENRICH_FUNCTION = "EnrichFunction"
+#: The lifecycle's phases (without the catch-up of an earlier run).
+PHASES = 7
 
 # --------------------------------------------------------------------------- counters
 
@@ -53,8 +62,9 @@ def snapshot(aws: Any) -> Snapshot:
     enrich = aws.lambdas.stats().get(ENRICH_FUNCTION, {}) if aws.lambdas is not None else {}
     summaries = list(aws.recorder.summaries) if aws.recorder is not None else []
     depth = aws.queue_depth("EventQueue")
+    calls = aws.calls_source.emitted if aws.calls_source is not None else []
     return Snapshot(
-        events=len(aws.events_source.emitted),
+        events=len(aws.events_source.emitted) + len(calls),
         enriched=int(enrich.get("invocations", 0)) - int(enrich.get("errors", 0)),
         succeeded=sum(1 for s in summaries if s.status == "SUCCEEDED"),
         failed=sum(1 for s in summaries if s.status != "SUCCEEDED"),
@@ -88,6 +98,8 @@ class Run:
     phases: list[PhaseResult] = field(default_factory=list)
     brownout: dict[str, Any] = field(default_factory=dict)
     caught_up: int = 0
+    #: the reconcile phase: the plan's counts, what the deep run queued, the workflow's status
+    reconcile: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- one phase
@@ -149,7 +161,9 @@ def run_phase(
         brownout.begin()
     action()
     converged, note = False, ""
-    deadline = t0 + PHASE_TIMEOUT * max(time_scale, 0.05)
+    patience = PHASE_TIMEOUT * max(time_scale, 0.05) + STALL_SECONDS
+    deadline = t0 + patience
+    progress: Snapshot | None = None
     quiet_since: float | None = None
     while True:
         if brownout is not None:
@@ -163,6 +177,8 @@ def run_phase(
         if converged:
             break
         now = time.monotonic()
+        if counts != progress:  # something moved: a slow machine is not a stuck pipeline
+            progress, deadline = counts, now + patience
         faults_on = brownout is not None and brownout.on
         screen.status("      " + ("⚡ " if faults_on else "") + counter_text(counts, now - t0))
         if counts.failed and _nothing_running(aws):
@@ -217,20 +233,30 @@ class Lifecycle:
         self.phases = fleetlib.phase_plan(s.key for s in self.plan)
         self.names = {s.key: s.name or s.key for s in self.plan}
         self.specs = {s.key: s for s in self.plan}
-        self.total = 5
+        self.total = PHASES + 1  # + the reconcile
         self.done = 0
+        self.preexisting: list[str] = []
+        #: what the running phase added, for the phase that undoes it: (instance, ENI id, secondary
+        #: IP, IPv6 address, its instance)
+        self.added: dict[str, Any] = {}
         self.ok = True
 
     def run(self, stale: list[str]) -> bool:
         """Every phase, in order; whether every one converged."""
-        self.total = 5 + (1 if stale else 0)
+        from .reconcile_phase import launch_preexisting, reconcile_phase
+
+        self.total = PHASES + 1 + (1 if stale else 0)
         if stale:
             self.catch_up(stale)
+        self.preexisting = launch_preexisting(self)
         self.launch()
         self.stop()
         self.start()
+        self.change_running()
+        self.undo_running()
         self.rename()
         self.terminate()
+        reconcile_phase(self)
         return self.ok
 
     def _step(
@@ -346,16 +372,77 @@ class Lifecycle:
             if self.specs[k].public_ip:
                 self.screen.line(f"      {self.names[k]} came back with a new public IP {self._public_ip(k)}")
 
+    def change_running(self) -> None:
+        """An Elastic IP failed over, an ENI attached, a secondary IP and an IPv6 address assigned:
+        no state change, no restart."""
+        plan, fleet, keys = self.phases, self.aws.fleet, self.run_info.keys
+        source, target = plan.failover
+        eip = self._public_ip(source) if source is not None else None
+        detail = [
+            (
+                f"Elastic IP {eip} fails over from {self.names[source]} to {self.names[target]} "
+                "(AssociateAddress, AllowReassociation)"
+                if source is not None and eip
+                else f"a new Elastic IP for {self.names[target]} (AssociateAddress)"
+            ),
+            f"{self.names[plan.eni]}: an ENI attached (AttachNetworkInterface) and a secondary IP "
+            "assigned (AssignPrivateIpAddresses)",
+        ]
+        if plan.ipv6 is not None:
+            detail.append(f"{self.names[plan.ipv6]}: an IPv6 address assigned (AssignIpv6Addresses)")
+        detail.append(
+            "no state change: the pipeline hears of them through their CloudTrail events; the previous "
+            "holder of the Elastic IP is refreshed at once"
+        )
+
+        def change() -> None:
+            if source is not None and eip:
+                fleet.move_elastic_ip(keys[target], public_ip=eip)
+            else:
+                fleet.associate_address(keys[target])
+            attached = fleet.attach_eni(keys[plan.eni])
+            self.added["eni"] = (keys[plan.eni], attached.details["eni_id"])
+            assigned = fleet.assign_private_ip(keys[plan.eni])
+            self.added["secondary"] = (keys[plan.eni], assigned.details["addresses"][0])
+            if plan.ipv6 is not None:
+                v6 = fleet.assign_ipv6(keys[plan.ipv6])
+                self.added["ipv6"] = (keys[plan.ipv6], v6.details["addresses"][0])
+
+        self._step("change running instances", detail, change)
+        for what, (iid, value) in self.added.items():
+            self.screen.line(f"      {self._name_of(iid)}: {what} {value}")
+
+    def undo_running(self) -> None:
+        fleet = self.aws.fleet
+        detail = ["the ENI detached (DetachNetworkInterface), the secondary IP unassigned"]
+        if "ipv6" in self.added:
+            detail[0] += ", the IPv6 address unassigned"
+        detail.append("the Elastic IP stays where it failed over to")
+
+        def undo() -> None:
+            if "eni" in self.added:
+                fleet.detach_eni(*self.added["eni"], delete=True)
+            if "secondary" in self.added:
+                fleet.unassign_private_ip(*self.added["secondary"])
+            if "ipv6" in self.added:
+                fleet.unassign_ipv6(*self.added["ipv6"])
+
+        self._step("undo on running instances", detail, undo)
+
+    def _name_of(self, instance_id: str) -> str:
+        key = next((k for k, v in self.run_info.keys.items() if v == instance_id), None)
+        return self.names[key] if key is not None else instance_id
+
     def rename(self) -> None:
         pairs = self.phases.rename
 
         def rename_all() -> None:
             for k, new in pairs:
-                self.aws.fleet.rename(self.run_info.keys[k], new)
+                self.aws.fleet.rename_by_tag(self.run_info.keys[k], new)
 
         self._step(
             "rename " + ", ".join(f"{self.names[k]} → {new!r}" for k, new in pairs),
-            ["a tag change is no state change: the Name tag is set, then the instance restarted"],
+            ["by its Name tag alone (CreateTags), no restart: device, addresses and records follow"],
             rename_all,
         )
 

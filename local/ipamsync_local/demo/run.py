@@ -32,6 +32,7 @@ class Demo:
         self.started = time.monotonic()
         self.emulated = not args.solidserver_url
         self.zone_override: str | None = args.override_zone
+        self.console_url: str | None = None  # --keep-running: where the console is served
 
     def state_dir_option(self) -> str:
         """`` --state-dir D`` for the commands shown, when the state directory was given."""
@@ -64,6 +65,8 @@ class Demo:
             t0 = time.monotonic()
             aws = stack.enter_context(self._local_aws(target))
             self._local_aws_lines(aws, t0)
+            if args.keep_running:
+                self._console(stack, aws, target)
             network = self._network(aws, target, reverse_zones)
             earlier = read_earlier(ss, aws, args.dns_server)
             calls = CallCount(target, self.state_dir / "lambda.log")
@@ -103,11 +106,31 @@ class Demo:
             lambda_log=self.state_dir / "lambda.log",
             reset_state=self.fresh,
             concurrency="serial" if getattr(args, "serial", False) else "parallel",
+            # the whole demo lasts minutes: reconcile may declare an orphan whatever its device's
+            # age (default: not within 15 minutes of its last observation)
+            environment={"RECONCILE_ORPHAN_GRACE_SECONDS": "0"},
         )
+
+    def _console(self, stack: contextlib.ExitStack, aws: Any, target: Target) -> None:
+        """``--keep-running``: the console (``ipamsync console``) on loopback from the start, over
+        this run's SOLIDserver, execution records and dead-letter queues: it follows the phases."""
+        from ipamsync_local.console.cli import has_display, make_console, open_page, start_server
+        from ipamsync_local.console.runs import moto_dead_letters
+        from ipamsync_local.console.sources import ApiSource
+
+        verify: bool | str = (target.ca_path or True) if target.verify else False
+        source = ApiSource(target.url, target.username, target.password, verify, self.args.dns_server)
+        console = make_console(source, self.state_dir, dead_letters=moto_dead_letters(aws))
+        server = start_server(console, "127.0.0.1", self.args.console_port)
+        stack.callback(server.stop)
+        self.console_url = server.url
+        self.screen.line(f"console               {server.url}  (read-only, loopback; it follows the run)")
+        if self.screen.live and has_display():  # a person at a desktop: open it for them
+            open_page(server.url)
 
     def _local_aws_lines(self, aws: Any, t0: float) -> None:
         self.screen.line(
-            f"local AWS             moto, template.yaml, 5 functions, state machine, pipe "
+            f"local AWS             moto, template.yaml, 6 functions, 2 state machines, pipe "
             f"(ready in {seconds(time.monotonic() - t0)}; time scale {self.args.time_scale:g})"
         )
         self.screen.line(

@@ -4,9 +4,11 @@ executions table (the states each execution ran)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import statistics
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any, TextIO
 
 from ipamsync_local import report
@@ -116,3 +118,42 @@ def executions_table(summaries: list[Any], names: dict[str, str]) -> str:
         )
         + f"\n{len(rows)} execution(s)"
     )
+
+
+#: retried or failed executions listed one by one under the summary, at most
+NOTABLE_ROWS = 12
+
+
+def executions_summary(summaries: list[Any], names: dict[str, str]) -> str:
+    """The executions summarised: one row per kind of run (event and states run), with how many
+    ran, were retried, and their statuses and durations; then the retried or failed ones by name
+    (for ``ipamsync local history``), at most :data:`NOTABLE_ROWS`."""
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for s in summaries:
+        groups[(s.event_state or "-", re.sub(r" ↻\d+", "", states_text(s)))].append(s)
+    rows = []
+    for (event, states), members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        statuses = Counter(m.status for m in members)
+        durations = [m.duration_ms / 1000 for m in members if m.duration_ms is not None]
+        rows.append(
+            (
+                event,
+                states,
+                str(len(members)),
+                str(sum(1 for m in members if m.retries)),
+                ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+                f"{statistics.median(durations):.2f} s / {max(durations):.2f} s" if durations else "-",
+            )
+        )
+    out = [
+        report.table(
+            ("EVENT", "STATES RUN", "EXECUTIONS", "RETRIED", "STATUS", "DURATION (median / max)"), rows
+        )
+    ]
+    notable = [s for s in summaries if s.retries or s.status != "SUCCEEDED"]
+    if notable:
+        shown = notable[:NOTABLE_ROWS]
+        more = f", the first {len(shown)}" if len(shown) < len(notable) else ""
+        table = executions_table(shown, names).rsplit("\n", 1)[0]  # without its count line
+        out += ["", f"retried or failed ({len(notable)}{more}):", table]
+    return "\n".join(out) + f"\n{len(summaries)} execution(s)"

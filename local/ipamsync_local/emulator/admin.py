@@ -101,3 +101,28 @@ class EmulatorAdmin:
         """Create (or find) a zone of a server (created too if missing); returns ``dnszone_id``."""
         answer = self._call("POST", "dns", {"server": server, "zone": zone, "reverse": reverse})
         return str(answer["dnszone_id"])
+
+    # ------------------------------------------------------------------ appliance profile
+
+    def profile(self) -> dict[str, Any]:
+        """``{"profiles": [names], "settings": {...}}`` (see ``profile.py``)."""
+        result: dict[str, Any] = self._call("GET", "profile")
+        return result
+
+    def set_profile(self, name: str = "default", **settings: Any) -> dict[str, Any]:
+        """Switch to the named profile, with ``settings`` changed over it."""
+        result: dict[str, Any] = self._call("PUT", "profile", {"profile": name, "settings": settings})
+        return result
+
+    def change_profile(self, **settings: Any) -> dict[str, Any]:
+        """Change some settings of the current profile."""
+        result: dict[str, Any] = self._call("PATCH", "profile", {"settings": settings})
+        return result
+
+    def apply_dns_deletions(self) -> int:
+        """The DNS server applies every pending record deletion now; returns how many."""
+        return int(self._call("POST", "dns/apply")["applied"])
+
+    def renumber_records(self) -> int:
+        """Every DNS record gets a new ``rr_id``; returns how many."""
+        return int(self._call("POST", "dns/renumber")["renumbered"])

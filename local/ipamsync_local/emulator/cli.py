@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .admin import EmulatorAdmin, EmulatorAdminError
+from .profile import PROFILES
 from .seed import DEFAULT_DNS_SERVER, DEFAULT_FORWARD_ZONES, DEFAULT_REVERSE_ZONES, DEFAULT_SPACE
 
 ENV_USERNAME = "IPAMSYNC_EMULATOR_USERNAME"
@@ -28,7 +29,7 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     sub = parser.add_subparsers(dest="emulator_command", metavar="SUBCOMMAND")
 
     serve = sub.add_parser("serve", help="run the emulator until Ctrl-C / SIGTERM")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8443, help="0 picks a free port")
     serve.add_argument("--db", default=":memory:", help="SQLite file (kept across restarts) or :memory:")
     serve.add_argument("--username", default=None, help=f"default: ${ENV_USERNAME} or ipmadmin")
@@ -40,13 +41,24 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     serve.add_argument("--token-secret", default=None, help=f"default: ${ENV_TOKEN_SECRET}")
     serve.add_argument("--seed", action="store_true", help="create the demo space, DNS server and zones")
     serve.add_argument("--faults", help="fault configuration: JSON text or @file")
+    serve.add_argument(
+        "--profile",
+        default="default",
+        choices=sorted(PROFILES),
+        help="appliance profile: the behaviours that vary between appliances (docs/solidserver.md)",
+    )
+    serve.add_argument(
+        "--profile-settings", help="appliance settings over the profile: JSON text or @file (profile.py)"
+    )
     serve.add_argument("--ready-file", help="write the URL to this file once listening")
     serve.set_defaults(func=cmd_serve)
 
     seed = sub.add_parser("seed", help="create the demo space, DNS server and zones (idempotent)")
     _admin_args(seed)
-    seed.add_argument("--space", default=DEFAULT_SPACE)
-    seed.add_argument("--dns-server", default=DEFAULT_DNS_SERVER)
+    seed.add_argument("--space", default=DEFAULT_SPACE, help=f"IP space to create (default {DEFAULT_SPACE})")
+    seed.add_argument(
+        "--dns-server", default=DEFAULT_DNS_SERVER, help=f"DNS server (default {DEFAULT_DNS_SERVER})"
+    )
     seed.add_argument(
         "--forward-zone",
         action="append",
@@ -74,6 +86,29 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     _admin_args(stats)
     stats.add_argument("--reset", action="store_true", help="reset the counters after printing them")
     stats.set_defaults(func=cmd_stats)
+
+    profile = sub.add_parser(
+        "profile",
+        help="show or change the appliance profile of a running emulator",
+        description="Print the appliance profile of a running emulator (the behaviours that vary between "
+        "SOLIDserver appliances), or switch to a named profile and/or change some of its settings.",
+    )
+    _admin_args(profile)
+    profile.add_argument("--set", dest="set_profile", choices=sorted(PROFILES), help="switch to this profile")
+    profile.add_argument("--settings", help="settings to change: JSON text or @file")
+    profile.set_defaults(func=cmd_profile)
+
+    show = sub.add_parser(
+        "show",
+        help="print the IPAM tree, devices and DNS records of an emulator (--url) or its database (--db)",
+        description="Print what SOLIDserver holds (IPAM tree, devices, DNS records), as the demo's final "
+        "screen does: from a running emulator or appliance (--url, read through list services only), "
+        "from an emulator's database file (--db, read from a copy), or else from the demo's.",
+    )
+    from ipamsync_local.console.cli import solidserver_arguments
+
+    solidserver_arguments(show, demo=True)
+    show.set_defaults(func=cmd_show)
 
     reset = sub.add_parser("reset", help="delete every object of a running emulator")
     _admin_args(reset)
@@ -115,6 +150,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import EmulatorServer
 
     faults = _json_arg(args.faults) if args.faults else None
+    from .profile import resolve
+
+    try:
+        profile = resolve(args.profile, _json_arg(args.profile_settings) if args.profile_settings else None)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.db != ":memory:":
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     server = EmulatorServer(
@@ -130,6 +172,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         token_secret=args.token_secret or os.environ.get(ENV_TOKEN_SECRET),
         faults=faults,
         seed=args.seed,
+        profile=profile,
     )
     # SIGTERM and Ctrl-C only set an event: no KeyboardInterrupt can land inside a lock or a
     # handshake and leave the shutdown waiting on it
@@ -202,5 +245,40 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return _run_admin(args, call)
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    def call(admin: EmulatorAdmin) -> Any:
+        settings = _json_arg(args.settings) if args.settings else {}
+        if args.set_profile:
+            return admin.set_profile(args.set_profile, **settings)
+        if settings:
+            return admin.change_profile(**settings)
+        return admin.profile()
+
+    return _run_admin(args, call)
+
+
 def cmd_reset(args: argparse.Namespace) -> int:
     return _run_admin(args, lambda admin: admin.reset())
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ipamsync_local import report
+    from ipamsync_local.console.cli import source_from_args
+
+    source = source_from_args(args)
+    try:
+        snap = source.read()
+    except Exception as exc:  # one line, no traceback: the server is down, the file is missing…
+        print(f"ipamsync emulator show: {source.label}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    inv = snap.inventory
+    for title, text in (
+        ("IPAM", report.ipam_tree(inv)),
+        ("devices", report.devices(inv)),
+        ("DNS records", report.dns_records(inv)),
+    ):
+        print(f"── SOLIDserver · {title} " + "─" * max(3, 64 - len(title)))
+        print(text or "(none)")
+        print()
+    print(f"read from {source.label}")
+    return 0

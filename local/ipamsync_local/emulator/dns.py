@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from . import addr
 from .errors import ApiError, Errno, invalid, missing
@@ -80,6 +81,12 @@ RR_TYPES = frozenset(
 NAME_VALUED = frozenset({"PTR", "CNAME", "NS", "DNAME"})
 DEFAULT_TTL = 3600
 MAX_NAME = 255
+#: What a live appliance answers to a ``dns_rr_add`` of an existing record (the text quoted in
+#: alexissavin/terraform-provider-solidserver issue #43; its errno is not public).
+RR_EXISTS = (Errno.ALREADY_EXISTS.value, "DNS rr already exists")
+#: A record pending deletion: still listed (``delayed_delete_time`` "1") until the DNS server
+#: applies the change (``delayed_delete_seconds`` of the profile; ``POST /_emulator/dns/apply``).
+LIVE = "deleted_at IS NULL"
 
 
 def normalize_name(text: str) -> str:
@@ -295,7 +302,7 @@ def rr_add(store: Store, req: Req) -> Result:
     rr_id = req.oid("rr_id")
     existing: int | None = None
     if rr_id is not None:
-        row = store.one("SELECT * FROM dns_rr WHERE rr_id = ?", (rr_id,))
+        row = store.one(f"SELECT * FROM dns_rr WHERE rr_id = ? AND {LIVE}", (rr_id,))
         if row is None:
             raise ApiError(
                 Errno.DOES_NOT_EXIST,
@@ -318,7 +325,8 @@ def rr_add(store: Store, req: Req) -> Result:
     zone = _zone_for(store, req, server, name)
     name_ip = _check_zone_kind(rr_type, name, zone)
     found = store.one(
-        "SELECT rr_id FROM dns_rr WHERE dns_id = ? AND rr_full_name = ? AND rr_type = ? AND value1 = ?",
+        "SELECT rr_id FROM dns_rr WHERE dns_id = ? AND rr_full_name = ? AND rr_type = ? AND value1 = ?"
+        f" AND {LIVE}",
         (server["dns_id"], name, rr_type, values["value1"]),
     )
     existing = found["rr_id"] if found else None
@@ -339,26 +347,29 @@ def rr_add(store: Store, req: Req) -> Result:
                 "last_update": store.now(),
             },
         )
-        apply_class(
-            store,
-            req,
-            prefix_names=("rr_class_parameters",),
-            otype="dns_rr",
-            table="dns_rr",
-            id_column="rr_id",
-            oid=oid,
-            current="",
-            class_name_param="rr_class_name",
-            created=True,
-        )
+        if store.profile.record_metadata:
+            apply_class(
+                store,
+                req,
+                prefix_names=("rr_class_parameters",),
+                otype="dns_rr",
+                table="dns_rr",
+                id_column="rr_id",
+                oid=oid,
+                current="",
+                class_name_param="rr_class_name",
+                created=True,
+            )
         return oid
 
-    def edit(oid: int) -> None:
+    def edit(oid: int) -> int:
         row = store.one("SELECT * FROM dns_rr WHERE rr_id = ?", (oid,))
         assert row is not None
-        _rr_apply_edit(store, req, row, values, ttl)
+        return _rr_apply_edit(store, req, row, values, ttl)
 
-    return upsert(req, existing, create, edit, f"{rr_type} record {name} -> {values['value1']}")
+    return upsert(
+        req, existing, create, edit, f"{rr_type} record {name} -> {values['value1']}", real_exists=RR_EXISTS
+    )
 
 
 def _rr_type(req: Req) -> str:
@@ -396,11 +407,11 @@ def _rr_edit_by_id(store: Store, req: Req, row: sqlite3.Row) -> Result:
             param_value=req.text("rr_type"),
         )
     values = _values(req, row["rr_type"], required=False)
-    _rr_apply_edit(store, req, row, values, _ttl(req))
-    return ret_oid(row["rr_id"], created=False)
+    return ret_oid(_rr_apply_edit(store, req, row, values, _ttl(req)), created=False)
 
 
-def _rr_apply_edit(store: Store, req: Req, row: sqlite3.Row, values: dict[str, str], ttl: int | None) -> None:
+def _rr_apply_edit(store: Store, req: Req, row: sqlite3.Row, values: dict[str, str], ttl: int | None) -> int:
+    """Edit a record; answers its id, a new one when the appliance gives edited records new ids."""
     merged = {f"value{i}": row[f"value{i}"] for i in range(1, 8)}
     merged.update(values)
     zone = store.one("SELECT dnszone_name FROM dns_zone WHERE dnszone_id = ?", (row["dnszone_id"],))
@@ -413,29 +424,33 @@ def _rr_apply_edit(store: Store, req: Req, row: sqlite3.Row, values: dict[str, s
         changes["ttl"] = ttl
     changes["last_update"] = store.now()
     store.update("dns_rr", "rr_id", row["rr_id"], changes)
-    apply_class(
-        store,
-        req,
-        prefix_names=("rr_class_parameters",),
-        otype="dns_rr",
-        table="dns_rr",
-        id_column="rr_id",
-        oid=row["rr_id"],
-        current=row["class_params"],
-        class_name_param="rr_class_name",
-    )
+    if store.profile.record_metadata:
+        apply_class(
+            store,
+            req,
+            prefix_names=("rr_class_parameters",),
+            otype="dns_rr",
+            table="dns_rr",
+            id_column="rr_id",
+            oid=row["rr_id"],
+            current=row["class_params"],
+            class_name_param="rr_class_name",
+        )
+    if store.profile.rr_ids_change:
+        return _renumber(store, row["rr_id"])
+    return int(row["rr_id"])
 
 
 def rr_delete(store: Store, req: Req) -> Result:
     rr_id = req.oid("rr_id")
     if rr_id is not None:
-        row = store.one("SELECT rr_id FROM dns_rr WHERE rr_id = ?", (rr_id,))
+        row = store.one(f"SELECT rr_id FROM dns_rr WHERE rr_id = ? AND {LIVE}", (rr_id,))
         rows = [row] if row is not None else []
     else:
         server = _server(store, req)
         name = normalize_name(req.required("rr_name"))
         rr_type = _rr_type(req)
-        sql = "SELECT rr_id FROM dns_rr WHERE dns_id = ? AND rr_full_name = ? AND rr_type = ?"
+        sql = f"SELECT rr_id FROM dns_rr WHERE dns_id = ? AND rr_full_name = ? AND rr_type = ? AND {LIVE}"
         args: list[object] = [server["dns_id"], name, rr_type]
         values = _values(req, rr_type, required=False)
         for key, value in values.items():
@@ -452,6 +467,135 @@ def rr_delete(store: Store, req: Req) -> Result:
     if not rows:
         return Result()
     oid = rows[0]["rr_id"]
-    store.execute("DELETE FROM dns_rr WHERE rr_id = ?", (oid,))
-    store.drop_meta("dns_rr", oid)
+    remove_record(store, oid)
     return ret_oid(oid, created=False)
+
+
+def remove_record(store: Store, rr_id: int) -> None:
+    """Delete a record: at once, or (``delayed_delete_seconds``) marked pending until applied."""
+    if store.profile.delayed_delete_seconds > 0:
+        store.execute(
+            "UPDATE dns_rr SET deleted_at = ? WHERE rr_id = ? AND deleted_at IS NULL", (time.time(), rr_id)
+        )
+        store.pending_deletions = True
+        return
+    store.execute("DELETE FROM dns_rr WHERE rr_id = ?", (rr_id,))
+    store.drop_meta("dns_rr", rr_id)
+
+
+def apply_due_deletions(store: Store, *, force: bool = False) -> int:
+    """Remove the records whose deletion the DNS server has applied by now (``force``: all)."""
+    if not store.pending_deletions and not force:
+        return 0
+    cutoff = float("inf") if force else time.time() - store.profile.delayed_delete_seconds
+    with store.transaction():
+        due = [r["rr_id"] for r in store.all("SELECT rr_id FROM dns_rr WHERE deleted_at <= ?", (cutoff,))]
+        for rr_id in due:
+            store.execute("DELETE FROM dns_rr WHERE rr_id = ?", (rr_id,))
+            store.drop_meta("dns_rr", rr_id)
+        store.pending_deletions = store.one("SELECT 1 FROM dns_rr WHERE deleted_at IS NOT NULL") is not None
+    return len(due)
+
+
+def _renumber(store: Store, rr_id: int) -> int:
+    """The record gets a new id (its class parameters follow it); answers the new id."""
+    columns = [row[1] for row in store.conn.execute("PRAGMA table_info(dns_rr)") if row[1] != "rr_id"]
+    listed = ", ".join(columns)
+    cur = store.execute(
+        f"INSERT INTO dns_rr ({listed}) SELECT {listed} FROM dns_rr WHERE rr_id = ?", (rr_id,)
+    )
+    new_id = int(cur.lastrowid or 0)
+    store.execute("DELETE FROM dns_rr WHERE rr_id = ?", (rr_id,))
+    store.execute("UPDATE meta SET oid = ? WHERE otype = 'dns_rr' AND oid = ?", (new_id, rr_id))
+    return new_id
+
+
+def renumber_records(store: Store) -> int:
+    """Every live record gets a new id (what DNS behaviour may do between two invocations)."""
+    with store.transaction():
+        ids = [r["rr_id"] for r in store.all(f"SELECT rr_id FROM dns_rr WHERE {LIVE} ORDER BY rr_id")]
+        for rr_id in ids:
+            _renumber(store, rr_id)
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- IPAM -> DNS replication
+
+
+def replicate(store: Store, ip_table: str, ip_id: int) -> None:
+    """``ipam_dns_replication``: the records the appliance makes from an address's name.
+
+    An address named with an FQDN that a forward zone of a DNS server owns gets an A (IPv4) or AAAA
+    (IPv6) record of that name, and a PTR in the longest reverse zone of the same server owning its
+    reverse name — created without class parameters, linked to the address, replaced when its name
+    changes and removed with it (EfficientIP-Labs/terraform-provider-solidserver issue #11: an
+    address named with an FQDN gets its DNS entry from the appliance). Which server, the TTL and
+    the link are choices: on an appliance it is the space/subnet's DNS settings [guess].
+    An existing record with the same name, type and value is left alone (not duplicated)."""
+    if not store.profile.ipam_dns_replication:
+        return
+    unreplicate(store, ip_table, ip_id)
+    v4 = ip_table == "ip4"
+    row = store.one(
+        f"SELECT {'name' if v4 else 'ip6_name'} AS name, {'addr' if v4 else 'addr_hex'} AS value"
+        f" FROM {ip_table} WHERE {'ip_id' if v4 else 'ip6_id'} = ?",
+        (ip_id,),
+    )
+    if row is None or not row["name"]:
+        return
+    name = normalize_name(row["name"])
+    value = int(row["value"]) if v4 else int(row["value"], 16)
+    forward = _longest_zone(store, name, reverse=False)
+    if forward is None:
+        return
+    link = f"{ip_table}:{ip_id}"
+    host = addr.dotted4(value) if v4 else addr.expanded6(value)
+    _replica(store, forward, name, "A" if v4 else "AAAA", host, link)
+    ptr = addr.reverse_name_v4(value) if v4 else addr.reverse_name_v6(value)
+    reverse = _longest_zone(store, ptr, reverse=True, dns_id=forward["dns_id"])
+    if reverse is not None:
+        _replica(store, reverse, ptr, "PTR", name, link)
+
+
+def unreplicate(store: Store, ip_table: str, ip_id: int) -> None:
+    """Remove the records the appliance made for an address (its name changed, or it is gone)."""
+    link = f"{ip_table}:{ip_id}"
+    for row in store.all(f"SELECT rr_id FROM dns_rr WHERE ipam_link = ? AND {LIVE}", (link,)):
+        remove_record(store, row["rr_id"])
+
+
+def _longest_zone(store: Store, name: str, *, reverse: bool, dns_id: int | None = None) -> sqlite3.Row | None:
+    zones = [
+        z
+        for z in store.all(
+            "SELECT * FROM dns_zone WHERE dnszone_is_reverse = ? ORDER BY dns_id, dnszone_id", (int(reverse),)
+        )
+        if _owns(z["dnszone_name"], name) and (dns_id is None or z["dns_id"] == dns_id)
+    ]
+    return max(zones, key=lambda z: len(z["dnszone_name"])) if zones else None
+
+
+def _replica(store: Store, zone: sqlite3.Row, name: str, rr_type: str, value: str, link: str) -> None:
+    if store.one(
+        "SELECT 1 FROM dns_rr WHERE dns_id = ? AND rr_full_name = ? AND rr_type = ? AND value1 = ?"
+        f" AND {LIVE}",
+        (zone["dns_id"], name, rr_type, value),
+    ):
+        return
+    values = {"value1": value}
+    name_ip = _check_zone_kind(rr_type, name, zone)
+    store.insert(
+        "dns_rr",
+        {
+            "dns_id": zone["dns_id"],
+            "dnszone_id": zone["dnszone_id"],
+            "rr_full_name": name,
+            "rr_type": rr_type,
+            **values,
+            **_derived(rr_type, name, zone["dnszone_name"], values),
+            "rr_name_ip_addr": name_ip,
+            "ttl": DEFAULT_TTL,
+            "last_update": store.now(),
+            "ipam_link": link,
+        },
+    )

@@ -2,9 +2,15 @@
 
 A failed v1 call answers a JSON **object** (not an array) with ``errno``, ``errmsg``,
 ``severity``, ``parameters``, ``param_format`` and ``param_value`` — every value a string.
-SOLIDserver's own ``errno`` values are not public, so the emulator uses its own stable numbers
-(listed in ``docs/solidserver.md``); clients should branch on the HTTP status and treat ``errno``
-as diagnostic.
+SOLIDserver's own ``errno`` values are mostly not public, so the emulator uses its own stable
+numbers (listed in ``docs/solidserver.md``); clients should branch on the HTTP status and treat
+``errno`` as diagnostic.
+
+With the ``appliance`` error shapes (:mod:`.profile`) the bodies are the ones a live appliance was
+seen answering (gregocgt/SOLIDserverRest ``report.txt``): ``*_add``/``*_delete`` answer an object
+``{errno, errmsg, severity: "error", parameters, service_name, category}``, ``*_info``/``*_list``/
+``*_count`` a one-element array ``[{errno, errmsg, parameters}]``; a missing parameter is errno
+``4``; the known texts and numbers replace the emulator's where they exist (:attr:`ApiError.real`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ class Errno(StrEnum):
     SERVICE_UNAVAILABLE = "1018"  # fault injection / outage
     INTERNAL = "1019"
     RATE_LIMITED = "1020"  # fault injection
+    NAME_IN_USE = "1021"  # unique_address_names: another address of the space has this name
+    REQUEST_TIMEOUT = "1022"  # fault injection (408)
 
 
 class ApiError(Exception):
@@ -50,6 +58,8 @@ class ApiError(Exception):
         param_format: str = "",
         param_value: str = "",
         headers: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+        real: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(errmsg)
         self.errno = errno
@@ -59,6 +69,11 @@ class ApiError(Exception):
         self.param_format = param_format
         self.param_value = param_value
         self.headers = dict(headers or {})
+        #: fields of the error object beyond the standard ones (a live appliance adds e.g.
+        #: ``site_name`` or ``ip_addr``: the object in the way)
+        self.extra = dict(extra or {})
+        #: (errno, errmsg) a live appliance answers for this error, when public evidence shows it
+        self.real = real
 
     def body(self) -> dict[str, str]:
         return {
@@ -68,7 +83,29 @@ class ApiError(Exception):
             "parameters": self.parameters,
             "param_format": self.param_format,
             "param_value": self.param_value,
+            **self.extra,
         }
+
+    def appliance_body(self, service: str) -> dict[str, str] | list[dict[str, str]]:
+        """The body a live appliance answers: an array from reads, an object from writes."""
+        errno, errmsg = self.real or (self.errno.value, self.errmsg)
+        if self.errno is Errno.MISSING_PARAMETER and self.real is None:
+            errno, errmsg = "4", "Missing parameter"
+        read = service.endswith(("_info", "_list", "_count"))
+        if read:
+            if errno == "4" and self.parameters:
+                errmsg = f"Missing parameter {self.parameters}"
+            return [{"errno": errno, "errmsg": errmsg, "parameters": self.parameters, **self.extra}]
+        body = {"errno": errno, "errmsg": errmsg, "severity": "error"}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        if self.param_format:
+            body["param_format"] = self.param_format
+        if self.param_value:
+            body["param_value"] = self.param_value
+        body.update(self.extra)
+        body.update({"service_name": service, "category": service})
+        return body
 
 
 def missing(*names: str) -> ApiError:

@@ -206,7 +206,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 
 
 class Stats:
-    """Requests per service: by method, by answered status, reads (GET) and writes.
+    """Requests per service: by method, by answered status, reads (GET) and writes, and the sum of
+    the latency injected (``latency_ms``).
 
     Faulted requests count, with the status they were answered (``429``, ``503``...); a dropped
     connection counts with the status ``"dropped"`` (before the request was applied) or
@@ -217,11 +218,20 @@ class Stats:
         self._lock = threading.Lock()
         self._services: dict[str, dict[str, Any]] = {}
 
+    def _entry(self, service: str) -> dict[str, Any]:
+        return self._services.setdefault(
+            service, {"methods": {}, "statuses": {}, "reads": 0, "writes": 0, "total": 0, "latency_ms": 0.0}
+        )
+
+    def delayed(self, service: str, seconds: float) -> None:
+        """An injected latency: its sum per service says what was scheduled, whatever the load."""
+        with self._lock:
+            entry = self._entry(service)
+            entry["latency_ms"] = round(entry["latency_ms"] + seconds * 1000.0, 3)
+
     def record(self, service: str, method: str, status: int | str) -> None:
         with self._lock:
-            entry = self._services.setdefault(
-                service, {"methods": {}, "statuses": {}, "reads": 0, "writes": 0, "total": 0}
-            )
+            entry = self._entry(service)
             entry["methods"][method] = entry["methods"].get(method, 0) + 1
             key = str(status)
             entry["statuses"][key] = entry["statuses"].get(key, 0) + 1

@@ -49,8 +49,10 @@ class EmulatorProcess:
         data_dir: Path | None = None,
         fresh: bool = True,
         keep: bool = False,
+        profile: str = "default",
     ) -> None:
         self.seed = seed
+        self.profile = profile
         self.tls = tls
         self.username = username
         self.password = password
@@ -85,6 +87,7 @@ class EmulatorProcess:
         args += ["emulator", "serve", "--host", "127.0.0.1", "--port", "0"]
         args += ["--tls"] if self.tls else []
         args += ["--seed"] if self.seed else []
+        args += ["--profile", self.profile] if self.profile != "default" else []
         if self.data_dir is not None:
             args += ["--db", str(self.db)]
             if self.tls:

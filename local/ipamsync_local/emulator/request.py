@@ -75,6 +75,14 @@ class Req:
             raise invalid(self.name_of(*names), value, ">=0", "not a non-negative integer")
         return int64(text, self.name_of(*names))
 
+    def link(self, name: str) -> int | None:
+        """A link id (``hostdev_id``/``hostiface_id``): absent -> None, empty -> 0 (the service
+        descriptions say "can be empty", and the Terraform provider unlinks by sending it empty)."""
+        value = self.get(name)
+        if value is not None and value.strip() == "":
+            return 0
+        return self.uint(name)
+
     def oid(self, *names: str) -> int | None:
         """An object id: a positive integer; absent, empty or ``0`` -> None."""
         value = self.uint(*names)
@@ -105,10 +113,17 @@ def upsert(
     req: Req,
     existing: int | None,
     create: Callable[[], int],
-    edit: Callable[[int], None],
+    edit: Callable[[int], int | None],
     what: str,
+    *,
+    real_exists: tuple[str, str] | None = None,
+    exists_extra: dict[str, str] | None = None,
 ) -> Result:
-    """Apply ``add_flag``: create, edit, or refuse (``new_only`` on an existing object, ...)."""
+    """Apply ``add_flag``: create, edit, or refuse (``new_only`` on an existing object, ...).
+
+    ``edit`` may answer the object's new id (records whose id changes when edited).
+    ``real_exists``/``exists_extra``: the (errno, errmsg) and fields a live appliance answers when
+    the object already exists, where known (:mod:`.errors`)."""
     flag = req.add_flag()
     if existing is None:
         if flag is AddFlag.EDIT_ONLY:
@@ -119,9 +134,11 @@ def upsert(
             Errno.ALREADY_EXISTS,
             f"{what} already exists (id {existing}, add_flag=new_only)",
             param_value=str(existing),
+            real=real_exists,
+            extra=exists_extra,
         )
-    edit(existing)
-    return ret_oid(existing, created=False)
+    new_id = edit(existing)
+    return ret_oid(new_id or existing, created=False)
 
 
 def explicit_id(store: Store, req: Req, table: str, id_column: str, what: str) -> int | None:
@@ -150,18 +167,27 @@ def apply_class(
     max_length: int | None = None,
     created: bool = False,
 ) -> None:
-    """Class name and parameters of an object: edits merge keys; ``class_parameters_to_delete``
-    removes keys. ``prefix_names`` are the accepted names of the ``*_class_parameters`` input."""
+    """Class name and parameters of an object. ``prefix_names`` are the accepted names of the
+    ``*_class_parameters`` input; ``class_parameters_to_delete`` removes keys.
+
+    How an edit treats the stored set is an appliance setting (:mod:`.profile`): ``merge`` adds the
+    keys sent to it (and keeps it when none are sent); ``replace`` makes the keys sent the new set,
+    and an edit sending none clears it unless it says ``keep_class_parameters=1`` (what the
+    Terraform provider sends when it leaves the class parameters out: ``resource_ip_mac.go``)."""
     if req.has(class_name_param):
         store.execute(
             f"UPDATE {table} SET class_name = ? WHERE {id_column} = ?", (req.text(class_name_param), oid)
         )
-    params = decode_class_params(current)
-    changed = created
-    for name in prefix_names:
-        raw = req.get(name)
-        if raw is None:
-            continue
+    replace = store.profile.replace_class_parameters and not created
+    sent = [name for name in prefix_names if req.get(name) is not None]
+    if replace and not sent and not req.flag("keep_class_parameters"):
+        params: dict[str, str] = {}
+        changed = bool(current)
+    else:
+        params = {} if replace and sent else decode_class_params(current)
+        changed = created or (replace and bool(sent))
+    for name in sent:
+        raw = req.text(name)
         if max_length is not None and len(raw) > max_length:
             raise ApiError(
                 Errno.TOO_LONG,

@@ -23,6 +23,11 @@ HTTP behaviour
       POST   /_emulator/reset             delete every object (ids are never reused)
       POST   /_emulator/dns               {"server": NAME, "ip": IPv4?, "zone": NAME?, "reverse": bool?}
       POST   /_emulator/seed              {"space", "dns_server", "forward_zones", "reverse_zones"}
+      GET    /_emulator/profile           the appliance profile's settings (profile.py)
+      PUT    /_emulator/profile           {"profile": NAME, "settings": {...}}: replace it
+      PATCH  /_emulator/profile           {"settings": {...}}: change some settings
+      POST   /_emulator/dns/apply         the DNS server applies every pending deletion now
+      POST   /_emulator/dns/renumber      every record gets a new rr_id (as DNS behaviour may do)
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ from .admin import EmulatorAdmin
 from .auth import Authenticator
 from .errors import ApiError, Errno
 from .faults import Faults, Stats
+from .profile import PROFILES, Appliance
+from .profile import resolve as resolve_profile
 from .request import Result
 from .seed import SeedOptions, seed
 from .services import dispatch, lookup
@@ -224,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         decision = emulator.fault_injector.decide(service, unquote_plus(query))
         if decision.latency_s > 0:
+            emulator.stats.delayed(service, decision.latency_s)
             time.sleep(decision.latency_s)
         if decision.drop:
             emulator.stats.record(service, method, "dropped")
@@ -261,8 +269,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, result.rows if result.rows else None)
 
     def _reply_error(self, service: str, method: str, error: ApiError) -> None:
-        self.server.emulator.stats.record(service, method, error.status)
-        self._send(error.status, error.body(), error.headers)
+        emulator = self.server.emulator
+        emulator.stats.record(service, method, error.status)
+        appliance = emulator.profile.appliance_errors and error.status == 400
+        self._send(error.status, error.appliance_body(service) if appliance else error.body(), error.headers)
 
     # ------------------------------------------------------------------ admin
 
@@ -289,6 +299,12 @@ def _injected(status: int, retry_after: int, outage: bool) -> ApiError:
         return ApiError(
             Errno.SERVICE_UNAVAILABLE, "service unavailable (emulated outage)", status=503, headers=headers
         )
+    if status == 401:
+        # the "incorrect http error code associated to internal SOLIDserver exceptions" that the
+        # Terraform provider retries once authenticated (soliderver.go, commit f84643f)
+        return ApiError(Errno.AUTH, "injected fault: HTTP 401 (internal exception)", status=401)
+    if status == 408:
+        return ApiError(Errno.REQUEST_TIMEOUT, "injected fault: HTTP 408 Request Timeout", status=408)
     errno = Errno.RATE_LIMITED if status == 429 else Errno.SERVICE_UNAVAILABLE
     return ApiError(errno, f"injected fault: HTTP {status}", status=status, headers=headers)
 
@@ -314,6 +330,7 @@ class EmulatorServer:
         token_secret: str | None = None,
         faults: Mapping[str, Any] | None = None,
         seed: bool = False,
+        profile: str | Appliance | Mapping[str, Any] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -324,6 +341,7 @@ class EmulatorServer:
         self._seed = seed
         self.auth = Authenticator(username, password, token_id, token_secret)
         self.fault_injector = Faults(faults)
+        self._profile = resolve_profile(profile)
         self.stats = Stats()
         self.store: Store | None = None
         self.cert_path: str | None = None
@@ -374,10 +392,23 @@ class EmulatorServer:
             self.cert_path = str(files.ca_cert)
         return context
 
+    @property
+    def profile(self) -> Appliance:
+        """The appliance's behaviours (:mod:`.profile`)."""
+        return self._profile
+
+    def set_profile(self, profile: str | Appliance | Mapping[str, Any] | None, **settings: Any) -> Appliance:
+        """Switch to a named profile (or settings over the default), then ``settings``."""
+        self._profile = resolve_profile(profile, settings)
+        if self.store is not None:
+            self.store.profile = self._profile
+        return self._profile
+
     def start(self) -> EmulatorServer:
         if self._httpd is not None:
             return self
         self.store = Store(self.db)
+        self.store.profile = self._profile
         context = self._ssl_context()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._httpd = _HTTPServer((self.host, self.port), self, context, family)
@@ -432,6 +463,11 @@ class EmulatorServer:
             ("DELETE", "stats"): lambda: (self.stats.reset(), self.stats.snapshot())[1],
             ("POST", "reset"): lambda: (store.reset(), {"reset": True})[1],
             ("POST", "dns"): lambda: self._admin_dns(_object(data)),
+            ("POST", "dns/apply"): lambda: {"applied": dns.apply_due_deletions(store, force=True)},
+            ("POST", "dns/renumber"): lambda: {"renumbered": dns.renumber_records(store)},
+            ("GET", "profile"): self._profile_answer,
+            ("PUT", "profile"): lambda: self._profile_change(_object(data), merge=False),
+            ("PATCH", "profile"): lambda: self._profile_change(_object(data), merge=True),
             ("POST", "seed"): lambda: seed(store, SeedOptions.from_json(_object(data))),
         }
         handler = routes.get((method, route))
@@ -441,6 +477,25 @@ class EmulatorServer:
                 return 405, {"error": f"{method} not allowed on {ADMIN_PREFIX}{route}", "allowed": allowed}
             return 404, {"error": f"no admin endpoint {ADMIN_PREFIX}{route}"}
         return 200, handler()
+
+    def _profile_answer(self) -> dict[str, Any]:
+        return {"profiles": sorted(PROFILES), "settings": self._profile.to_json()}
+
+    def _profile_change(self, data: Mapping[str, Any], *, merge: bool) -> dict[str, Any]:
+        """PUT ``{"profile": NAME?, "settings": {...}?}`` replaces the profile; PATCH changes settings."""
+        unknown = set(data) - {"profile", "settings"}
+        if unknown:
+            raise ValueError(
+                f"unknown fields {sorted(unknown)}: send {{'profile': NAME, 'settings': {{...}}}}"
+            )
+        settings = data.get("settings") or {}
+        if not isinstance(settings, Mapping):
+            raise ValueError("'settings' must be an object")
+        if merge:
+            self.set_profile(self._profile, **settings)
+        else:
+            self.set_profile(data.get("profile") or "default", **settings)
+        return self._profile_answer()
 
     def _admin_dns(self, data: Mapping[str, Any]) -> dict[str, Any]:
         assert self.store is not None

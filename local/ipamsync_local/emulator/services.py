@@ -67,7 +67,7 @@ def _list(view: View) -> Callable[[Store, Req], Result]:
             )
         offset = parse_paging(_special(req.params, "offset"), "offset", 0)
         rows = store.list_rows(
-            view,
+            views.for_profile(view, store.profile),
             where=_special(req.params, "WHERE") or "",
             orderby=_special(req.params, "ORDERBY") or "",
             tags=_special(req.params, "TAGS") or "",
@@ -179,4 +179,5 @@ def lookup(name: str, method: str) -> Service:
 
 
 def dispatch(store: Store, service: Service, method: str, params: Mapping[str, str]) -> Result:
+    dns.apply_due_deletions(store)  # the DNS server applied what was due (delayed deletion)
     return service.run(store, Req(params, method))

@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
+from . import addr
 from .errors import ApiError, Errno
+from .profile import DEFAULT, Appliance
 from .where import Column, Params, bad_query, compile_where, parse_orderby, parse_tags, parse_where
 
 #: page size when a list request has no (or a zero) ``limit``; a larger ``limit`` is a 400
@@ -172,7 +174,9 @@ CREATE TABLE IF NOT EXISTS dns_rr (
     ttl INTEGER NOT NULL DEFAULT 3600,
     class_name TEXT NOT NULL DEFAULT '',
     class_params TEXT NOT NULL DEFAULT '',
-    last_update INTEGER NOT NULL DEFAULT 0
+    last_update INTEGER NOT NULL DEFAULT 0,
+    deleted_at REAL,
+    ipam_link TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS dns_rr_name ON dns_rr (rr_full_name);
 CREATE INDEX IF NOT EXISTS dns_rr_zone ON dns_rr (dnszone_id);
@@ -190,6 +194,37 @@ CREATE TABLE IF NOT EXISTS member (
     member_version TEXT NOT NULL
 );
 """
+
+#: columns added after the first release: (table, column, definition), added to older database files
+_ADDED_COLUMNS = (
+    ("subnet4", "lock_network_broadcast", "INTEGER NOT NULL DEFAULT 1"),
+    ("dns_rr", "deleted_at", "REAL"),
+    ("dns_rr", "ipam_link", "TEXT NOT NULL DEFAULT ''"),
+)
+
+
+def _hex6_add(value: str | None, delta: int) -> str | None:
+    """32 hex digits of an IPv6 address plus ``delta`` (None outside the address space)."""
+    if value is None:
+        return None
+    number = int(value, 16) + int(delta)
+    return addr.hex6(number) if 0 <= number < 1 << 128 else None
+
+
+def _hex6_text(value: str | None) -> str | None:
+    return None if value is None else addr.expanded6(int(value, 16))
+
+
+def _hex6_count(start: str | None, end: str | None) -> str | None:
+    return None if start is None or end is None else str(int(end, 16) - int(start, 16) + 1)
+
+
+#: SQL functions the views use (IPv6 arithmetic on the 32-hex-digit text form)
+_SQL_FUNCTIONS = (
+    ("emu_hex6_add", 2, _hex6_add),
+    ("emu_hex6_text", 1, _hex6_text),
+    ("emu_hex6_count", 2, _hex6_count),
+)
 
 #: tables wiped by reset(), children first
 DATA_TABLES = (
@@ -238,6 +273,8 @@ class View:
     #: output column -> constant value (filled in Python, not selected)
     constants: Mapping[str, str]
     order: tuple[str, ...]
+    #: tie-breakers after the id (rows that share an id: the free ranges of an address list)
+    order_tail: tuple[str, ...] = ()
 
 
 class Store:
@@ -252,13 +289,21 @@ class Store:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
         self._depth = 0
+        self._profile: Appliance = DEFAULT
+        for name, nargs, fn in _SQL_FUNCTIONS:
+            self._conn.create_function(name, nargs, fn, deterministic=True)
         with self._lock:  # executescript commits on its own: run it outside a transaction
             self._conn.executescript(SCHEMA)
-            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(subnet4)")}
-            if "lock_network_broadcast" not in columns:  # a database file from before the column
-                self._conn.execute(
-                    "ALTER TABLE subnet4 ADD COLUMN lock_network_broadcast INTEGER NOT NULL DEFAULT 1"
-                )
+            for table, column, ddl in _ADDED_COLUMNS:  # database files from before these columns
+                columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS dns_rr_link ON dns_rr (ipam_link)")
+            pending = self._conn.execute(
+                "SELECT 1 FROM dns_rr WHERE deleted_at IS NOT NULL LIMIT 1"
+            ).fetchone()
+        #: records are pending deletion (``delayed_delete_seconds``): checked before every request
+        self.pending_deletions = pending is not None
         with self.transaction():
             self._conn.execute(
                 "INSERT OR IGNORE INTO member (member_id, member_name, member_version) VALUES (1, ?, ?)",
@@ -266,6 +311,17 @@ class Store:
             )
 
     # ------------------------------------------------------------------ plumbing
+
+    @property
+    def profile(self) -> Appliance:
+        """The appliance's behaviours (:mod:`.profile`): replaced as a whole, read by every request."""
+        return self._profile
+
+    @profile.setter
+    def profile(self, value: Appliance) -> None:
+        with self.transaction():
+            self._conn.execute("UPDATE member SET member_version = ? WHERE member_id = 1", (value.version,))
+            self._profile = value
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -303,6 +359,7 @@ class Store:
         with self.transaction() as conn:
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")
+            self.pending_deletions = False
 
     def one(self, sql: str, params: Mapping[str, object] | tuple[object, ...] = ()) -> sqlite3.Row | None:
         cur = self._conn.execute(sql, params)
@@ -359,7 +416,11 @@ class Store:
     ) -> tuple[dict[str, Column], list[str]]:
         columns = dict(view.columns)
         names: list[str] = []
-        for tag_type, key in parse_tags(tags_text, view.tag_types):
+        profile = self.profile
+        missing = set(profile.missing_tag_types) | (set() if profile.record_metadata else {"rr"})
+        available = {t: v for t, v in view.tag_types.items() if t not in missing}
+        ignore = profile.unknown_tag_types == "ignore"
+        for tag_type, key in parse_tags(tags_text, available, ignore_unknown=ignore):
             otype, id_expr = view.tag_types[tag_type]
             name = f"tag_{tag_type}_{key}"
             columns[name] = _tag_column(otype, id_expr, params.add(key))
@@ -368,7 +429,11 @@ class Store:
 
     def _where_sql(self, view: View, columns: Mapping[str, Column], where_text: str, params: Params) -> str:
         node = parse_where(where_text)
-        return "" if node is None else " WHERE " + compile_where(node, columns, params)
+        if node is None:
+            return ""
+        return " WHERE " + compile_where(
+            node, columns, params, nocase_names=self.profile.case_insensitive_names
+        )
 
     def list_rows(
         self,
@@ -385,6 +450,7 @@ class Store:
         where_sql = self._where_sql(view, columns, where, params)
         order = parse_orderby(orderby, columns)
         order.append(f"{view.id_column} ASC")
+        order.extend(view.order_tail)
         selected = [name for name in view.order if name not in view.constants] + tag_names
         select = ", ".join(columns[name].expr for name in selected)
         sql = (

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from . import columns as spec
+from .profile import Appliance
 from .store import View
 from .where import Column
 
@@ -80,6 +81,7 @@ def build(
     mapped: Mapping[str, Column],
     tag_types: Mapping[str, tuple[str, str]],
     overrides: Mapping[str, str] | None = None,
+    order_tail: tuple[str, ...] = (),
 ) -> View:
     overrides = overrides or {}
     columns: dict[str, Column] = {}
@@ -94,7 +96,7 @@ def build(
     unknown = set(mapped) - set(order)
     if unknown:  # a typo here would silently hide a column: fail at import instead
         raise ValueError(f"{name}: mapped columns not in the service description: {sorted(unknown)}")
-    return View(name, from_sql, id_column, columns, dict(tag_types), constants, order)
+    return View(name, from_sql, id_column, columns, dict(tag_types), constants, order, order_tail)
 
 
 def _hex4(expr: str) -> str:
@@ -284,26 +286,49 @@ SUBNET6 = build(
 
 # --------------------------------------------------------------------------- IPv4 addresses
 
-ADDRESS = build(
-    "address",
-    spec.ADDRESS,
-    from_sql="ip4 a JOIN site s ON s.site_id = a.site_id JOIN subnet4 n ON n.subnet_id = a.subnet_id"
-    " LEFT JOIN subnet4 p ON p.subnet_id = n.parent_subnet_id"
-    " LEFT JOIN hostdev d ON d.hostdev_id = a.hostdev_id"
-    " LEFT JOIN hostiface i ON i.hostiface_id = a.hostiface_id",
-    id_column="a.ip_id",
-    mapped={
+#: An address outside every terminal subnet of its space is an *orphan* (``subnet_id`` ``0``, as a
+#: live appliance answers): the subnet and parent columns are joined with LEFT JOIN and answer the
+#: absent-object constants.
+_NULL_HEX4 = "CASE WHEN n.subnet_id IS NULL THEN '' ELSE printf('%08x', {}) END"
+
+#: The free ranges of every terminal IPv4 subnet (``free_rows`` profile setting): a range starts at
+#: the subnet's first usable address or right after a used one, and ends before the next used one.
+_LOCK4 = "(CASE WHEN n.lock_network_broadcast = 1 AND n.end_addr - n.start_addr + 1 >= 4 THEN 1 ELSE 0 END)"
+_FREE4 = (
+    "SELECT c.site_id AS site_id, c.subnet_id AS subnet_id, c.s AS s,"
+    " COALESCE((SELECT MIN(x.addr) - 1 FROM ip4 x WHERE x.site_id = c.site_id AND x.addr > c.s"
+    " AND x.addr <= c.hi), c.hi) AS e FROM ("
+    f" SELECT n.site_id, n.subnet_id, n.start_addr + {_LOCK4} AS s, n.end_addr - {_LOCK4} AS hi"
+    " FROM subnet4 n WHERE n.is_terminal = 1"
+    f" UNION SELECT n.site_id, n.subnet_id, x.addr + 1, n.end_addr - {_LOCK4}"
+    " FROM ip4 x JOIN subnet4 n ON n.subnet_id = x.subnet_id AND n.is_terminal = 1) c"
+    " WHERE c.s <= c.hi AND NOT EXISTS (SELECT 1 FROM ip4 y WHERE y.site_id = c.site_id AND y.addr = c.s)"
+)
+_DOTTED = (
+    "((({0}) >> 24) || '.' || ((({0}) >> 16) & 255) || '.' || ((({0}) >> 8) & 255) || '.' || (({0}) & 255))"
+)
+_ADDRESSES4_WITH_FREE = (
+    "(SELECT ip_id, site_id, subnet_id, addr, hostaddr, name, mac_addr, class_name, class_params,"
+    " hostdev_id, hostiface_id, 'ip' AS row_type, NULL AS free_end FROM ip4"
+    " UNION ALL SELECT 0, f.site_id, f.subnet_id, f.s, " + _DOTTED.format("f.s") + ", '', '', '', '', 0, 0,"
+    f" 'free', f.e FROM ({_FREE4}) f)"
+)
+
+
+def _address_view(free: bool) -> View:
+    source = _ADDRESSES4_WITH_FREE if free else "ip4"
+    mapped = {
         "ip_id": I("a.ip_id"),
         "site_name": T("s.site_name"),
-        "tree_level": I("n.subnet_level + 1"),
-        "tree_path": T("n.subnet_path || n.subnet_id || '#'"),
-        "tree_id_path": T("n.subnet_path || n.subnet_id || '#'"),
+        "tree_level": I("COALESCE(n.subnet_level + 1, 1)"),
+        "tree_path": T("COALESCE(n.subnet_path || n.subnet_id || '#', '#')"),
+        "tree_id_path": T("COALESCE(n.subnet_path || n.subnet_id || '#', '#')"),
         "ip_addr": T(_hex4("a.addr")),
         "hostaddr": T("a.hostaddr"),
         "name": T("a.name"),
         "mac_addr": T("CASE WHEN a.mac_addr = '' THEN 'EIP:' || printf('%08x', a.addr) ELSE a.mac_addr END"),
         "ip_class_name": T("a.class_name"),
-        "parent_subnet_id": I("n.parent_subnet_id"),
+        "parent_subnet_id": I("COALESCE(n.parent_subnet_id, 0)"),
         "parent_subnet_name": T("COALESCE(p.subnet_name, '#')"),
         "parent_subnet_size": I("COALESCE(p.end_addr - p.start_addr + 1, 0)"),
         "parent_subnet_class_name": T("COALESCE(p.class_name, '')"),
@@ -311,68 +336,115 @@ ADDRESS = build(
         "parent_subnet_start_hostaddr": T("COALESCE(p.start_host, '')"),
         "parent_subnet_end_ip_addr": T(_opt_hex4("p", "p.end_addr")),
         "parent_subnet_end_hostaddr": T("COALESCE(p.end_host, '')"),
-        "subnet_name": T("n.subnet_name"),
+        "subnet_name": T("COALESCE(n.subnet_name, '#')"),
         "site_id": I("a.site_id"),
         "subnet_id": I("a.subnet_id"),
-        "subnet_start_ip_addr": T(_hex4("n.start_addr")),
-        "subnet_start_hostaddr": T("n.start_host"),
-        "subnet_end_ip_addr": T(_hex4("n.end_addr")),
-        "subnet_end_hostaddr": T("n.end_host"),
-        "subnet_size": I(_N_SIZE),
-        "subnet_is_terminal": I("n.is_terminal"),
+        "subnet_start_ip_addr": T(_NULL_HEX4.format("n.start_addr")),
+        "subnet_start_hostaddr": T("COALESCE(n.start_host, '')"),
+        "subnet_end_ip_addr": T(_NULL_HEX4.format("n.end_addr")),
+        "subnet_end_hostaddr": T("COALESCE(n.end_host, '')"),
+        "subnet_size": I(f"COALESCE({_N_SIZE}, 0)"),
+        "subnet_is_terminal": I("COALESCE(n.is_terminal, 0)"),
+        "lock_network_broadcast": I("COALESCE(n.lock_network_broadcast, 0)"),
         "hostiface_name": T("COALESCE(i.hostiface_name, '#')"),
         "hostiface_id": I("a.hostiface_id"),
         "hostdev_name": T("COALESCE(d.hostdev_name, '#')"),
         "hostdev_id": I("a.hostdev_id"),
         "site_description": T("s.site_description"),
         "site_class_name": T("s.class_name"),
-        "subnet_class_name": T("n.class_name"),
+        "subnet_class_name": T("COALESCE(n.class_name, '')"),
         "ip_class_parameters": T("a.class_params"),
         "site_class_parameters": T("s.class_params"),
-        "subnet_class_parameters": T("n.class_params"),
-    },
-    tag_types={
-        "ip": ("ip4", "a.ip_id"),
-        "network": ("subnet4", "n.subnet_id"),
-        "site": ("site", "s.site_id"),
-    },
-    overrides={"type": "ip", "site_is_template": "0", "lock_network_broadcast": "1"},
-)
+        "subnet_class_parameters": T("COALESCE(n.class_params, '')"),
+    }
+    overrides = {"type": "ip", "site_is_template": "0"}
+    if free:
+        mapped.update(
+            {
+                "type": T("a.row_type"),
+                "free_start_ip_addr": T(
+                    "CASE WHEN a.row_type = 'free' THEN printf('%08x', a.addr) ELSE '' END"
+                ),
+                "free_end_ip_addr": T(
+                    "CASE WHEN a.row_type = 'free' THEN printf('%08x', a.free_end) ELSE '' END"
+                ),
+                "free_scope_size": I("CASE WHEN a.row_type = 'free' THEN a.free_end - a.addr + 1 ELSE 0 END"),
+                "mac_addr": T(
+                    "CASE WHEN a.row_type = 'free' THEN '' WHEN a.mac_addr = ''"
+                    " THEN 'EIP:' || printf('%08x', a.addr) ELSE a.mac_addr END"
+                ),
+            }
+        )
+        del overrides["type"]
+    return build(
+        "address",
+        spec.ADDRESS,
+        from_sql=f"{source} a JOIN site s ON s.site_id = a.site_id"
+        " LEFT JOIN subnet4 n ON n.subnet_id = a.subnet_id"
+        " LEFT JOIN subnet4 p ON p.subnet_id = n.parent_subnet_id"
+        " LEFT JOIN hostdev d ON d.hostdev_id = a.hostdev_id"
+        " LEFT JOIN hostiface i ON i.hostiface_id = a.hostiface_id",
+        id_column="a.ip_id",
+        mapped=mapped,
+        tag_types={
+            "ip": ("ip4", "a.ip_id"),
+            "network": ("subnet4", "n.subnet_id"),
+            "site": ("site", "s.site_id"),
+        },
+        overrides=overrides,
+        order_tail=("a.addr ASC",) if free else (),
+    )
+
+
+ADDRESS = _address_view(free=False)
+ADDRESS_WITH_FREE = _address_view(free=True)
 
 # --------------------------------------------------------------------------- IPv6 addresses
 
-ADDRESS6 = build(
-    "address6",
-    spec.ADDRESS6,
-    from_sql="ip6 a JOIN site s ON s.site_id = a.site_id JOIN subnet6 n ON n.subnet6_id = a.subnet6_id"
-    " LEFT JOIN subnet6 p ON p.subnet6_id = n.parent_subnet6_id"
-    " LEFT JOIN hostdev d ON d.hostdev_id = a.hostdev_id"
-    " LEFT JOIN hostiface i ON i.hostiface_id = a.hostiface_id",
-    id_column="a.ip6_id",
-    mapped={
+_FREE6 = (
+    "SELECT c.site_id AS site_id, c.subnet6_id AS subnet6_id, c.s AS s,"
+    " COALESCE((SELECT emu_hex6_add(MIN(x.addr_hex), -1) FROM ip6 x WHERE x.site_id = c.site_id"
+    " AND x.addr_hex > c.s AND x.addr_hex <= c.hi), c.hi) AS e FROM ("
+    " SELECT n.site_id, n.subnet6_id, n.start_hex AS s, n.end_hex AS hi"
+    " FROM subnet6 n WHERE n.is_terminal = 1"
+    " UNION SELECT n.site_id, n.subnet6_id, emu_hex6_add(x.addr_hex, 1), n.end_hex"
+    " FROM ip6 x JOIN subnet6 n ON n.subnet6_id = x.subnet6_id AND n.is_terminal = 1) c"
+    " WHERE c.s <= c.hi AND NOT EXISTS (SELECT 1 FROM ip6 y WHERE y.site_id = c.site_id AND y.addr_hex = c.s)"
+)
+_ADDRESSES6_WITH_FREE = (
+    "(SELECT ip6_id, site_id, subnet6_id, addr_hex, hostaddr, ip6_name, ip6_mac_addr, class_name,"
+    " class_params, hostdev_id, hostiface_id, 'ip' AS row_type, NULL AS free_end FROM ip6"
+    " UNION ALL SELECT 0, f.site_id, f.subnet6_id, f.s, emu_hex6_text(f.s), '', '', '', '', 0, 0,"
+    f" 'free', f.e FROM ({_FREE6}) f)"
+)
+
+
+def _address6_view(free: bool) -> View:
+    source = _ADDRESSES6_WITH_FREE if free else "ip6"
+    mapped = {
         "ip6_id": I("a.ip6_id"),
         "site_name": T("s.site_name"),
-        "tree_level": I("n.subnet_level + 1"),
-        "tree_path": T("n.subnet_path || n.subnet6_id || '#'"),
+        "tree_level": I("COALESCE(n.subnet_level + 1, 1)"),
+        "tree_path": T("COALESCE(n.subnet_path || n.subnet6_id || '#', '#')"),
         "parent_subnet6_name": T("COALESCE(p.subnet6_name, '#')"),
         "ip6_addr": T("a.addr_hex"),
         "hostaddr": T("a.hostaddr"),
         "ip6_name": T("a.ip6_name"),
         "ip6_mac_addr": T("CASE WHEN a.ip6_mac_addr = '' THEN 'EIP:' || a.addr_hex ELSE a.ip6_mac_addr END"),
         "ip6_class_name": T("a.class_name"),
-        "subnet6_name": T("n.subnet6_name"),
-        "subnet6_is_terminal": I("n.is_terminal"),
+        "subnet6_name": T("COALESCE(n.subnet6_name, '#')"),
+        "subnet6_is_terminal": I("COALESCE(n.is_terminal, 0)"),
         "site_id": I("a.site_id"),
         "subnet6_id": I("a.subnet6_id"),
-        "subnet6_start_ip6_addr": T("n.start_hex"),
-        "subnet6_start_hostaddr": T("n.start_host"),
-        "subnet6_end_ip6_addr": T("n.end_hex"),
-        "subnet6_end_hostaddr": T("n.end_host"),
-        "subnet6_size": T("n.size_text"),
-        "subnet_size": T("n.size_text"),
-        "subnet6_prefix": I("n.prefix"),
+        "subnet6_start_ip6_addr": T("COALESCE(n.start_hex, '')"),
+        "subnet6_start_hostaddr": T("COALESCE(n.start_host, '')"),
+        "subnet6_end_ip6_addr": T("COALESCE(n.end_hex, '')"),
+        "subnet6_end_hostaddr": T("COALESCE(n.end_host, '')"),
+        "subnet6_size": T("COALESCE(n.size_text, '0')"),
+        "subnet_size": T("COALESCE(n.size_text, '0')"),
+        "subnet6_prefix": I("COALESCE(n.prefix, 0)"),
         "parent_subnet6_size": T("COALESCE(p.size_text, '0')"),
-        "parent_subnet6_id": I("n.parent_subnet6_id"),
+        "parent_subnet6_id": I("COALESCE(n.parent_subnet6_id, 0)"),
         "hostiface_name": T("COALESCE(i.hostiface_name, '#')"),
         "hostiface_id": I("a.hostiface_id"),
         "hostdev_name": T("COALESCE(d.hostdev_name, '#')"),
@@ -385,19 +457,62 @@ ADDRESS6 = build(
         "parent_subnet6_start_hostaddr": T("COALESCE(p.start_host, '')"),
         "parent_subnet6_end_ip6_addr": T("COALESCE(p.end_hex, '')"),
         "parent_subnet6_end_hostaddr": T("COALESCE(p.end_host, '')"),
-        "subnet6_class_name": T("n.class_name"),
+        "subnet6_class_name": T("COALESCE(n.class_name, '')"),
         "ip6_class_parameters": T("a.class_params"),
         "site_class_parameters": T("s.class_params"),
-        "subnet6_class_parameters": T("n.class_params"),
-    },
-    tag_types={
-        "ip6": ("ip6", "a.ip6_id"),
-        "network6": ("subnet6", "n.subnet6_id"),
-        "network": ("subnet6", "n.subnet6_id"),
-        "site": ("site", "s.site_id"),
-    },
-    overrides={"type": "ip", "lock_network_broadcast": "1", "row_enabled": "1"},
-)
+        "subnet6_class_parameters": T("COALESCE(n.class_params, '')"),
+    }
+    overrides = {"type": "ip", "lock_network_broadcast": "1", "row_enabled": "1"}
+    if free:
+        mapped.update(
+            {
+                "type": T("a.row_type"),
+                "free_start_ip6_addr": T("CASE WHEN a.row_type = 'free' THEN a.addr_hex ELSE '' END"),
+                "free_end_ip6_addr": T("CASE WHEN a.row_type = 'free' THEN a.free_end ELSE '' END"),
+                "free_scope_size": T(
+                    "CASE WHEN a.row_type = 'free' THEN emu_hex6_count(a.addr_hex, a.free_end) ELSE '0' END"
+                ),
+                "ip6_mac_addr": T(
+                    "CASE WHEN a.row_type = 'free' THEN '' WHEN a.ip6_mac_addr = '' THEN 'EIP:' || a.addr_hex"
+                    " ELSE a.ip6_mac_addr END"
+                ),
+            }
+        )
+        del overrides["type"]
+    return build(
+        "address6",
+        spec.ADDRESS6,
+        from_sql=f"{source} a JOIN site s ON s.site_id = a.site_id"
+        " LEFT JOIN subnet6 n ON n.subnet6_id = a.subnet6_id"
+        " LEFT JOIN subnet6 p ON p.subnet6_id = n.parent_subnet6_id"
+        " LEFT JOIN hostdev d ON d.hostdev_id = a.hostdev_id"
+        " LEFT JOIN hostiface i ON i.hostiface_id = a.hostiface_id",
+        id_column="a.ip6_id",
+        mapped=mapped,
+        tag_types={
+            "ip6": ("ip6", "a.ip6_id"),
+            "network6": ("subnet6", "n.subnet6_id"),
+            "network": ("subnet6", "n.subnet6_id"),
+            "site": ("site", "s.site_id"),
+        },
+        overrides=overrides,
+        order_tail=("a.addr_hex ASC",) if free else (),
+    )
+
+
+ADDRESS6 = _address6_view(free=False)
+ADDRESS6_WITH_FREE = _address6_view(free=True)
+
+
+def for_profile(view: View, profile: Appliance) -> View:
+    """The variant of a list view the appliance answers (free-range rows in address lists)."""
+    if profile.free_rows:
+        if view is ADDRESS:
+            return ADDRESS_WITH_FREE
+        if view is ADDRESS6:
+            return ADDRESS6_WITH_FREE
+    return view
+
 
 # --------------------------------------------------------------------------- devices
 
@@ -611,6 +726,7 @@ DNS_RR = build(
         "dns_class_name": T("v.class_name"),
         "dnszone_class_name": T("z.class_name"),
         "rr_last_update_time": I("r.last_update"),
+        "delayed_delete_time": T("CASE WHEN r.deleted_at IS NULL THEN '0' ELSE '1' END"),
         "rr_class_parameters": T("r.class_params"),
     },
     tag_types={

@@ -304,19 +304,24 @@ def _glob_literal(c: str) -> str:
     return f"[{c}]" if c in "*?[" else c
 
 
-def compile_where(node: Node, columns: Mapping[str, Column], params: Params) -> str:
+def compile_where(
+    node: Node, columns: Mapping[str, Column], params: Params, *, nocase_names: bool = False
+) -> str:
+    """SQL of a parsed WHERE. ``nocase_names``: ``=``/``!=`` on ``*_name`` columns ignore letter case
+    (an appliance setting: :mod:`.profile`)."""
     if isinstance(node, BoolOp):
         joiner = " AND " if node.op == "and" else " OR "
-        return "(" + joiner.join(compile_where(item, columns, params) for item in node.items) + ")"
+        parts = (compile_where(item, columns, params, nocase_names=nocase_names) for item in node.items)
+        return "(" + joiner.join(parts) + ")"
     if isinstance(node, Not):
-        return f"(NOT {compile_where(node.item, columns, params)})"
+        return f"(NOT {compile_where(node.item, columns, params, nocase_names=nocase_names)})"
     column = columns.get(node.column)
     if column is None:
         raise bad_query(f"unknown column {node.column!r} in WHERE clause", value=node.column)
-    return _compile_compare(node, column, params)
+    return _compile_compare(node, column, params, nocase=nocase_names and node.column.endswith("_name"))
 
 
-def _compile_compare(node: Compare, column: Column, params: Params) -> str:
+def _compile_compare(node: Compare, column: Column, params: Params, nocase: bool = False) -> str:
     op, value = node.op, node.value
     if op in ("like", "notlike"):
         placeholder = params.add(like_to_glob(value))
@@ -332,6 +337,8 @@ def _compile_compare(node: Compare, column: Column, params: Params) -> str:
             if op == "=" and value != "" and column.index_eq is not None:
                 return column.index_eq(params.add(value))
             lhs, placeholder = column.expr, params.add(value)
+            if nocase:
+                lhs = f"{lhs} COLLATE NOCASE"
         return f"({lhs} {op} {placeholder})"
     # ordering comparisons
     if _NUMBER.match(value):
@@ -364,8 +371,11 @@ def parse_orderby(text: str, columns: Mapping[str, Column]) -> list[str]:
 _TAG_PARAM = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
 
 
-def parse_tags(text: str, allowed_types: Mapping[str, object]) -> list[tuple[str, str]]:
-    """``type.param&type2.param2`` -> [(type, param)...]; unknown types or bad names -> 400."""
+def parse_tags(
+    text: str, allowed_types: Mapping[str, object], *, ignore_unknown: bool = False
+) -> list[tuple[str, str]]:
+    """``type.param&type2.param2`` -> [(type, param)...]; bad names -> 400; unknown types -> 400, or
+    left out with ``ignore_unknown`` (no column: a WHERE naming it is then an unknown column)."""
     tags: list[tuple[str, str]] = []
     for raw in text.split("&"):
         item = raw.strip()
@@ -375,6 +385,8 @@ def parse_tags(text: str, allowed_types: Mapping[str, object]) -> list[tuple[str
         if not dot or not param or not _TAG_PARAM.match(param):
             raise bad_query(f"malformed TAGS item {item!r} (expected <type>.<param>)", "TAGS", item)
         if tag_type not in allowed_types:
+            if ignore_unknown:
+                continue
             allowed = ", ".join(sorted(allowed_types))
             raise bad_query(f"tag type {tag_type!r} not available here (use {allowed})", "TAGS", item)
         if (tag_type, param) not in tags:

@@ -20,6 +20,15 @@ from .rules import OWNER, eni_keys, instance_owner, items, resource_of
 # --------------------------------------------------------------------------- EC2 → expected addresses
 
 
+def distinct_name(name: str, address: str) -> str:
+    """README, "Names": on an appliance that keeps address names unique, an address other than the
+    instance's principal one is named with its address, dashed, appended to the first label."""
+    label = str(ipaddress.ip_address(address)).replace(".", "-").replace(":", "-")
+    host, dot, zone = name.partition(".")
+    host = host[: max(1, 62 - len(label))].rstrip("-") or host[:1]
+    return f"{host}-{label}{dot}{zone}"
+
+
 def address_name(settings: Settings, t: InstanceTruth, zone: str | None) -> str:
     """The name of an instance's addresses: its FQDN when DNS applies, else its hostname, else its id."""
     if settings.dns_enabled and zone and t.hostname:
@@ -169,8 +178,11 @@ def _check_address(c: Comparison, held: _Held, owner: str, t: InstanceTruth, w: 
     if holder != owner:
         c.diffs.append(Difference("wrong", "address", label, "owner", owner, holder, t.instance_id))
         return
+    name = w.name
+    if c.truth.unique_address_names and got.name.lower() == distinct_name(w.name, w.address).lower():
+        name = got.name  # the appliance keeps names unique: the distinct name is right too
     checks = [
-        ("name", w.name, got.name),
+        ("name", name, got.name),
         ("mac", w.mac, got.mac),
         ("device link", c.device_id_of.get(owner), got.device_id),
         ("interface link", c.iface_id_of.get((owner, w.eni_id)), got.iface_id),

@@ -25,6 +25,7 @@ def compute_truth(
     unknown_terminated: Iterable[str] | Mapping[str, str] = (),
     extra_subnets: Iterable[str] = (),
     networks_before: Iterable[tuple[str, str]] = (),
+    unique_address_names: bool = False,
 ) -> Truth:
     """What SOLIDserver must hold for every instance EC2 describes (see the package doc).
 
@@ -36,12 +37,14 @@ def compute_truth(
     instance uses them any more (networks are never deleted).
     ``networks_before``: ``(VPC or subnet id, CIDR)`` of networks ipamsync made before this EC2
     existed (an earlier run's): they stay, although EC2 does not know their VPC or subnet.
+    ``unique_address_names``: the appliance refuses a name another address has (addresses may then
+    carry their distinct names).
     """
     instances, owner_id = all_instances(ec2)
     account = account or owner_id or "000000000000"
     region = region or ec2.meta.region_name
     zone_list = [(z.rstrip(".").lower(), bool(r)) for z, r in zones]
-    truth = Truth(settings, account, region)
+    truth = Truth(settings, account, region, unique_address_names=unique_address_names)
 
     vpcs = {v["VpcId"]: v for v in ec2.describe_vpcs().get("Vpcs", [])}
     subnets = {s["SubnetId"]: s for s in ec2.describe_subnets().get("Subnets", [])}

@@ -106,6 +106,9 @@ class Truth:
     known_network_cidrs: dict[str, set[str]] = field(default_factory=dict)
     #: True when the truth describes only some instances (see :meth:`restrict`)
     restricted: bool = False
+    #: the appliance keeps address names unique: an address may carry the documented distinct name
+    #: (README, "Names") instead of the instance's
+    unique_address_names: bool = False
 
     def owners(self) -> dict[str, InstanceTruth]:
         return {t.owner: t for t in self.instances.values()}
@@ -119,6 +122,7 @@ class Truth:
             self.region,
             known_network_cidrs=self.known_network_cidrs,
             restricted=True,
+            unique_address_names=self.unique_address_names,
         )
         out.instances = {k: v for k, v in self.instances.items() if k in keep}
         out.networks = set(self.networks)

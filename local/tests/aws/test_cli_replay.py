@@ -106,6 +106,38 @@ def test_an_event_the_rule_does_not_match_and_a_file_that_is_none_of_the_three(
     assert code == 2 and "not an EventBridge event" in out
 
 
+def test_cloudtrail_calls_for_resources_the_local_ec2_does_not_know(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    """A rename by tag of an unknown instance: delivered, tied to no instance, nothing queued, no
+    dead letter. A failed call: filtered by the rule's pattern. A detach: a lookup SOLIDserver answers."""
+    emulator.admin.reset()
+    common = ["--state-dir", str(tmp_path), "--solidserver-url", emulator.url]
+    common += ["--ca-bundle", str(emulator.cert_path), "--lambda-logs", str(tmp_path / "logs.txt")]
+    code, out = replay(str(EVENTS / "cloudtrail-create-tags.json"), *common)
+    assert code == 0, out
+    assert (
+        "CreateTags on i-0a1b2c3d4e5f67890: the local EC2 does not know it; enrich ties the call to no "
+        "instance and queues nothing (CallsIgnored)" in out
+    )
+    assert "Enrich: 1 event(s) delivered, 1 attempt(s), 0 error(s)" in out
+    assert "Executions\n  none" in out and "Workflow dead-letter queue: 0 message(s)" in out
+    assert '"CallsIgnored":[1.0]' in (tmp_path / "logs.txt").read_text()
+
+    code, out = replay(str(EVENTS / "cloudtrail-associate-address-failed.json"), *common)
+    assert code == 0, out
+    assert "AssociateAddress: the call failed (Client." in out and "the rule's pattern filters it" in out
+    assert "Enrich: nothing delivered (the rule's pattern does not match this event)" in out
+
+    code, out = replay(str(EVENTS / "cloudtrail-create-tags-volume.json"), *common)
+    assert code == 0 and "names no instance, ENI, Elastic IP, VPC or subnet: enrich queues nothing" in out
+
+    code, out = replay(str(EVENTS / "cloudtrail-detach-network-interface.json"), *common)
+    assert code == 0, out
+    assert "enrich queues a lookup and the device step asks SOLIDserver" in out
+    assert "SUCCEEDED  lookup-" in out and "1 execution(s)" in out
+
+
 @pytest.mark.parametrize(
     ("edit", "says"),
     [

@@ -32,7 +32,7 @@ class Recorder:
 
     def for_instance(self, instance_id: str) -> list[dict[str, Any]]:
         with self.lock:
-            return [e for e in self.events if e["detail"]["instance-id"] == instance_id]
+            return [e for e in self.events if e["detail"].get("instance-id") == instance_id]
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +113,7 @@ def test_fleet_launch_options_and_what_it_returns(shared: tuple[LocalAws, Record
     d = big.details
     assert big.action == "launch" and big.name == "db-1" and big.api_calls[-1] == "RunInstances"
     assert "AllocateAddress" in big.api_calls and d["elastic_ip"]
+    assert [c["name"] for c in big.calls] == ["AssociateAddress"]  # emitted once the instance exists
     assert len(d["enis"]) == 2 and len(d["private_ips"]) == 4 and len(d["ipv6"]) == 2
     subnet = ipaddress.ip_network(
         aws.ec2.describe_subnets(SubnetIds=[d["subnet_id"]])["Subnets"][0]["CidrBlock"]
@@ -137,6 +138,7 @@ def test_fleet_launch_options_and_what_it_returns(shared: tuple[LocalAws, Record
 
     renamed = aws.fleet.rename(public.instance_id, "web-renamed")
     assert renamed.api_calls == ["CreateTags", "StopInstances", "StartInstances"]
+    assert [c["name"] for c in renamed.calls] == ["CreateTags"]  # its CloudTrail event
     assert renamed.details == {"old_name": "web-public"} and renamed.name == "web-renamed"
     assert renamed.states == ["stopping", "stopped", "pending", "running"]
     listed = {i["instance_id"]: i for i in aws.fleet.instances()}

@@ -18,7 +18,7 @@ import pytest
 from ipamsync_local.aws import LocalAws
 from ipamsync_local.aws.executions import ExecutionStore
 from ipamsync_local.cli import main
-from local.tests.helpers import REPO, Script, message, named_error
+from local.tests.helpers import REPO, Script, device_ok, message, named_error
 
 OK_ID, FLAKY_ID, BAD_ID = "i-0ccccccccccccccc1", "i-0ccccccccccccccc2", "i-0ccccccccccccccc3"
 
@@ -37,15 +37,7 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             raise named_error("SolidServerUnavailable", "503 from SOLIDserver")
         if iid == BAD_ID:
             raise named_error("OwnershipConflict", "10.20.1.15 is held by something else")
-        return {
-            "instance_id": iid,
-            "stale": False,
-            "lifecycle": "present",
-            "device_id": "1",
-            "interfaces": {},
-            "unchanged": False,
-            "lease_id": "2",
-        }
+        return device_ok(iid)
 
     script.on["device"] = device
     with LocalAws(state_dir=state, time_scale=0.001, handler_overrides=script.overrides()) as aws:

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ipamsync_local.aws import LocalAws
-from local.tests.helpers import EVENTS, Script, history, named_error, task_errors
+from local.tests.helpers import EVENTS, Script, device_ok, history, named_error, task_errors
 
 INPUT = json.loads((EVENTS / "statemachine-input-running.json").read_text())
 
@@ -99,16 +99,7 @@ def test_error_types_become_the_states_error_names(aws: LocalAws, steps: Script)
         calls["n"] += 1
         if calls["n"] == 1:
             raise named_error("SolidServerUnavailable")
-        return {
-            "instance_id": "i-0a1b2c3d4e5f67890",
-            "stale": False,
-            "lifecycle": "present",
-            "device_id": "1",
-            "interfaces": {},
-            "unchanged": False,
-            "lease_id": "2",
-            "changes": {},
-        }
+        return device_ok("i-0a1b2c3d4e5f67890")
 
     steps.on["device"] = flaky
     summary = aws.execute(INPUT)

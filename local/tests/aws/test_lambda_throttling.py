@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ipamsync_local.aws import LocalAws
 from ipamsync_local.aws.motohook import Throttled
-from local.tests.helpers import EVENTS, Script, history, task_errors
+from local.tests.helpers import EVENTS, Script, device_ok, history, task_errors
 
 INPUT = json.loads((EVENTS / "statemachine-input-running.json").read_text())
 
@@ -32,15 +32,7 @@ def test_reserved_concurrency_throttles_like_lambda(tmp_path: Path) -> None:
         if not entered.is_set():
             entered.set()
             assert release.wait(20)
-        return {
-            "instance_id": "i-1",
-            "stale": False,
-            "lifecycle": "present",
-            "device_id": "1",
-            "interfaces": {},
-            "unchanged": False,
-            "lease_id": "2",
-        }
+        return device_ok("i-1")
 
     script.on["device"] = slow_device
     try:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ipamsync_local.aws import LocalAws
-from local.tests.helpers import Script, body_of, message, named_error
+from local.tests.helpers import Script, body_of, device_ok, message, named_error
 
 SCALE = 0.001  # VisibilityTimeout 360 s → 0.36 s before a failed message is received again
 
@@ -176,15 +176,7 @@ def test_order_per_instance_and_no_loss_under_concurrency(aws: LocalAws, steps: 
             if attempts[key] <= plan[key]:
                 raise named_error("SolidServerRequestError", f"planned failure {attempts[key]}")
             succeeded[key[0]].append(key[1])
-        return {
-            "instance_id": key[0],
-            "stale": False,
-            "lifecycle": "present",
-            "device_id": "1",
-            "interfaces": {},
-            "unchanged": False,
-            "lease_id": "2",
-        }
+        return device_ok(key[0])
 
     steps.on["device"] = device
     aws.pipe.pause()

@@ -154,3 +154,16 @@ def test_summarize_and_the_targets() -> None:
 def test_every_scenario_has_an_action() -> None:
     assert len({sc.key for sc in calls.SCENARIOS}) == len(calls.SCENARIOS)
     assert all(callable(sc.action) and sc.action.__qualname__.startswith("Driver.") for sc in calls.SCENARIOS)
+
+
+def test_minimum_reads_the_device_of_each_other_instance_holding_a_wanted_address() -> None:
+    """An Elastic IP moved to this instance: its holder's observation decides who keeps it."""
+    other = "aws:123456789012:us-east-1:i-0fedcba9876543210"
+    held = Address(
+        "9", 4, "10.0.0.10", "db-1", "0e:00:00:00:00:02", "2", "5", "3", "8", {"ipamsync_owner": other}
+    )
+    unrelated = Address("11", 4, "10.0.0.99", "x", "", "2", "5", None, None, {"ipamsync_owner": other})
+    reads = calls_model.minimum_reads(_message(), _snap(held, unrelated), dns=True)
+    assert reads["holder devices"] == 1
+    own = _address()  # the instance's own address is no one else's
+    assert "holder devices" not in calls_model.minimum_reads(_message(), _snap(own), dns=True)

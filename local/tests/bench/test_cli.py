@@ -18,6 +18,8 @@ from ipamsync_local.bench import sections as reg
 from ipamsync_local.cli import main
 
 SAVED = res.load(res.RESULTS_PATH)["latest"]["sections"]
+#: The exit status the saved figures give (the cost target is missed at the default logging: README, Cost).
+SAVED_EXIT = 0 if all(met for s in reg.SECTIONS for _, met in s.targets(SAVED[s.key]["result"])) else 1
 
 
 def _result(key: str) -> dict[str, Any]:
@@ -56,7 +58,7 @@ def test_all_sections_run_and_are_saved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ran = _stub(monkeypatch)
-    assert main(["bench", *_paths(tmp_path)]) == 0
+    assert main(["bench", *_paths(tmp_path)]) == SAVED_EXIT
     assert ran == list(reg.all_keys())
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["latest"]["command"] == "make bench"
@@ -64,7 +66,8 @@ def test_all_sections_run_and_are_saved(
     assert data["latest"]["sections"]["calls"]["command"] == "ipamsync bench --only calls"
     assert [h["command"] for h in data["history"]] == ["make bench"]
     out = capsys.readouterr().out
-    assert "✔ calls: replay makes 0 writes (0)" in out and "✘" not in out
+    assert "✔ calls: replay makes 0 writes (0)" in out
+    assert ("✘" in out) == bool(SAVED_EXIT)
     assert res.readme_table({"sections": SAVED}) in out  # the same figures, the same README table
     assert "BEGIN GENERATED" in (tmp_path / "benchmarks.md").read_text()
 
@@ -96,7 +99,7 @@ def test_soak_counts_become_targets(
 
 def test_a_partial_run_keeps_the_other_sections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _stub(monkeypatch)
-    assert main(["bench", *_paths(tmp_path)]) == 0
+    assert main(["bench", *_paths(tmp_path)]) == SAVED_EXIT
     emulator = {**_result("emulator"), "addresses": 7}
     _stub(monkeypatch, emulator=emulator)
     assert main(["bench", "--only", "emulator", *_paths(tmp_path)]) == 0
@@ -117,22 +120,10 @@ def test_table_prints_the_saved_readme_table(
     assert capsys.readouterr().out.startswith("| benchmark | result | target / check |")
 
 
-def test_cost_takes_this_runs_throughput_then_the_saved_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ipamsync_local.bench import throughput
+def test_cost_measures_its_own_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost section runs its scenarios itself (not the throughput run's figures)."""
+    from local.tests.bench.test_cost_and_throughput import _run
 
-    tp = _result("throughput")
-    made: list[dict[str, Any]] = []
-
-    def run(launches: int, **kw: Any) -> dict[str, Any]:
-        made.append({"launches": launches, **kw})
-        return tp
-
-    monkeypatch.setattr(throughput, "run", run)
-    now = cost.measure(reg.Context(measured={"throughput": tp}))
-    assert now["inputs_from"].startswith("this run's throughput section")
-    saved = cost.measure(reg.Context(saved=SAVED))
-    assert saved["inputs_from"].startswith("the saved throughput section of")
-    assert now["totals"] == saved["totals"] == SAVED["cost"]["result"]["totals"]
-    assert made == []
-    cost.measure(reg.Context(quick=True, saved=SAVED))  # --quick never uses saved figures
-    assert made and made[0]["launches"] == cost.COST_RUN_LAUNCHES[1] and made[0]["paced"] == 0
+    monkeypatch.setattr(cost, "record", lambda **kw: _run())
+    out = cost.measure(reg.Context(measured={"throughput": _result("throughput")}))
+    assert out == cost.compute(_run())

@@ -14,62 +14,84 @@ from ipamsync_local.bench import cost, pipeline, profile, throughput, usage
 from ipamsync_local.bench.fmt import as_markdown, as_text
 
 
-def _usage(**over: Any) -> dict[str, Any]:
+def _used(key: str, events: int = 2, **over: Any) -> dict[str, Any]:
+    """What one scenario used (totals over its events), as :func:`cost.record` reports it."""
     u: dict[str, Any] = {
-        "events": 4,
-        "lambda": {
-            lid: {"per_event": per_event, "duration_ms": 40.0}
-            for lid, per_event in (("A", 1.0), ("B", 1.0), ("C", 0.5), ("D", 1.0), ("E", 1.0))
+        "label": key,
+        "events": events,
+        "executions": events,
+        "succeeded": True,
+        "states_per_execution": [9] * events,
+        "history_events": 30 * events,
+        "transitions": 9 * events,
+        "execution_log_bytes": {
+            "ALL+data": 20_000 * events,
+            "ALL": 9_000 * events,
+            "ERROR+data": 0,
+            "OFF": 0,
         },
-        "durations_from": "burst",
-        "executions_per_event": 1.0,
-        "transitions_per_execution": 9.0,
-        "execution_log_bytes": 70_000,
-        "execution_log_bytes_no_data": 10_000,
-        "message_bytes": 2_000,
-        "express_billed_ms": 300.0,
-        "sqs_requests_per_event": {"send": 1.0, "receive": 1.0, "delete": 1.0},
-        "function_log_bytes_per_event": 5_000,
-        "emf_metrics": 2,
-        "solidserver_calls_per_event": 8.0,
+        "express_billed_ms": 200 * events,
+        "lambda": {"A": {"invocations": 3 * events, "duration_ms": 60.0 * events}},
+        "sqs_requests": {"send": events, "receive": events, "delete": events},
+        "pipe_requests": events,
+        "function_log_bytes": 1_000 * events,
+        "function_log_lines": 4 * events,
+        "traces": 2 * events,
+        "custom_events": 0,
+        "solidserver_calls": 8 * events,
     }
     u.update(over)
     return u
 
 
-def test_cost_lines_add_up_and_use_the_price_table() -> None:
-    out = cost.compute(_usage())
-    for kind in ("express", "standard"):
-        assert out["totals"][kind] == pytest.approx(
-            sum(x[kind] for x in out["lines"] if x[kind] is not None), abs=0.02
-        )
-    lines = {x["item"]: x for x in out["lines"]}
-    assert lines["Step Functions Standard transitions"]["standard"] == pytest.approx(9 * 25.0)
-    assert lines["Step Functions Standard transitions"]["express"] is None
-    assert lines["Step Functions Express requests"]["express"] == pytest.approx(1.0)
-    # 0.3 s at 64 MB, a million times
-    assert lines["Step Functions Express duration (64 MB)"]["express"] == pytest.approx(
-        0.3 * 64 / 1024 * 0.00001667 * 1e6, abs=0.01
-    )
-    assert lines["CloudWatch Logs: executions (level ALL + execution data)"]["express"] == pytest.approx(35.0)
-    storage = lines["CloudWatch Logs storage (30 days)"]
-    assert storage["express"] > storage["standard"] > 0  # Standard keeps no execution logs
-    assert lines["Lambda duration (256 MB arm64)"]["per_event"] == pytest.approx(4.5 * 0.040 * 0.25)
-    assert out["options"]["without_execution_data_saves"] == pytest.approx(30.0)
-    assert out["fixed_monthly"][0]["usd_per_month"] == pytest.approx(0.6)  # 2 metrics
+def _run() -> dict[str, Any]:
+    return {
+        "launch": _used("launch"),
+        "replay": _used(
+            "replay", 1, execution_log_bytes={"ALL+data": 9_000, "ALL": 5_000, "ERROR+data": 0, "OFF": 0}
+        ),
+        "stop": _used("stop"),
+    }
+
+
+def test_items_are_priced_from_the_counts() -> None:
+    items = cost.items(_used("launch", 1))
+    # 20 KB of execution log, ingested and stored 30 days
+    assert items["execution logs"] == pytest.approx(20_000 / 1e9 * 0.53 * 1e6, abs=0.01)
+    # 1 KB of the functions' own lines + START/END/REPORT per invocation
+    assert items["function logs"] == pytest.approx((1_000 + 3 * 350) / 1e9 * 0.53 * 1e6, abs=0.01)
+    assert items["X-Ray"] == pytest.approx(2 * cost.SAMPLE_RATE * 5.0, abs=0.01)
+    assert items["SQS FIFO + Pipes"] == pytest.approx(3 * 0.5 + 0.4)
+    assert items["Step Functions"] == pytest.approx(1.0 + 0.2 * 64 / 1024 * 0.00001667 * 1e6, abs=0.01)
+    assert items["Lambda"] == pytest.approx(3 * 0.2 + 0.060 * 0.25 * 0.0000133334 * 1e6, abs=0.01)
+    assert items["EventBridge"] == 0
+    assert cost.items(_used("reconcile", 1, custom_events=1))["EventBridge"] == pytest.approx(1.0)
+    assert cost.items(_used("launch", 1), sample_rate=1.0)["X-Ray"] == pytest.approx(10.0)
+    assert cost.items(_used("launch", 1), log_setting="OFF")["execution logs"] == 0
+
+
+def test_scenarios_totals_mix_and_settings() -> None:
+    out = cost.compute(_run())
+    by = {s["scenario"]: s for s in out["scenarios"]}
+    for s in out["scenarios"]:
+        assert s["total"] == pytest.approx(sum(s["usd"]), abs=0.02)
+        assert s["by_log_setting"]["ALL+data"] == pytest.approx(s["total"], abs=0.02)
+        assert s["by_log_setting"]["ALL+data"] > s["by_log_setting"]["ALL"] > s["by_log_setting"]["OFF"]
+    assert by["replay"]["log_bytes_per_event"]["ALL+data"] == 9_000
+    # the mix is the lifecycle scenarios' events only (a replay is reported on its own)
+    assert out["mix"]["events"] == 4
+    assert out["mix"]["total"] == pytest.approx((by["launch"]["total"] + by["stop"]["total"]) / 2, abs=0.02)
+    assert out["mix"]["standard_workflow"] == pytest.approx(9 * 25.0)
     text = as_text(cost.report(out))
-    assert f"${out['totals']['express']:.2f}" in text and f"${out['totals']['standard']:.2f}" in text
+    assert f"${out['mix']['total']:.2f}" in text and "ERROR + data" in text
+    targets = dict(cost.targets(out))
+    assert any(name.startswith("cost: a replay costs less") and met for name, met in targets.items())
+    assert cost.summary(out)[1].startswith(f"lifecycle mix ${out['mix']['total']:.2f}")
 
 
-def test_messages_over_64_kb_count_twice() -> None:
-    lines = {x["item"]: x for x in cost.compute(_usage(message_bytes=70_000))["lines"]}
-    assert lines["EventBridge Pipes"]["per_event"] == 2
-    assert lines["SQS FIFO requests (send, receive, delete)"]["per_event"] == 6
-
-
-def test_a_run_without_events_has_no_cost() -> None:
+def test_a_scenario_without_events_has_no_cost() -> None:
     with pytest.raises(ValueError):
-        cost.compute(_usage(events=0))
+        cost.compute({"launch": _used("launch", 0)})
 
 
 def test_every_price_says_how_it_was_checked() -> None:

@@ -27,6 +27,10 @@ def test_calls_benchmark_attributes_every_call_to_an_event() -> None:
     assert {k: v for k, v in stale.items() if k.split(" ", 1)[1] not in calls.COLD_SERVICES} == {
         "GET hostdev_list": 1
     }
+    # Changes on running instances: the move is B's message then A's refresh; each changes something.
+    assert by["eip-move"]["states"] == ["running", "running"]
+    for key in ("eip-move", "eni-attach", "tag-rename"):
+        assert by[key]["min_writes"] >= 1, by[key]
     # Every sync function invocation starts cold here: each one's version probe is counted in a
     # launch's first event (the device function twice: SyncDevice, then ReleaseDevice).
     first_launch = next(e for e in events if e.scenario == "known-subnets")
@@ -48,8 +52,24 @@ def test_throughput_benchmark_accounts_for_every_event() -> None:
     assert u["events"] == 8 and u["durations_from"] == "paced phase (no backlog)"
     assert u["transitions_per_execution"] > 0 and u["execution_log_bytes"] > u["execution_log_bytes_no_data"]
     assert u["solidserver_calls_per_event"] == result["solidserver_calls_per_event"] > 0
-    assert cost.compute(u)["totals"]["express"] > 0
     assert as_text(throughput.report(result))
+
+
+def test_cost_benchmark_runs_every_scenario_through_the_real_state_machine() -> None:
+    used = cost.record()
+    assert list(used) == [s.key for s in cost.SCENARIOS]
+    for key, u in used.items():
+        assert u["succeeded"] and u["executions"] == u["events"] >= 1, key
+        assert u["execution_log_bytes"]["ALL+data"] > u["execution_log_bytes"]["ALL"] > 0, key
+    # an applied event again, or a snapshot equal to the applied one, ends after the first Lambda
+    # state (ForEachMessage, SyncDevice, IsDone, NothingToDo): one device invocation, no other
+    for key in ("replay", "reconcile"):
+        assert used[key]["states_per_execution"] == [4], key
+        assert list(used[key]["lambda"]) == ["DeviceFunction"], key
+    result = cost.compute(used)
+    by = {s["scenario"]: s for s in result["scenarios"]}
+    assert by["replay"]["total"] < by["launch"]["total"]
+    assert as_text(cost.report(result))
 
 
 def test_emulator_benchmark_smoke() -> None:

@@ -62,10 +62,7 @@ def test_same_commit_and_command_replaces_the_last_history_line(tmp_path: Path) 
 def test_history_keeps_the_headline_figures(tmp_path: Path) -> None:
     saved = res.load(res.RESULTS_PATH)["latest"]
     entry = res.history_entry(saved)
-    assert (
-        entry["headline"]["usd_per_million_express"]
-        == saved["sections"]["cost"]["result"]["totals"]["express"]
-    )
+    assert entry["headline"]["usd_per_million_mix"] == saved["sections"]["cost"]["result"]["mix"]["total"]
     assert entry["headline"]["soak_lost"] == 0 and "calls_max_ratio" in entry["headline"]
     assert res.history_entry(_run("c1", {"calls": _section({"bogus": 1})}))["headline"] == {}
 
@@ -103,7 +100,9 @@ def test_json_is_short_lines_and_reads_back(tmp_path: Path) -> None:
     doc = {"schema": 2, "latest": res.load(res.RESULTS_PATH)["latest"], "history": [{"a": 1}, {"b": 2}]}
     text = res.dumps(doc)
     assert json.loads(text) == doc
-    assert text.count("\n") < 300
+    # about 50 lines per section at most (7 sections; the calls one lists its 11 scenarios): the
+    # latest figures stay readable, never every raw sample
+    assert text.count("\n") < 50 * len(doc["latest"]["sections"])
 
 
 def test_every_section_module_provides_the_protocol() -> None:

@@ -43,20 +43,72 @@ def _section(out: str, title: str) -> str:
     return out[start : end if end > 0 else None]
 
 
+def _hints_work_as_printed(section: str) -> None:
+    """Each "look again" command that prints and exits is typed as printed, in a shell, where
+    `make demo` runs (the repository, the venv not activated): it succeeds and prints something."""
+    commands = [line.strip().split("   ")[0] for line in section.splitlines()[1:] if "ipamsync " in line]
+    commands = [c for c in commands if " console" not in c and not c.startswith("make ")]
+    assert len(commands) >= 3, section
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPAMSYNC_")}
+    env["PATH"] = "/usr/bin:/bin"  # no venv on PATH: the hint must name it
+    for command in commands:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and done.stdout.strip(), (command, done.stderr[-2000:])
+
+
 def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path) -> None:
     first = _demo(tmp_path)
     out = first.stdout
     assert first.returncode == 0, out[-4000:] + first.stderr[-4000:]
     assert first.stderr == ""
     # The phases, each converged.
-    for phase in ("launch 4 instances", "stop 2", "start 2", "rename", "terminate 1"):
-        assert re.search(rf"^\[\d/5\] {phase}", out, re.M), phase
-    assert out.count("    ✔ events") == 5 and "    ✘" not in out
+    phases = (
+        "launch 4 instances",
+        "stop 2",
+        "start 2",
+        "change running instances",
+        "undo on running instances",
+        "rename app-v6-1 → 'app-v6-main'",
+        "terminate 1",
+        "reconcile: ",
+    )
+    for n, phase in enumerate(phases, 1):
+        assert re.search(rf"^\[{n}/8\] {re.escape(phase)}", out, re.M), phase
+    assert out.count("    ✔ events") == 8 and "    ✘" not in out
+    # the reconcile phase: 2 instances older than ipamsync and 1 launched while paused (missing),
+    # 1 terminated while paused and gone from EC2 (orphaned); the plan printed before the run
+    assert re.search(
+        r"Reconcile plan for \d{12}/us-east-1, .*: 3 missing, 0 drifted, \d+ in-sync, 1 orphaned", out
+    )
+    assert "deleted by hand in SOLIDserver: address " in out and "; record " in out
+    reconciled = re.search(
+        r"^\[8/8\] reconcile.*?^    ✔ events\s+\d+\s+enriched\s+\d+\s+executions ✔\s+(\d+)", out, re.M | re.S
+    )
+    assert reconciled is not None
     assert "loses its public IP" in out and "keeps its Elastic IP" in out
+    # Changes on running instances: no restart, heard of through their CloudTrail events.
+    eip = re.search(r"api-1 keeps its Elastic IP (\S+)", out).group(1)
+    assert f"Elastic IP {eip} fails over from api-1 to app-v6-1" in out
+    assert re.search(r"Web Server #1: eni eni-[0-9a-f]+$", out, re.M)
+    assert re.search(r"Web Server #1: secondary 10\.0\.0\.\d+$", out, re.M)
+    assert re.search(r"app-v6-1: ipv6 [0-9a-f:]+$", out, re.M)
+    assert "by its Name tag alone (CreateTags), no restart" in out
 
     tree = _section(out, "SOLIDserver · IPAM")
     assert "space AWS" in tree and "10.0.0.0/16" in tree and "block   prod (vpc-" in tree
     assert re.search(r"subnet\s+dev-1 \(subnet-\w+\)", tree) and "public (elastic)" in tree and "ipv6" in tree
+    # the Elastic IP on the instance it failed over to; the ENI, secondary and IPv6 added then removed
+    assert re.search(rf"{re.escape(eip)}\s+app-v6-main\.ec2\.example\.internal\s+public \(elastic\)", tree)
+    assert len(re.findall(r"\s+ipv6\s+eth0", tree)) == 1
+    assert not re.search(r"web-server-1\.\S+\s+(secondary|primary\s+eth1)", tree)
     devices = _section(out, "SOLIDserver · devices")
     assert re.search(r"^web-server-1-i-[0-9a-f]+$", devices, re.M)  # "Web Server #1", sanitised
     assert re.search(r"^worker-i-[0-9a-f]+ \(tombstone until ", devices, re.M)
@@ -66,12 +118,27 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     executions = _section(out, "Executions")
     summary = _section(out, "Summary")
     count = int(re.search(r"^(\d+) execution\(s\)$", executions, re.M).group(1))
-    assert count == 2 * 4 + 2 * 2 + 2 * 2 + 4 + 2  # launch, stop, start, rename, terminate
+    # launch (+ api-1's Elastic IP association, made before RunInstances, its CloudTrail event
+    # delivered after it), stop, start, changes on running instances (the failover's new holder, the
+    # previous one refreshed, ENI, secondary IP, IPv6), their undoing (the detach: a lookup in
+    # SOLIDserver, then the refresh of its holder; secondary IP, IPv6), the rename by tag, terminate
+    # then 'short-lived' launched and terminated while paused, and the reconcile phase's executions
+    # (the reconcile run and what it queued)
+    assert count == 2 * 4 + 1 + 2 * 2 + 2 * 2 + 5 + 4 + 1 + 2 + 2 + int(reconciled.group(1)), count
     assert re.search(rf"executions\s+{count}\s+succeeded {count}, failed 0", summary)
     assert re.search(r"dead letters\s+0 ", summary)
+    assert re.search(
+        r"CloudTrail events\s+\d+\s+\(.*AssociateAddress \d, AttachNetworkInterface 1, CreateTags 1, ",
+        summary,
+    )
     assert re.search(r"SOLIDserver calls\s+\d+\s+\(reads \d+, writes \d+; the emulator's counters\)", summary)
-    assert "✔ SOLIDserver matches EC2: 3 live instance(s)" in _section(out, "Consistency check")
+    assert "✔ SOLIDserver matches EC2: 6 live instance(s)" in _section(out, "Consistency check")
+    assert re.search(
+        r"reconcile\s+3 missing, 0 drifted, \d+ in-sync, 1 orphaned; deep run queued \d+ \(SUCCEEDED\)",
+        summary,
+    )
     assert "ipamsync local executions --state-dir" in out and "ipamsync local history i-" in out
+    _hints_work_as_printed(_section(out, "Look again"))
     assert "✔ demo succeeded" in out
 
     recorded = list((tmp_path / "state" / "executions").glob("*.json"))
@@ -84,10 +151,11 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     second = _demo(tmp_path, "--continue")
     out2 = second.stdout
     assert second.returncode == 0, out2[-4000:] + second.stderr[-4000:]
-    assert re.search(r"^\[1/6\] catch up: 3 instance\(s\) of an earlier run", out2, re.M)
-    assert out2.count("    ✔ events") == 6 and "✔ SOLIDserver matches EC2" in out2
+    assert re.search(r"^\[1/9\] catch up: 6 instance\(s\) of an earlier run", out2, re.M)
+    assert out2.count("    ✔ events") == 9 and "✔ SOLIDserver matches EC2" in out2
     assert "continued" in out2.splitlines()[1]
-    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 1 + 3 + 1
+    # the first run's 2 (worker, the orphan), the 6 caught up, this run's 2
+    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 2 + 6 + 2
     assert len(list((tmp_path / "state" / "executions").glob("*.json"))) > count
 
 

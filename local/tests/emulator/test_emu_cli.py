@@ -129,7 +129,19 @@ def test_there_is_no_emulator_bench_command() -> None:
 def test_serve_tls_prints_an_https_url(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--tls", "--ready-file", str(ready)],
+        [
+            *CLI,
+            "serve",
+            "--port",
+            "0",
+            "--tls",
+            "--ready-file",
+            str(ready),
+            "--profile",
+            "strict",
+            "--profile-settings",
+            '{"version": "8.1.0"}',
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -139,6 +151,12 @@ def test_serve_tls_prints_an_https_url(tmp_path: Path) -> None:
         assert url.startswith("https://")
         assert cli("stats", "--url", url, "--insecure").returncode == 0
         assert cli("stats", "--url", url).returncode != 0  # the throw-away CA is not trusted by default
+        shown = json.loads(cli("profile", "--url", url, "--insecure").stdout)["settings"]
+        assert shown["class_parameters"] == "replace" and shown["version"] == "8.1.0"
+        changed = cli(
+            "profile", "--url", url, "--insecure", "--set", "default", "--settings", '{"free_rows": true}'
+        )
+        assert json.loads(changed.stdout)["settings"]["free_rows"] is True
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=15)

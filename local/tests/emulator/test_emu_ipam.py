@@ -269,11 +269,30 @@ def test_address_rows(api: Api, net: Net) -> None:
     assert api.rows("ip_block_subnet_info", subnet_id=net.subnet_id)[0]["subnet_ip_used_size"] == "2"
 
 
-def test_address_must_be_inside_a_terminal_subnet_of_its_space(api: Api, net: Net) -> None:
-    for host in ["10.0.2.5", "192.168.1.1", "10.0.1.0", "10.0.1.255"]:
+def test_an_address_outside_every_terminal_subnet_is_an_orphan(api: Api, net: Net) -> None:
+    """A live appliance accepts an address in a space without a subnet (vrtdev/solidserverrest
+    ``test_ipadd_new_orphan_address``): no subnet, ``subnet_id`` "0"; a terminal subnet created
+    over it later takes it in. Network and broadcast addresses of a locked subnet stay refused."""
+    for host in ["10.0.1.0", "10.0.1.255"]:
         assert api.error("POST", "ip_add", site_id=net.site_id, hostaddr=host)["errno"] == "1008", host
     other = api.add("ip_site_add", site_name="Other")
-    assert api.error("POST", "ip_add", site_id=other, hostaddr="10.0.1.5")["errno"] == "1008"
+    for site_id, host in ((net.site_id, "10.0.2.5"), (net.site_id, "192.168.1.1"), (other, "10.0.1.5")):
+        ip_id = api.add("ip_add", site_id=site_id, hostaddr=host, name="orphan")
+        row = api.one("ip_address_info", ip_id=ip_id)
+        assert (row["subnet_id"], row["subnet_name"], row["subnet_is_terminal"]) == ("0", "#", "0"), host
+        assert row["hostaddr"] == host and row["name"] == "orphan"
+    six = api.add("ip6_address6_add", site_id=other, hostaddr="2001:db8:0:1::1")
+    assert api.one("ip6_address6_info", ip6_id=six)["subnet6_id"] == "0"
+    # a terminal subnet over an orphan takes it in
+    subnet = api.add(
+        "ip_subnet_add",
+        site_id=net.site_id,
+        subnet_addr="10.0.2.0",
+        subnet_prefix=24,
+        parent_subnet_id=net.block_id,
+        is_terminal=1,
+    )
+    assert api.one("ip_address_list", WHERE="hostaddr='10.0.2.5'")["subnet_id"] == subnet
     assert api.error("POST", "ip_add", site_id=999, hostaddr="10.0.1.5")["errno"] == "1003"
     assert api.error("POST", "ip_add", site_name="nope", hostaddr="10.0.1.5")["errno"] == "1003"
     assert api.error("POST", "ip_add", hostaddr="10.0.1.5")["errno"] == "1001"
@@ -348,10 +367,9 @@ def test_ipv6_networks_and_addresses(api: Api, net: Net) -> None:
         )["errno"]
         == "1004"
     )
-    assert (
-        api.error("POST", "ip6_address6_add", site_id=net.site_id, hostaddr="2001:db8:0:1::1")["errno"]
-        == "1008"
-    )
+    orphan6 = api.add("ip6_address6_add", site_id=net.site_id, hostaddr="2001:db8:0:1::1")
+    assert api.one("ip6_address6_info", ip6_id=orphan6)["subnet6_id"] == "0"
+    api.delete("ip6_address6_delete", ip6_id=orphan6)
     assert api.error("POST", "ip6_address6_add", site_id=net.site_id, hostaddr="10.0.1.5")["errno"] == "1002"
     # placement, containment and overlap rules apply to IPv6 too
     placed = api.add(

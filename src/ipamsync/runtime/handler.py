@@ -33,6 +33,7 @@ from ipamsync.runtime.observability import correlate, logger, metrics, traced
 if TYPE_CHECKING:
     from ipamsync.enrich import Enriched
     from ipamsync.events import Event
+    from ipamsync.reconcile.run import Outcome, Target
     from ipamsync.runtime.container import EnrichClients
     from ipamsync.sync.common import Changes, SyncContext
 
@@ -88,6 +89,16 @@ def _failed(step: str, exc: BaseException) -> None:
         container.drop_context(refetch_secret=True)
 
 
+def _log_done(step: str, out: Mapping[str, Any]) -> None:
+    """One ``INFO`` line when the step changed something in SOLIDserver (what a person reads: how
+    many objects were created, updated, deleted); the whole result only at ``DEBUG`` (a replay or an
+    unchanged snapshot logs nothing at ``INFO``: function logs are priced per byte, README, Cost)."""
+    changes = out.get("changes") if isinstance(out, Mapping) else None
+    if isinstance(changes, Mapping) and any(changes.values()):
+        logger.info(f"{step} changed SOLIDserver", extra={"changes": dict(changes)})
+    logger.debug(f"{step} done", extra={"result": out})
+
+
 def _entry(step: str, body: Callable[[Any, Any], dict[str, Any]]) -> Handler:
     @metrics.log_metrics
     @traced
@@ -102,7 +113,7 @@ def _entry(step: str, body: Callable[[Any, Any], dict[str, Any]]) -> Handler:
             except Exception as exc:
                 _failed(step, exc)
                 raise
-        logger.info(f"{step} done", extra={"result": out})
+        _log_done(step, out)
         return out
 
     return handler
@@ -205,3 +216,25 @@ def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichCl
 
     body.__name__ = body.__qualname__ = "enrich_handler"
     return _entry("enrich", body)
+
+
+def reconcile_handler(parse: Callable[[Any], Target], run: Callable[[Target], Outcome]) -> Handler:
+    """The reconcile function's handler: one account and region, planned (and queued unless a dry
+    run). Metrics (step ``reconcile``): ``InstancesMissing``, ``InstancesDrifted``,
+    ``InstancesInSync``, ``InstancesOrphaned``, ``MessagesQueued``, ``SolidServerReads``. The
+    result carries the plan's items for a dry run only (a run's result is its counts)."""
+    from ipamsync.reconcile.run import ITEMS_LIMIT
+
+    def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
+        target = parse(event)
+        correlate(f"reconcile:{target.run}", None, account=target.account, region=target.region)
+        outcome = run(target)
+        for cls, n in outcome.plan.counts.items():
+            name = "".join(w.capitalize() for w in cls.split("-"))
+            metrics.add_metric(f"Instances{name}", MetricUnit.Count, n)
+        metrics.add_metric("MessagesQueued", MetricUnit.Count, outcome.queued)
+        metrics.add_metric("SolidServerReads", MetricUnit.Count, outcome.solidserver_calls)
+        return outcome.to_dict(items=target.dry_run, limit=ITEMS_LIMIT)
+
+    body.__name__ = body.__qualname__ = "reconcile_handler"
+    return _entry("reconcile", body)

@@ -8,19 +8,30 @@ IPv4 and IPv6 share the same types, with ``version`` telling which services and 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import re
+import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ipamsync.errors import SolidServerRequestError
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.where import Where
 
 if TYPE_CHECKING:
     from ipamsync.solidserver.client import SolidServerClient
 
+log = logging.getLogger("ipamsync.solidserver")
+
 Row = dict[str, str]
 
 Metadata = Mapping[str, str]
+
+#: How long a tag probe that could not decide (no object carries the key yet) is trusted before
+#: probing again: meanwhile lookups take the path that does not need the tag.
+TAG_PROBE_RETRY_SECONDS = 300.0
 
 
 def _id(value: str | None) -> str | None:
@@ -135,6 +146,8 @@ class Address:
     device_id: str | None
     iface_id: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: in no subnet (``subnet_id`` "0"): an appliance accepts such an address in a space
+    orphan: bool = False
 
     @classmethod
     def from_row(cls, row: Row, version: int) -> Address:
@@ -153,6 +166,7 @@ class Address:
             device_id=_id(row.get("hostdev_id")),
             iface_id=_id(row.get("hostiface_id")),
             metadata=md.decode(row.get(s["params"])),
+            orphan=row.get(s["subnet"]) == "0",
         )
 
 
@@ -214,6 +228,9 @@ class Record:
     zone: str
     server: str
     metadata: dict[str, str] = field(default_factory=dict)
+    #: deleted, but still listed until the DNS server applies the change (``delayed_delete_time``
+    #: not ``"0"``): it counts as gone
+    pending_delete: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Record:
@@ -237,6 +254,7 @@ class Record:
             zone=row.get("dnszone_name", "").rstrip(".").lower(),
             server=row.get("dns_name", ""),
             metadata=md.decode(row.get("rr_class_parameters")),
+            pending_delete=row.get("delayed_delete_time", "0") not in ("", "0"),
         )
 
 
@@ -306,16 +324,49 @@ def _mac(value: str | None) -> str:
     return value.lower()
 
 
+def is_address_row(row: Row, version: int) -> bool:
+    """Whether an address list row is an address, not a free range: a live appliance's
+    ``ip_address_list`` also answers free ranges — ``type`` containing ``free`` and an id of
+    ``"0"`` (gomorpheus/morpheus-efficientip-plugin ``SolidServerProvider.groovy`` drops rows whose
+    ``type`` contains ``free``; mathiaswegner/nautobot_ssot_eip_solidserver ``utils/ssutils.py``
+    reads ``ip_id`` ``"0"`` with ``type`` ``free`` as unassigned). Either sign excludes the row."""
+    ident = row.get(_ADDR[version]["id"], "")
+    return "free" not in row.get("type", "").lower() and ident not in ("", "0")
+
+
 def _metadata_edit(
     params: dict[str, object], column: str, metadata: Metadata | None, delete_keys: Iterable[str]
 ) -> None:
-    """Add an edit's metadata change to ``params``: the changed keys (merged by the appliance into
-    the object's class parameters) and ``class_parameters_to_delete`` for the removed ones."""
+    """Add an edit's metadata to ``params``.
+
+    ``metadata`` is the object's *whole* class-parameter set after the edit (see
+    :func:`~ipamsync.solidserver.metadata.edit_set`), sent every time — EfficientIP's clients
+    resend the full set on every edit (SOLIDserverRest ``adv/class_params.py``
+    ``prepare_class_params``; the Terraform provider's ``Update`` functions) — so that the result is
+    right whether the appliance merges the keys sent into its set or replaces its set with them;
+    ``class_parameters_to_delete`` removes ``delete_keys``. An edit that sends no class parameters
+    says ``keep_class_parameters=1``, as the Terraform provider does when it leaves them out
+    (``resource_ip_mac.go``)."""
     if metadata:
-        params[column] = md.encode(metadata)
+        params[column] = md.encode_set(metadata)
+    else:
+        params["keep_class_parameters"] = "1"
     keys = list(delete_keys)
     if keys:
         params["class_parameters_to_delete"] = md.delete_list(keys)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def owner_token(owner: str) -> str:
+    """The longest part of an owner value that URL encoding never changes (``i-0abc…`` of
+    ``aws:123:us-east-1:i-0abc…``): what a lookup on the class-parameter column searches for,
+    whatever percent-encoding the appliance answers its class parameters with."""
+    parts: list[str] = _TOKEN.findall(owner)
+    if not parts:
+        raise ValueError(f"no searchable text in owner {owner!r}")
+    return max(parts, key=len)
 
 
 def tag_column(tag_type: str, key: str) -> str:
@@ -327,11 +378,65 @@ class SolidServer:
 
     def __init__(self, client: SolidServerClient) -> None:
         self.client = client
+        self._tags: dict[tuple[str, str, str], tuple[bool | None, float]] = {}
+        self._tags_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ tag types
+    def tag_supported(self, service: str, tag_type: str, key: str, params_column: str) -> bool | None:
+        """Does ``service`` expose ``TAGS=<tag_type>.<key>`` as the object's own class parameter?
+
+        Only the ``hostdev.`` and ``network.`` tag types have public evidence; ipamsync's address
+        and record lookups need ``ip.``, ``ip6.`` and ``rr.``. So each is probed once per container
+        with ``TAGS=<type>.<key>&WHERE=tag_<type>_<key>!=''&limit=1``: True when the answered row
+        has the ``tag_<type>_<key>`` column and it equals the key in the row's own
+        ``params_column``; False when the appliance refuses the query or answers a row without that
+        column or with another value; None (retried after ``TAG_PROBE_RETRY_SECONDS``) when no
+        object carries the key yet. Callers use the tag only on True."""
+        cache_key = (service, tag_type, key)
+        now = time.monotonic()
+        with self._tags_lock:
+            known = self._tags.get(cache_key)
+            if known is not None and (known[0] is not None or now - known[1] < TAG_PROBE_RETRY_SECONDS):
+                return known[0]
+        column = tag_column(tag_type, key)
+        verdict: bool | None
+        try:
+            rows = self.client.get(
+                service, {"TAGS": f"{tag_type}.{key}", "WHERE": f"{column}!=''", "limit": 1, "offset": 0}
+            )
+        except SolidServerRequestError as exc:
+            rows, verdict = [], False
+            reason = f"refused ({exc.status}, errno {exc.errno})"
+        else:
+            verdict, reason = None, "no object carries the key yet"
+            if rows:
+                row = rows[0]
+                own = md.decode(row.get(params_column)).get(key)
+                verdict = column in row and row[column] != "" and row[column] == own
+                reason = "column answered" if verdict else "column absent or not the object's own"
+        with self._tags_lock:
+            self._tags[cache_key] = (verdict, now)
+        path = {True: "tag", False: "class-parameter column", None: "class-parameter column (undecided)"}
+        log_at = log.info if verdict is not False else log.warning
+        log_at(
+            "SOLIDserver tag type probed",
+            extra={
+                "sds_service": service,
+                "tag": f"{tag_type}.{key}",
+                "lookup": path[verdict],
+                "reason": reason,
+            },
+        )
+        return verdict
 
     # ------------------------------------------------------------------ spaces
     def find_space(self, name: str) -> Space | None:
+        """The space ``name``. The appliance may compare names without letter case (the Terraform
+        provider looks spaces up by their lower-cased name: ``solidserver-helper.go``): the row
+        spelled exactly as asked is preferred."""
         rows = list(self.client.list("ip_site_list", where=Where.eq("site_name", name), max_rows=2))
-        return Space.from_row(rows[0]) if rows else None
+        exact = [r for r in rows if r.get("site_name") == name]
+        return Space.from_row((exact or rows)[0]) if rows else None
 
     def create_space(self, name: str, metadata: Metadata, description: str = "") -> str:
         return self.client.add(
@@ -407,14 +512,17 @@ class SolidServer:
 
     def network_is_empty(self, version: int, network_id: str, *, terminal: bool) -> bool:
         """A terminal network holds no address, or a block or non-terminal subnet no network
-        (conservative: any row at all counts as something held)."""
+        (conservative: any address or network row counts as something held). A live appliance's
+        address list also answers free-range rows (:func:`is_address_row`): they are skipped, two
+        rows a page, so an empty subnet costs one call (its one free range) and a used one
+        usually one too (free ranges and addresses alternate)."""
         if terminal:
             s = _ADDR[version]
-            rows = self.client.list(s["list"], where=Where.eq(s["subnet"], network_id), max_rows=1)
-        else:
-            s = _NET[version]
-            rows = self.client.list(s["list"], where=Where.eq(s["parent"], network_id), max_rows=1)
-        return next(iter(rows), None) is None
+            rows = self.client.list(s["list"], where=Where.eq(s["subnet"], network_id), page_size=2)
+            return not any(is_address_row(r, version) for r in rows)
+        s = _NET[version]
+        found = self.client.list(s["list"], where=Where.eq(s["parent"], network_id), max_rows=1)
+        return next(iter(found), None) is None
 
     def delete_network(self, version: int, network_id: str) -> None:
         """Delete a network. No ``validate_warnings``: SOLIDserver's warning about what the network
@@ -433,17 +541,32 @@ class SolidServer:
     ) -> list[Address]:
         """Addresses owned by ``owner`` plus any address at the given ``{space_id: [addr…]}``.
 
-        One call (per page): ``tag_<ip>_<owner_key>='owner' or (site_id='S' and (hostaddr=…))``.
+        One call (per page): ``tag_<ip>_<owner_key>='owner' or (site_id='S' and (ip_addr=…))`` when
+        the appliance exposes the tag type (:meth:`tag_supported`), else the same with
+        ``<ip>_class_parameters like '%<owner token>%'`` (:func:`owner_token`) instead of the tag;
+        the caller keeps what the decoded metadata says it owns. Free-range rows are left out.
         """
         s = _ADDR[version]
-        tag = f"{s['tag']}.{owner_key}"
-        where = Where.eq(tag_column(s["tag"], owner_key), owner)
+        tagged = self.tag_supported(s["list"], s["tag"], owner_key, s["params"])
+        if tagged:
+            owned = Where.eq(tag_column(s["tag"], owner_key), owner)
+        else:
+            owned = Where.contains(s["params"], owner_token(owner))
+        where = owned
         for space_id, addrs in (at or {}).items():
             hexes = sorted({(hex_v4 if version == 4 else hex_v6)(a) for a in addrs})
             if hexes:
                 where = where | (Where.eq("site_id", space_id) & Where.any_of(s["hex"], hexes))
-        rows = self.client.list(s["list"], where=where, tags=[tag])
-        return [Address.from_row(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
+        tags = [f"{s['tag']}.{owner_key}"] if tagged else None
+        rows = self.client.list(s["list"], where=where, tags=tags)
+        return [Address.from_row(r, version) for r in rows if is_address_row(r, version)]
+
+    def find_address_anywhere(self, version: int, address: str) -> list[Address]:
+        """Every address object with this value, in any space (no tag needed)."""
+        s = _ADDR[version]
+        value = (hex_v4 if version == 4 else hex_v6)(address)
+        rows = self.client.list(s["list"], where=Where.eq(s["hex"], value))
+        return [Address.from_row(r, version) for r in rows if is_address_row(r, version)]
 
     def find_addresses_by(
         self,
@@ -454,12 +577,22 @@ class SolidServer:
         owner_key: str,
     ) -> list[Address]:
         """Addresses whose metadata ``key`` has one of the values given for it, or that are one of
-        ``addresses`` (in any space). One call (per page)."""
+        ``addresses`` (in any space). One call (per page), plus a tag probe per key the first time
+        (:meth:`tag_supported`): a key whose tag type the appliance does not expose is looked up on
+        the class-parameter column (``like '%<value>%'``) and the decoded metadata decides.
+        ``owner_key`` is kept for the callers (the owner is read from the decoded metadata)."""
+        del owner_key
         s = _ADDR[version]
-        parts = [
-            Where.any_of(tag_column(s["tag"], key), values) for key, values in metadata.items() if values
-        ]
+        wanted = {key: set(values) for key, values in metadata.items() if values}
         hexes = sorted({(hex_v4 if version == 4 else hex_v6)(a) for a in addresses})
+        parts: list[Where] = []
+        tags: list[str] = []
+        for key, values in wanted.items():
+            if self.tag_supported(s["list"], s["tag"], key, s["params"]):
+                parts.append(Where.any_of(tag_column(s["tag"], key), sorted(values)))
+                tags.append(f"{s['tag']}.{key}")
+            else:
+                parts.extend(Where.contains(s["params"], owner_token(v)) for v in sorted(values))
         if hexes:
             parts.append(Where.any_of(s["hex"], hexes))
         if not parts:
@@ -467,9 +600,14 @@ class SolidServer:
         where = parts[0]
         for part in parts[1:]:
             where = where | part
-        tags = [f"{s['tag']}.{k}" for k in (owner_key, *metadata)]
-        rows = self.client.list(s["list"], where=where, tags=tags)
-        return [Address.from_row(r, version) for r in rows if r.get("type", "ip") in ("", "ip")]
+        rows = self.client.list(s["list"], where=where, tags=tags or None)
+        found = [Address.from_row(r, version) for r in rows if is_address_row(r, version)]
+        named = {canonical(a) for a in addresses}
+        return [
+            a
+            for a in found
+            if a.address in named or any(a.metadata.get(k) in values for k, values in wanted.items())
+        ]
 
     def create_address(
         self,
@@ -516,10 +654,11 @@ class SolidServer:
             params[s["name"]] = name
         if mac is not None:
             params[s["mac"]] = mac
+        # "" unlinks: what the Terraform provider sends without a device (resource_ip_address.go)
         if device_id is not None:
-            params["hostdev_id"] = device_id or "0"
+            params["hostdev_id"] = device_id
         if iface_id is not None:
-            params["hostiface_id"] = iface_id or "0"
+            params["hostiface_id"] = iface_id
         _metadata_edit(params, s["params"], metadata, delete_keys)
         self.client.edit(s["add"], params)
 
@@ -546,8 +685,11 @@ class SolidServer:
         tags: list[str] | None = None,
         orderby: str | None = None,
         limit: int | None = None,
+        page_size: int | None = None,
     ) -> list[Device]:
-        rows = self.client.list("hostdev_list", where=where, tags=tags, orderby=orderby, max_rows=limit)
+        rows = self.client.list(
+            "hostdev_list", where=where, tags=tags, orderby=orderby, max_rows=limit, page_size=page_size
+        )
         return [Device.from_row(r) for r in rows]
 
     def create_device(self, name: str, metadata: Metadata, class_name: str = "") -> str:
@@ -629,14 +771,22 @@ class SolidServer:
     def find_records(
         self, server: str, *, owner_key: str, owner: str, names: Mapping[str, Iterable[str]]
     ) -> list[Record]:
-        """Records on ``server`` owned by ``owner`` plus records named ``names`` (``{fqdn: [types]}``)."""
-        tag = f"rr.{owner_key}"
-        clause = Where.eq(tag_column("rr", owner_key), owner)
+        """Records on ``server`` owned by ``owner`` plus records named ``names`` (``{fqdn: [types]}``),
+        found by server, name, type (and the caller checks the value) — never by a kept ``rr_id``:
+        the ids of records change (the Terraform provider's ``resource_dns_rr.go``: "We do not rely
+        on the ID that may change due to DNS behavior"). Like :meth:`find_addresses`, by tag when
+        ``rr.`` tags work, else by ``rr_class_parameters``. Records pending deletion are gone."""
+        tagged = self.tag_supported("dns_rr_list", "rr", owner_key, "rr_class_parameters")
+        if tagged:
+            clause = Where.eq(tag_column("rr", owner_key), owner)
+        else:
+            clause = Where.contains("rr_class_parameters", owner_token(owner))
         for fqdn, types in names.items():
             clause = clause | (Where.eq("rr_full_name", fqdn) & Where.any_of("rr_type", types))
         where = Where.eq("dns_name", server) & clause
-        rows = self.client.list("dns_rr_list", where=where, tags=[tag])
-        return [Record.from_row(r) for r in rows]
+        tags = [f"rr.{owner_key}"] if tagged else None
+        rows = self.client.list("dns_rr_list", where=where, tags=tags)
+        return [rec for rec in map(Record.from_row, rows) if not rec.pending_delete]
 
     def create_record(
         self, server: str, zone: Zone, fqdn: str, rtype: str, value: str, *, ttl: int, metadata: Metadata
@@ -655,18 +805,26 @@ class SolidServer:
         return self.client.add("dns_rr_add", params)
 
     def update_record(
-        self, record: Record, *, ttl: int, metadata: Metadata, delete_keys: Iterable[str] = ()
-    ) -> None:
+        self,
+        record: Record,
+        *,
+        ttl: int,
+        metadata: Metadata,
+        delete_keys: Iterable[str] = (),
+        value: str | None = None,
+    ) -> str:
+        """Edit a record (``value``: a new ``value1``); answers its id after the edit (an appliance
+        may give it a new one)."""
         params: dict[str, object] = {
             "rr_id": record.id,
             "rr_name": record.fqdn,
             "rr_type": record.type,
-            "value1": record.value,
+            "value1": record.value if value is None else value,
             "dns_name": record.server,
             "rr_ttl": ttl,
         }
         _metadata_edit(params, "rr_class_parameters", metadata, delete_keys)
-        self.client.edit("dns_rr_add", params)
+        return self.client.edit("dns_rr_add", params)
 
     def delete_record(self, record_id: str) -> None:
         self.client.delete("dns_rr_delete", {"rr_id": record_id})

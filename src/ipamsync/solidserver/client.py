@@ -47,10 +47,20 @@ Params = Mapping[str, object]
 
 READ_METHODS = frozenset({"GET"})
 
-# Words in SOLIDserver's errmsg that tell a conflict or a missing object from other refusals.
-# The appliance's errno values are not public; these phrases are matched case-insensitively.
+# Words in SOLIDserver's errmsg that tell a conflict or a missing object from other refusals,
+# matched case-insensitively. Texts seen from live appliances: "Space name already exist" (errno
+# 5061, gregocgt/SOLIDserverRest report.txt), "DNS rr already exists" (alexissavin/
+# terraform-provider-solidserver issue #43); the others are guesses.
 _CONFLICT_HINTS = ("already exist", "already used", "duplicate", "overlap", "already in use")
 _NOT_FOUND_HINTS = ("not found", "does not exist", "doesn't exist", "unknown", "no such")
+#: errno values that mean "already exists" on a live appliance (report.txt: 5061 on ip_site_add)
+_CONFLICT_ERRNOS = frozenset({"5061"})
+#: Keys of an error object that are not copied into ``SolidServerError.details``.
+_ERROR_TEXT_KEYS = frozenset({"errno", "errmsg", "msg"})
+#: Bounded in-process retries of the statuses the Terraform provider retries (soliderver.go):
+#: 408, and 401 once this client has been answered with success (commit f84643f: "incorrect http
+#: error code associated to internal SOLIDserver exceptions"). Seconds slept before each retry.
+_RETRY_WAITS = (0.5, 1.0)
 
 
 #: Monotonic time by which the current invocation must be done (set per Lambda invocation by
@@ -109,6 +119,38 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: treat as unknown
 
 
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """``"8.4.0"`` → ``(8, 4, 0)``; ``"7.3.2-p1"`` → ``(7, 3, 2)``; unreadable → None."""
+    numbers: list[int] = []
+    for part in text.strip().split(".")[:3]:
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers) or None
+
+
+def _is_error(row: Mapping[str, str]) -> bool:
+    """A row that is an error: a live appliance answers some 400s (``*_info``, ``ip_alias_list``)
+    as a one-element array ``[{"errno": "4", "errmsg": "Missing parameter ip_id", ...}]``
+    (gregocgt/SOLIDserverRest report.txt); data rows carry ``errno`` ``"0"``."""
+    return bool(row.get("errmsg")) and row.get("errno", "0") not in ("", "0")
+
+
+def _error_object(payload: Any) -> Mapping[str, Any]:
+    """The error object of a 4xx/5xx answer: an object, or the first object of a one-element array."""
+    if isinstance(payload, dict):
+        return payload
+    if isinstance(payload, list) and payload and isinstance(payload[0], dict):
+        first: Mapping[str, Any] = payload[0]
+        return first
+    return {}
+
+
 class SolidServerClient:
     """One per execution environment (see :mod:`ipamsync.runtime.container`): thread-safe, pooled."""
 
@@ -130,6 +172,9 @@ class SolidServerClient:
         self._limiter = RateLimiter(config.requests_per_second, sleep=sleep)
         self._probe_lock = threading.Lock()
         self.version: str | None = None
+        #: True once SOLIDserver answered this client with success: a 401 after that may be one of
+        #: the appliance's internal exceptions rather than a refusal of the credentials
+        self._authenticated = False
         #: Calls made by this client, by ``"read"``/``"write"`` and by ``"<METHOD> <service>"``.
         self.calls: Counter[str] = Counter()
 
@@ -179,9 +224,33 @@ class SolidServerClient:
             return
         with self._probe_lock:
             if self.version is None:
-                rows = self._call("GET", "member_list", {"WHERE": "member_is_me='1'"}, probe=True)
-                self.version = rows[0].get("member_version", "") if rows else ""
+                try:
+                    rows = self._call("GET", "member_list", {"WHERE": "member_is_me='1'"}, probe=True)
+                except (SolidServerRequestError, SolidServerAuthError) as exc:
+                    # member_list needs admin rights (the Terraform provider's SOLIDSERVER_VERSION
+                    # option exists "in case API user does not have admin permissions"); a 401 or
+                    # a token clock skew (412) still stop here
+                    if exc.status in (401, 412) or exc.status is None or exc.status >= 500:
+                        raise
+                    self.version = self.config.version or ""
+                    log.warning(
+                        "SOLIDserver version not readable (member_list refused: insufficient rights?)",
+                        extra={"status": exc.status, "solidserver_version": self.version or "unknown"},
+                    )
+                    return
+                found = rows[0].get("member_version", "") if rows else ""
+                self.version = found or self.config.version or ""
                 log.info("SOLIDserver reached", extra={"solidserver_version": self.version})
+
+    def probe(self) -> str:
+        """SOLIDserver's version (``""`` when unknown), probed on the first call of this client."""
+        self._ensure_probed()
+        return self.version or ""
+
+    @property
+    def version_number(self) -> tuple[int, ...] | None:
+        """The probed version as numbers (``8.4.0`` → ``(8, 4, 0)``), or None when unknown."""
+        return parse_version(self.version or "")
 
     def call(self, method: str, service: str, params: Params | None = None) -> list[Row]:
         """One REST call; returns the rows ([] for 204). Raises the named errors."""
@@ -191,6 +260,7 @@ class SolidServerClient:
     def _call(self, method: str, service: str, params: Params, probe: bool = False) -> list[Row]:
         url = self._url(service, params)
         attempt = 0
+        retried = 0  # 408 and spurious 401 answers retried so far
         while True:
             self._limiter.acquire()
             timeout = self._timeouts(service, method)
@@ -250,7 +320,15 @@ class SolidServerClient:
                     status=429,
                     method=method,
                 )
-            return self._decode(resp, method, service, probe)
+            spurious = status == 408 or (status == 401 and self._authenticated and not probe)
+            if spurious and retried < len(_RETRY_WAITS):
+                log.info("retrying a transient answer", extra={"sds_service": service, "status": status})
+                self._sleep(_RETRY_WAITS[retried])
+                retried += 1
+                continue
+            rows = self._decode(resp, method, service, probe)
+            self._authenticated = True
+            return rows
 
     def _timeouts(self, service: str, method: str) -> tuple[float, float]:
         """(connect, read) timeouts, shortened so the call ends before the invocation's deadline.
@@ -280,25 +358,43 @@ class SolidServerClient:
             payload = None
         if 200 <= status < 300:
             if isinstance(payload, list) and all(isinstance(r, dict) for r in payload):
-                return [{str(k): "" if v is None else str(v) for k, v in r.items()} for r in payload]
+                rows = [{str(k): "" if v is None else str(v) for k, v in r.items()} for r in payload]
+                if len(rows) == 1 and _is_error(rows[0]):
+                    self._raise(400, rows[0], method, service, probe)
+                return rows
             if isinstance(payload, dict) and "errno" in payload:
                 self._raise(status if status >= 400 else 400, payload, method, service, probe)
             raise UnexpectedResponse(
                 "SOLIDserver answer is not a list of rows", service=service, status=status, method=method
             )
-        self._raise(status, payload if isinstance(payload, dict) else {}, method, service, probe)
+        self._raise(status, _error_object(payload), method, service, probe)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _raise(status: int, err: Mapping[str, Any], method: str, service: str, probe: bool) -> None:
         errno = str(err.get("errno")) if err.get("errno") not in (None, "") else None
         errmsg = str(err.get("errmsg") or err.get("msg") or "")[:500] or None
+        details = {
+            str(k)[:64]: str(v)[:200]
+            for k, v in list(err.items())[:24]
+            if k not in _ERROR_TEXT_KEYS and v is not None
+        }
 
         def error(cls: type[SolidServerError], message: str) -> SolidServerError:
-            return cls(message, service=service, status=status, errno=errno, errmsg=errmsg, method=method)
+            return cls(
+                message,
+                service=service,
+                status=status,
+                errno=errno,
+                errmsg=errmsg,
+                method=method,
+                details=details,
+            )
 
         if status >= 500:
             raise error(SolidServerUnavailable, "SOLIDserver failed")
+        if status == 408:
+            raise error(SolidServerTimeout, "SOLIDserver answered 408 Request Timeout")
         if status in (401, 403):
             raise error(SolidServerAuthError, "SOLIDserver refused the credentials")
         if status == 412 and probe:
@@ -306,7 +402,7 @@ class SolidServerClient:
         if status == 404:
             raise error(SolidServerNotFound, "SOLIDserver does not know this service or object")
         text = (errmsg or "").lower()
-        if status == 409 or any(h in text for h in _CONFLICT_HINTS):
+        if status == 409 or errno in _CONFLICT_ERRNOS or any(h in text for h in _CONFLICT_HINTS):
             raise error(SolidServerConflict, "SOLIDserver refused: object already exists")
         if any(h in text for h in _NOT_FOUND_HINTS):
             raise error(SolidServerNotFound, "SOLIDserver refused: object not found")

@@ -98,6 +98,9 @@ class ClientConfig:
     max_throttle_wait: float = 5.0
     #: How many times a 429 is retried in-process (a 429 means the request was not applied).
     throttle_retries: int = 2
+    #: SOLIDserver's version when ``member_list`` cannot be read (a user without admin rights): the
+    #: Terraform provider's ``SOLIDSERVER_VERSION`` option. The version the appliance answers wins.
+    version: str | None = None
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -154,6 +157,7 @@ class ClientConfig:
             read_timeout=env_number(env, "SOLIDSERVER_READ_TIMEOUT", 10.0, 0.1, 300),
             requests_per_second=env_number(env, "SOLIDSERVER_REQUESTS_PER_SECOND", 10.0, 0, 100_000),
             page_size=env_int(env, "SOLIDSERVER_PAGE_SIZE", 500, 1, 1000),
+            version=(env.get("SOLIDSERVER_VERSION") or "").strip() or None,
         )
 
 

@@ -103,6 +103,34 @@ def encode(params: Mapping[str, object]) -> str:
     return urlencode([(check_key(k), "" if v is None else str(v)) for k, v in sorted(params.items())])
 
 
+def is_own(key: str) -> bool:
+    """A key in ipamsync's namespaces (``aws_*``, ``ipamsync_*``): the only keys it ever removes."""
+    return key.startswith(("aws_", "ipamsync_"))
+
+
+def encode_set(params: Mapping[str, object]) -> str:
+    """The whole class-parameter set of an object, as an edit resends it: ipamsync's keys checked
+    like :func:`encode`, anybody else's (a person's, SOLIDserver's own automation keys such as
+    ``use_ipam_name``) passed through as they were read."""
+    for key in params:
+        if is_own(key):
+            check_key(key)
+        elif not key or "\x00" in key:
+            raise ValueError(f"invalid metadata key: {key!r}")
+    return urlencode([(k, "" if v is None else str(v)) for k, v in sorted(params.items())])
+
+
+def edit_set(current: Mapping[str, str], desired: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What an edit sends so that the object ends with ``desired`` whether the appliance merges the
+    class parameters sent into its set or replaces its set with them: ``(the whole set, the keys to
+    delete)`` — everybody else's keys as they are, ipamsync's as desired, and ipamsync's keys that
+    are no longer desired in ``class_parameters_to_delete``."""
+    full = {k: v for k, v in current.items() if not is_own(k)}
+    full.update(desired)
+    removed = sorted(k for k in current if is_own(k) and k not in desired)
+    return full, removed
+
+
 def decode(text: str | None) -> dict[str, str]:
     """Inverse of :func:`encode`; tolerant of an empty or missing column."""
     if not text:
@@ -127,5 +155,5 @@ def diff(current: Mapping[str, str], desired: Mapping[str, str]) -> tuple[dict[s
     are ever removed: metadata a person added to an ipamsync-owned object is kept.
     """
     changed = {k: v for k, v in desired.items() if current.get(k) != v}
-    removed = [k for k in current if k not in desired and k.startswith(("aws_", "ipamsync_"))]
+    removed = [k for k in current if k not in desired and is_own(k)]
     return changed, removed

@@ -92,6 +92,9 @@ class SyncContext:
     ss: SolidServer
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     cache: TTLCache = field(default_factory=TTLCache)
+    #: the appliance refused an address name another address has: it keeps address names unique
+    #: (learnt once per container; ``sync.addresses.distinct_name``)
+    unique_names: bool = False
 
     # -- spaces ---------------------------------------------------------------------------
     def space_id(self, name: str, *, create: bool) -> str:

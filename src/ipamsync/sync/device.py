@@ -21,7 +21,7 @@ from typing import Any
 
 from ipamsync.errors import HeldByAnotherInstance, InvalidMessage, OwnershipConflict, SolidServerConflict
 from ipamsync.model import Message, format_time, parse_time
-from ipamsync.naming import device_name, interface_name
+from ipamsync.naming import device_name, interface_name, same_name
 from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Device, Interface
@@ -127,8 +127,9 @@ class ReleaseResult:
         return {"released": self.released, "refresh": {"entries": self.refresh}}
 
 
-def device_metadata(msg: Message, digest: str = "") -> dict[str, str]:
-    """Everything ipamsync knows about the instance, within the appliance's 4000-character limit.
+def device_metadata(msg: Message, digest: str = "", room: int = 0) -> dict[str, str]:
+    """Everything ipamsync knows about the instance, within the appliance's 4000-character limit
+    (less ``room``: what the device's other keys take, since an edit resends them).
 
     Tags become ``aws_tag_<key>`` (key lower-cased, other characters → ``_``). When everything
     does not fit, the longest tags are left out and ``aws_tags_omitted`` says how many.
@@ -163,7 +164,7 @@ def device_metadata(msg: Message, digest: str = "") -> dict[str, str]:
     )
     # The Name tag is the only free text of the base fields: it gives way first, so that the base
     # fields alone always fit (with room for aws_tags_omitted).
-    reserve = len("&aws_tags_omitted=99")
+    reserve = len("&aws_tags_omitted=99") + room
     meta = md.fit(meta, "aws_name", md.DEVICE_PARAMETERS_MAX - reserve)
     tags: dict[str, str] = {}
     for key in sorted(inst.tags):
@@ -246,7 +247,7 @@ def _stale_or_unchanged(device: Device | None, msg: Message, digest: str) -> str
         # EC2 never reuses instance ids: a terminated instance cannot be running again.
         return "stale"
     same = device.metadata.get(OBSERVED) == msg.observed_at and device.metadata.get(DIGEST) == digest
-    return "unchanged" if same else None
+    return "unchanged" if same and not msg.deep else None
 
 
 def _find(ctx: SyncContext, msg: Message) -> tuple[list[Device], list[Lease]]:
@@ -272,7 +273,9 @@ def _create_device(ctx: SyncContext, msg: Message, name: str, meta: dict[str, st
         device_id = ctx.ss.create_device(name, meta)
     except SolidServerConflict as exc:
         same = [
-            d for d in ctx.ss.find_devices(OWNER, msg.owner) if d.name == name and not lease_mod.is_lease(d)
+            d
+            for d in ctx.ss.find_devices(OWNER, msg.owner)
+            if same_name(d.name, name) and not lease_mod.is_lease(d)
         ]
         if not same:
             raise OwnershipConflict(
@@ -294,15 +297,17 @@ def _update_device(
     changes: Changes,
     replace_all: bool = False,
 ) -> None:
-    """Update what differs (``replace_all``: drop every key of ipamsync's that is not in ``meta``)."""
+    """Update what differs: every key of ipamsync's that is not in ``meta`` goes; the edit resends
+    the device's whole class-parameter set (``metadata.edit_set``). Names compare without letter
+    case, as the appliance keeps device names unique (``replace_all`` is kept for the callers that
+    say so: the rule is the same)."""
     changed, removed = md.diff(current.metadata, meta)
-    if replace_all:
-        removed = [k for k in current.metadata if k not in meta and k.startswith(("aws_", "ipamsync_"))]
-    new_name = name if current.name != name else None
+    new_name = name if not same_name(current.name, name) else None
     if not (changed or removed or new_name):
         return
+    full, removed = md.edit_set(current.metadata, meta)
     try:
-        ctx.ss.update_device(current.id, name=new_name, metadata=changed, delete_keys=removed)
+        ctx.ss.update_device(current.id, name=new_name, metadata=full, delete_keys=removed)
     except SolidServerConflict as exc:
         raise OwnershipConflict(
             f"device cannot be renamed to {name!r}: {exc.errmsg or exc}", object_type="device", key=name
@@ -329,11 +334,12 @@ def _sync_interfaces(
             result[eni.id] = _create_interface(ctx, msg, device_id, name, eni.mac, meta, changes)
             continue
         changed, removed = md.diff(found.metadata, meta)
-        new_name = name if found.name != name else None
+        new_name = name if not same_name(found.name, name) else None
         new_mac = eni.mac if found.mac != eni.mac else None
         if changed or removed or new_name or new_mac:
+            full, removed = md.edit_set(found.metadata, meta)
             ctx.ss.update_interface(
-                found.id, device_id, name=new_name, mac=new_mac, metadata=changed, delete_keys=removed
+                found.id, device_id, name=new_name, mac=new_mac, metadata=full, delete_keys=removed
             )
             changes.add("updated", "interface")
         result[eni.id] = found.id
@@ -389,6 +395,15 @@ def _terminate(
     return current.id
 
 
+def _room(current: Device | None) -> int:
+    """What the device's keys that are not ipamsync's take in its class parameters (an edit
+    resends them, and the whole must stay within the 4000-character limit)."""
+    if current is None:
+        return 0
+    foreign = {k: v for k, v in current.metadata.items() if not md.is_own(k)}
+    return len(md.encode_set(foreign)) + 1 if foreign else 0
+
+
 def _apply(ctx: SyncContext, msg: Message, current: Device | None, digest: str, result: DeviceResult) -> None:
     changes = result.changes
     name = device_name(msg.instance.hostname, msg.instance.id)
@@ -400,9 +415,9 @@ def _apply(ctx: SyncContext, msg: Message, current: Device | None, digest: str, 
             return
         # retain: the device stays, described by the termination snapshot; its interfaces go
         # with the ENIs (their addresses are released by the addresses step).
-        meta = {**device_metadata(msg, digest), "aws_state": "terminated"}
+        meta = {**device_metadata(msg, digest, _room(current)), "aws_state": "terminated"}
     else:
-        meta = device_metadata(msg, digest)
+        meta = device_metadata(msg, digest, _room(current))
     if current is None:
         result.device_id = _create_device(ctx, msg, name, meta, changes)
         existing: list[Interface] = []
@@ -441,7 +456,12 @@ def sync_device(
         if verdict is not None:
             lease_mod.release(ctx, lease.id)
             return _skipped(result, current, verdict)
-        if current is not None and current.metadata.get(DIGEST) == digest and not taken.after_failure:
+        if (
+            current is not None
+            and current.metadata.get(DIGEST) == digest
+            and not taken.after_failure
+            and not msg.deep
+        ):
             # A newer observation of what is already there: only the observation time moves on.
             _update_device(ctx, current, current.name, {**current.metadata, **_stamp(msg)}, result.changes)
             lease_mod.release(ctx, lease.id)
@@ -479,7 +499,7 @@ def _abandon_quietly(ctx: SyncContext, lease: Lease) -> None:
     """Give the lease up after a failure (:func:`~ipamsync.sync.lease.abandon`); if that fails
     too, it expires on its own."""
     try:
-        lease_mod.abandon(ctx, lease.id)
+        lease_mod.abandon(ctx, lease)
     except Exception as exc:
         log.warning("lease not given up (it will expire)", extra={"error": type(exc).__name__})
 
@@ -549,7 +569,15 @@ def contest(ctx: SyncContext, msg: Message, holder: str, what: str) -> Contest:
 def forget_applied(ctx: SyncContext, device_id: str | None) -> None:
     """The device's instance no longer holds everything its applied snapshot says (an object was
     yielded to, or taken by, another instance): drop its digest, so that its next message is
-    applied in full rather than recognised as already applied. Only that key is deleted."""
+    applied in full rather than recognised as already applied. Only that key is deleted.
+
+    This is the one edit of a device whose lease the caller may not hold (another instance's):
+    resending its whole class-parameter set could overwrite a newer observation its holder writes
+    at the same moment, so it sends none — ``keep_class_parameters=1`` with
+    ``class_parameters_to_delete=ipamsync_digest`` (the Terraform provider's way to leave class
+    parameters alone: ``resource_ip_mac.go``). That deletions still apply under
+    ``keep_class_parameters`` is a guess; if they did not, the digest would stay and that instance's
+    next identical snapshot would be taken as applied (reconcile reports it as drifted)."""
     if device_id is not None:
         ctx.ss.update_device(device_id, name=None, metadata={}, delete_keys=[DIGEST])
 

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ipamsync.errors import InstanceBusy, OwnershipConflict, SolidServerConflict
 from ipamsync.model import Message, format_time, parse_time
+from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Device
 from ipamsync.sync.common import OWNER, SyncContext
 
@@ -58,13 +59,15 @@ class Lease:
     id: str
     holder: str
     expires: str
+    #: the lease device's whole class-parameter set (an edit resends it: ``metadata.edit_set``)
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, device: Device) -> Lease | None:
         holder = device.metadata.get(HOLDER)
         if holder is None:
             return None
-        return cls(device.id, holder, device.metadata.get(EXPIRES, ""))
+        return cls(device.id, holder, device.metadata.get(EXPIRES, ""), dict(device.metadata))
 
     def expired(self, now: datetime) -> bool:
         try:
@@ -114,7 +117,7 @@ def acquire(ctx: SyncContext, msg: Message, holder: str, expires: str, known: It
     meta = {OWNER: msg.owner, HOLDER: holder, EXPIRES: expires, "aws_instance_id": msg.instance.id}
     for _attempt in range(2):
         try:
-            return Taken(Lease(ctx.ss.create_device(name, meta), holder, expires), after_failure)
+            return Taken(Lease(ctx.ss.create_device(name, meta), holder, expires, meta), after_failure)
         except SolidServerConflict:
             current = _current(ctx, name)
             if current is None:
@@ -159,12 +162,16 @@ def release(ctx: SyncContext, lease_id: str) -> None:
     ctx.ss.delete_device(lease_id)
 
 
-def abandon(ctx: SyncContext, lease_id: str) -> None:
+def abandon(ctx: SyncContext, lease: Lease) -> None:
     """Give the lease up after a failure: it is marked expired rather than deleted, so that it
     stays as the mark of an execution that did not finish. The next execution of the instance is
     not kept waiting (it deletes an expired lease) and does not take the shortcut of a message
-    already applied; reconcile counts the instance as drifted."""
-    ctx.ss.update_device(lease_id, name=None, metadata={EXPIRES: format_time(ctx.now())})
+    already applied; reconcile counts the instance as drifted.
+
+    The edit resends the lease's whole class-parameter set (the holder holds it: nobody else
+    writes it meanwhile), so it is right whether the appliance merges or replaces the set."""
+    full, removed = md.edit_set(lease.metadata, {**lease.metadata, EXPIRES: format_time(ctx.now())})
+    ctx.ss.update_device(lease.id, name=None, metadata=full, delete_keys=removed)
 
 
 def abandon_held_by(ctx: SyncContext, msg: Message, holder: str) -> int:
@@ -172,5 +179,5 @@ def abandon_held_by(ctx: SyncContext, msg: Message, holder: str) -> int:
     _devices, leases = split(ctx.ss.find_devices(OWNER, msg.owner))
     mine = [lease for lease in leases if lease.holder == holder]
     for lease in mine:
-        abandon(ctx, lease.id)
+        abandon(ctx, lease)
     return len(mine)

@@ -136,7 +136,7 @@ def wanted_networks(msg: Message) -> tuple[list[Wanted], list[Wanted]]:
     return private, public
 
 
-def _candidate_starts(nets: list[IPNetwork]) -> set[str]:
+def candidate_starts(nets: list[IPNetwork]) -> set[str]:
     """Network addresses of every network that could contain (or equal) one of ``nets``."""
     starts: set[str] = set()
     for net in nets:
@@ -152,7 +152,7 @@ class _Plan:
         self.ctx = ctx
         self.space_id = space_id
         self.version = version
-        starts = _candidate_starts([w.net for w in wanted])
+        starts = candidate_starts([w.net for w in wanted])
         self.known: list[Network] = ctx.ss.find_networks(version, space_id, starts)
 
     def exact(self, net: IPNetwork) -> Network | None:
@@ -218,9 +218,8 @@ def _ensure(plan: _Plan, want: Wanted, changes: Changes) -> Network:
             changed, removed = md.diff(found.metadata, want.metadata)
             new_name = want.name if found.name != want.name else None
             if changed or removed or new_name:
-                ss.update_network(
-                    plan.version, found.id, name=new_name, metadata=changed, delete_keys=removed
-                )
+                full, removed = md.edit_set(found.metadata, want.metadata)  # the whole set: merge or replace
+                ss.update_network(plan.version, found.id, name=new_name, metadata=full, delete_keys=removed)
                 changes.add("updated", "network")
         return found
     parent = plan.container(net)
