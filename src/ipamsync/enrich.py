@@ -566,12 +566,15 @@ def _entry(item: Outgoing, dedup: str) -> dict[str, Any]:
     }
 
 
-def send_messages(sqs: Any, queue_url: str, items: Sequence[Outgoing]) -> list[str]:
+def send_messages(
+    sqs: Any, queue_url: str, items: Sequence[Outgoing], *, per_instance: bool = False
+) -> list[str]:
     """Put the messages on the FIFO queue, ten (and at most 256 KiB) per ``SendMessageBatch``:
     group = instance id (order per instance), deduplication id = event id (+ instance id when one
-    event names several). A batch SQS refuses in part raises ``QueueRefused`` (the event is retried
+    event names several, or always with ``per_instance``: a reconcile run is one event across
+    several calls). A batch SQS refuses in part raises ``QueueRefused`` (the event is retried
     whole; the copies SQS already took are dropped as duplicates)."""
-    several = len(items) > 1
+    several = per_instance or len(items) > 1
     entries = []
     for n, item in enumerate(items):
         key = (

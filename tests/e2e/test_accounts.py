@@ -154,3 +154,35 @@ def test_an_account_outside_the_coverage_is_refused_by_the_bus_policy(make_pipel
         assert iid not in placed(run)
         assert {r.source_account for r in org.refused} == {stranger}
         assert not run.executions() and not run.dead_letters("WorkflowDeadLetterQueue")
+
+
+def test_reconcile_covers_every_account_and_region(make_pipeline) -> None:
+    """Events lost in 2 accounts x 2 regions (the queue drained before the pipe ran them): the
+    scheduled reconcile, started without targets, lists every covered (account, region), reads each
+    member through its role, and backfills each instance into its own space."""
+    with organisation(make_pipeline, CoveredAccounts=MEMBER) as (run, org):
+        pipe = run.aws.pipe
+        assert pipe is not None and run.aws.lambdas is not None
+        pipe.pause()
+        launched = {}
+        for account, region in ((HUB, EAST), (HUB, WEST), (MEMBER, EAST), (MEMBER, WEST)):
+            fleet = org.fleet(account, region)
+            fleet.ensure_network("10.0.0.0/16")
+            launched[(account, region)] = fleet.launch(f"lost-{account[-4:]}-{region}").instance_id
+        run.aws.lambdas.wait_idle(120)
+        assert run.aws.dead_letters("EventQueue", delete=True)  # the events are lost
+        pipe.resume()
+        assert not set(launched.values()) & set(placed(run))
+
+        summary, output = run.aws.reconcile()  # as the schedule starts it: no targets
+        assert summary.status == "SUCCEEDED", summary.task_failures
+        results = {(t["account"], t["region"]): t for t in output["targets"]}
+        assert set(results) == {(HUB, EAST), (HUB, WEST), (MEMBER, EAST), (MEMBER, WEST)}
+        assert all(t["counts"]["missing"] == 1 and not t["failed"] for t in results.values()), results
+        run.wait()
+        where = placed(run)
+        for (account, region), iid in launched.items():
+            space, address, owner = where[iid]
+            assert space == f"AWS-{account}-{region}" and owner == f"aws:{account}:{region}:{iid}"
+            assert address == primary_ip(org, account, region, iid)
+        assert not run.dead_letters("WorkflowDeadLetterQueue")

@@ -76,7 +76,21 @@ def test_substitutions_are_the_template_s(rasl_text: str, resources: dict[str, A
 
 def test_map_over_the_targets_one_reconcile_step_each(rasl: dict[str, Any], item: dict[str, Any]) -> None:
     each = rasl["States"]["ReconcileEach"]
-    assert rasl["StartAt"] == "ReconcileEach" and each["Type"] == "Map"
+    # targets given (the CLI's --account/--region) are reconciled as given; none (the schedules):
+    # every covered (account, region), listed by the function first
+    assert rasl["StartAt"] == "HasTargets"
+    assert rasl["States"]["HasTargets"]["Choices"] == [
+        {"Variable": "$.targets", "IsPresent": True, "Next": "ReconcileEach"}
+    ]
+    listing = rasl["States"]["ListTargets"]
+    assert rasl["States"]["HasTargets"]["Default"] == "ListTargets"
+    assert listing["Parameters"] == {
+        "FunctionName": "${ReconcileFunctionArn}",
+        "Payload": {"list_targets": True},
+    }
+    assert listing["Next"] == "TargetsListed" and "Catch" not in listing  # a failed list fails the run
+    assert rasl["States"]["TargetsListed"]["Parameters"]["targets.$"] == "$.listed.targets"
+    assert rasl["States"]["TargetsListed"]["Next"] == "ReconcileEach" and each["Type"] == "Map"
     assert each["ItemsPath"] == "$.targets" and each["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
     assert each["ItemSelector"] == {
         "account.$": "$$.Map.Item.Value.account",
@@ -128,7 +142,11 @@ def test_a_failed_target_does_not_stop_the_others_but_fails_the_run(
 def test_function_and_standard_state_machine(resources: dict[str, Any]) -> None:
     fn = resources["ReconcileFunction"]["Properties"]
     assert fn["CodeUri"] == "functions/reconcile/" and fn["Timeout"] == 900
-    assert fn["Environment"]["Variables"] == {"EVENT_QUEUE_URL": {"Ref": "EventQueue"}}
+    # the queue, and the coverage as enrich has it (members are read through the same role)
+    assert (
+        fn["Environment"]["Variables"]
+        == resources["EnrichFunction"]["Properties"]["Environment"]["Variables"]
+    )
     assert "Events" not in fn  # started by its workflow only
     sm = resources["ReconcileStateMachine"]["Properties"]
     assert sm["Type"] == "STANDARD" and sm["DefinitionUri"] == "statemachine/reconcile.asl.json"
@@ -158,16 +176,8 @@ def test_schedules_start_the_workflow_and_may_be_off(
     target = props["Target"]
     assert target["Arn"] == {"Ref": "ReconcileStateMachine"}
     assert target["RoleArn"] == {"Fn::GetAtt": ["ReconcileTimerRole", "Arn"]}
-    run_input = json.loads(
-        target["Input"]["Fn::Sub"]
-        .replace("${AWS::AccountId}", "123456789012")
-        .replace("${AWS::Region}", "eu-west-1")
-    )
-    assert run_input == {
-        "targets": [{"account": "123456789012", "region": "eu-west-1"}],
-        "deep": deep,
-        "dry_run": False,
-    }
+    # no targets: the workflow's ListTargets step lists every covered (account, region)
+    assert json.loads(target["Input"]) == {"deep": deep, "dry_run": False}
     pattern = re.compile(template["Parameters"][parameter]["AllowedPattern"])
     for ok in ("off", "rate(6 hours)", "rate(1 day)", "cron(0 */6 * * ? *)"):
         assert pattern.match(ok), ok

@@ -163,6 +163,10 @@ ROLES = {
             "ec2:DescribeAddresses",
             "ec2:DescribeInstanceTypes",
             "sqs:SendMessage",
+            # members listed through their read-only role; the accounts under the OUs (Fn::If)
+            "sts:AssumeRole",
+            "organizations:ListAccountsForParent",
+            "organizations:ListOrganizationalUnitsForParent",
             "secretsmanager:GetSecretValue",
             "kms:Decrypt",
             "ssm:GetParameter",
@@ -284,9 +288,7 @@ def test_environment_contract(template: dict[str, Any], resources: dict[str, Any
                 "MEMBER_ROLE_NAME": {"Ref": "MemberRoleName"},
                 "MEMBER_EXTERNAL_ID": {"Ref": "MemberExternalId"},
             }
-            if name == "EnrichFunction"
-            else {"EVENT_QUEUE_URL": {"Ref": "EventQueue"}}
-            if name == "ReconcileFunction"
+            if name in ("EnrichFunction", "ReconcileFunction")
             else {}
         )
         assert own == expected, name

@@ -303,10 +303,47 @@ def test_target_input_is_parsed_strictly():
             Target.from_event(bad)
 
 
-def test_a_target_of_another_account_is_refused():
+def test_a_target_outside_the_coverage_is_refused():
+    from ipamsync.accounts import Coverage
     from ipamsync.errors import ConfigurationError
-    from ipamsync.reconcile.run import Target, check_account
+    from ipamsync.reconcile.run import Target, check_covered
 
-    check_account(Target(ACCOUNT, REGION, "r"), ACCOUNT)
-    with pytest.raises(ConfigurationError):
-        check_account(Target("210987654321", REGION, "r"), ACCOUNT)
+    other = "210987654321"
+    alone = Coverage.from_env({"HUB_ACCOUNT_ID": ACCOUNT, "AWS_REGION": REGION})
+    check_covered(Target(ACCOUNT, REGION, "r"), alone)
+    with pytest.raises(ConfigurationError, match="covers its own account only"):
+        check_covered(Target(other, REGION, "r"), alone)  # a single-account stack
+    hub = Coverage.from_env(
+        {
+            "HUB_ACCOUNT_ID": ACCOUNT,
+            "AWS_REGION": REGION,
+            "COVERED_ACCOUNTS": other,
+            "COVERED_REGIONS": "us-east-1",
+        }
+    )
+    check_covered(Target(other, "us-east-1", "r"), hub)  # a member: read through its role
+    with pytest.raises(ConfigurationError, match="not covered"):
+        check_covered(Target(other, "eu-west-1", "r"), hub)
+    with pytest.raises(ConfigurationError, match="COVERED_ACCOUNTS"):
+        check_covered(Target("333333333333", "us-east-1", "r"), hub)
+
+
+def test_the_workflow_asks_for_every_covered_target_first():
+    from ipamsync.accounts import Coverage
+    from ipamsync.reconcile.run import Target, TargetsRequest, covered_targets, parse_request
+
+    assert isinstance(parse_request({"list_targets": True}), TargetsRequest)
+    assert isinstance(parse_request({"account": ACCOUNT, "region": REGION, "run": "r"}), Target)
+    hub = Coverage.from_env(
+        {
+            "HUB_ACCOUNT_ID": ACCOUNT,
+            "AWS_REGION": REGION,
+            "COVERED_ACCOUNTS": "210987654321",
+            "COVERED_REGIONS": "us-east-1,us-west-2",
+        }
+    )
+    assert covered_targets(hub) == [
+        {"account": a, "region": r}
+        for a in sorted([ACCOUNT, "210987654321"])
+        for r in ("us-east-1", "us-west-2")
+    ]

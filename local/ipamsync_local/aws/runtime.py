@@ -305,16 +305,15 @@ class LocalAws:
         name: str | None = None,
         timeout: float = 900.0,
     ) -> tuple[ExecutionSummary, dict[str, Any]]:
-        """Run the reconcile workflow (default target: this account and region) and wait for it:
-        its summary and its output (``{"targets": [...], "any_failed": ...}``; ``{}`` when it
-        failed). What it queued is applied by the pipe like any event (:meth:`wait_idle`)."""
+        """Run the reconcile workflow and wait for it: its summary and its output (``{"targets":
+        [...], "any_failed": ...}``; ``{}`` when it failed). Without ``targets``, as the schedules
+        start it: its first step lists every covered (account, region). What it queued is applied by
+        the pipe like any event (:meth:`wait_idle`)."""
         if self.reconcile_executions is None:
             raise RuntimeError("the template has no ReconcileStateMachine")
-        run = {
-            "targets": list(targets or [{"account": self.context.account_id, "region": self.context.region}]),
-            "deep": deep,
-            "dry_run": dry_run,
-        }
+        run: dict[str, Any] = {"deep": deep, "dry_run": dry_run}
+        if targets:
+            run["targets"] = [dict(t) for t in targets]
         name = name or f"reconcile-{uuid.uuid4().hex[:12]}"
         summary = self.reconcile_executions.execute(run, name=name, timeout=timeout)
         desc = self.sfn.describe_execution(executionArn=summary.execution_arn)

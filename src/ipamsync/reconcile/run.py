@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ipamsync.accounts import AccountDirectory, Coverage, targets
 from ipamsync.enrich import Ec2Reader, send_messages
 from ipamsync.errors import ConfigurationError, InvalidMessage
 from ipamsync.model import ACCOUNT, REGION, format_time
@@ -147,7 +148,8 @@ def reconcile(
     if not target.dry_run:
         # deduplication ids are per run and instance: a retried run queues nothing twice (SQS
         # drops a copy within its 5-minute window; later, the sync finds it already applied)
-        outcome.queued = len(send_messages(sqs, queue_url, outcome.plan.messages))
+        # one run's targets are separate calls with one event id: the instance keeps their copies apart
+        outcome.queued = len(send_messages(sqs, queue_url, outcome.plan.messages, per_instance=True))
     return outcome
 
 
@@ -159,11 +161,36 @@ def orphan_grace(env: Mapping[str, str]) -> timedelta:
     return timedelta(seconds=env_int(env, "RECONCILE_ORPHAN_GRACE_SECONDS", 900, 0, 86400))
 
 
-def check_account(target: Target, own_account: str) -> None:
-    """Refuse a target of another account than the function's own: its EC2 listing would be this
-    account's, labelled as the other's, and every device of the other account would look orphaned.
-    (Reconciling other accounts takes a role in them: the multi-account hub.)"""
-    if target.account != own_account:
-        raise ConfigurationError(
-            f"reconcile of account {target.account} refused: this function lists account {own_account}"
-        )
+def check_covered(target: Target, coverage: Coverage, directory: AccountDirectory | None = None) -> None:
+    """Refuse a target outside the stack's coverage (:mod:`ipamsync.accounts`): a covered member
+    account is read through its read-only role, anything else would be listed with the wrong
+    credentials, and every device of that account would look orphaned. A stack that names neither
+    accounts nor OUs covers its own account only."""
+    why = coverage.refusal(target.account, target.region, directory)
+    named = coverage.accounts or coverage.organizational_units
+    if why is None and not named and not coverage.is_hub(target.account):
+        why = f"account {target.account} is not covered: this stack covers its own account only"
+    if why is not None:
+        raise ConfigurationError(f"reconcile of account {target.account} in {target.region} refused: {why}")
+
+
+@dataclass(frozen=True)
+class TargetsRequest:
+    """The workflow's first question when its input names no targets (the schedules'): every
+    (account, region) the coverage names, ``{"list_targets": true}``."""
+
+    @classmethod
+    def from_event(cls, event: Any) -> TargetsRequest | None:
+        if isinstance(event, Mapping) and event.get("list_targets") is True:
+            return cls()
+        return None
+
+
+def covered_targets(coverage: Coverage, organizations: Any = None) -> list[dict[str, str]]:
+    """The reconcile workflow's targets: :func:`ipamsync.accounts.targets` as Map items."""
+    return [{"account": a, "region": r} for a, r in targets(coverage, organizations)]
+
+
+def parse_request(event: Any) -> Target | TargetsRequest:
+    """The reconcile function's input, parsed once: a list of the covered targets, or one target."""
+    return TargetsRequest.from_event(event) or Target.from_event(event)

@@ -117,14 +117,16 @@ class EnrichClients:
             coverage = replace(coverage, hub_account=str(sts.get_caller_identity()["Account"]))
         self.coverage: Coverage = coverage
         self.members = MemberSessions(coverage, boto3.client("sts", config=self._config), self._make_client)
-        self.directory = AccountDirectory(
-            coverage, lambda: self._make_client("organizations", "us-east-1", None)
-        )
+        self.directory = AccountDirectory(coverage, self.organizations)
         self._readers: dict[tuple[str, str], tuple[Ec2Reader, Any]] = {}
 
     def _make_client(self, service: str, region: str, credentials: dict[str, str] | None) -> Any:
         client: Any = getattr(self._boto3, "client")  # noqa: B009 - one signature for every service
         return client(service, region_name=region, config=self._config, **(credentials or {}))
+
+    def organizations(self) -> Any:
+        """The Organizations client (its endpoint is in us-east-1), for the OUs' accounts."""
+        return self._make_client("organizations", "us-east-1", None)
 
     def ec2_reader(self, region: str, account: str = "") -> Ec2Reader:
         """The EC2 reader of ``account`` (default: the hub's) in ``region``; a member's credentials

@@ -33,7 +33,7 @@ from ipamsync.runtime.observability import correlate, logger, metrics, traced
 if TYPE_CHECKING:
     from ipamsync.enrich import Enriched
     from ipamsync.events import Event
-    from ipamsync.reconcile.run import Outcome, Target
+    from ipamsync.reconcile.run import Outcome, Target, TargetsRequest
     from ipamsync.runtime.container import EnrichClients
     from ipamsync.sync.common import Changes, SyncContext
 
@@ -218,17 +218,27 @@ def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichCl
     return _entry("enrich", body)
 
 
-def reconcile_handler(parse: Callable[[Any], Target], run: Callable[[Target], Outcome]) -> Handler:
-    """The reconcile function's handler: one account and region, planned (and queued unless a dry
-    run). Metrics (step ``reconcile``): ``InstancesMissing``, ``InstancesDrifted``,
-    ``InstancesInSync``, ``InstancesOrphaned``, ``MessagesQueued``, ``SolidServerReads``. The
-    result carries the plan's items for a dry run only (a run's result is its counts)."""
-    from ipamsync.reconcile.run import ITEMS_LIMIT
+def reconcile_handler(
+    parse: Callable[[Any], Target | TargetsRequest],
+    run: Callable[[Target | TargetsRequest], Outcome | list[dict[str, str]]],
+) -> Handler:
+    """The reconcile function's handler: the covered targets (``{"targets": [...]}``), or one
+    account and region, planned (and queued unless a dry run). Metrics (step ``reconcile``):
+    ``InstancesMissing``, ``InstancesDrifted``, ``InstancesInSync``, ``InstancesOrphaned``,
+    ``MessagesQueued``, ``SolidServerReads``. The result carries the plan's items for a dry run only
+    (a run's result is its counts)."""
+    from ipamsync.reconcile.run import ITEMS_LIMIT, Outcome, TargetsRequest
 
     def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
-        target = parse(event)
+        request = parse(event)
+        if isinstance(request, TargetsRequest):
+            listed = run(request)
+            assert isinstance(listed, list)
+            return {"targets": listed}
+        target = request
         correlate(f"reconcile:{target.run}", None, account=target.account, region=target.region)
         outcome = run(target)
+        assert isinstance(outcome, Outcome)
         for cls, n in outcome.plan.counts.items():
             name = "".join(w.capitalize() for w in cls.split("-"))
             metrics.add_metric(f"Instances{name}", MetricUnit.Count, n)
