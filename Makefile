@@ -103,8 +103,9 @@ test: $(STAMP) lint browser ## Everything CI checks: lint, unit, contract, templ
 test-fast: $(STAMP) ## Tests without the slow end-to-end and template-build suites
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-demo: $(STAMP) ## The main job: a fleet of EC2 instances synced through the full local pipeline into the emulator
+demo: $(STAMP) ## The main job: a fleet of EC2 instances synced through the full local pipeline into the emulator, then 2 accounts x 2 regions
 	$(BIN)/ipamsync demo $(DEMO_ARGS)
+	$(BIN)/ipamsync demo --organisation --time-scale 0.01
 
 bench: $(STAMP) ## Benchmarks: API calls per event, throughput, cold start, cost, emulator latency
 	$(BIN)/ipamsync bench $(BENCH_ARGS)

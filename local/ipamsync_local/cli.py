@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("ipamsync_local.emulator.cli", "run, seed and control the SOLIDserver emulator"),
     "demo": ("ipamsync_local.demo", "launch/stop/start/rename/terminate a fleet through the local pipeline"),
     "local": ("ipamsync_local.aws.cli", "inspect and drive the local pipeline (executions, history, replay)"),
+    "reconcile": (
+        "ipamsync_local.reconcile",
+        "compare EC2 with SOLIDserver and repair (plan with --dry-run)",
+    ),
     "redrive": ("ipamsync_local.redrive", "replay dead-lettered events (local or AWS)"),
     "bench": ("ipamsync_local.bench.cli", "benchmarks: calls per event, throughput, cold start, cost"),
     "console": (

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ipamsync.accounts import AccountDirectory, Coverage
 from ipamsync.errors import InstanceNotFound, QueueRefused
 from ipamsync.events import (
     API_CALL,
@@ -168,6 +169,19 @@ class Ec2Reader:
             found = [i["InstanceId"] for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
             out += sorted(found)[:1]
         return out
+
+    def instance_pages(self, page_size: int = INSTANCE_BATCH) -> Iterator[list[Described]]:
+        """Every instance of the region, one ``DescribeInstances`` page (``page_size``, at most
+        1,000) at a time; reconcile lists a whole account and region with it."""
+        token: str | None = None
+        while True:
+            resp = self.ec2.describe_instances(
+                MaxResults=page_size, **({"NextToken": token} if token else {})
+            )
+            yield [dict(i) for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
+            token = resp.get("NextToken")
+            if not token:
+                return
 
     def vpcs(self, ids: Iterable[str]) -> list[Described]:
         return self._filtered("describe_vpcs", "Vpcs", "vpc-id", ids)
@@ -511,6 +525,9 @@ class Enriched:
     lookup: bool = False
     #: why nothing was queued (a call that names nothing ipamsync writes about, …)
     ignored: str | None = None
+    #: the event's account or region is outside the hub's coverage: dropped, never synced
+    out_of_scope: str | None = None
+    account: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -524,6 +541,9 @@ class Enriched:
             out["lookup"] = True
         if self.ignored:
             out["ignored"] = self.ignored
+        if self.out_of_scope:
+            out["out_of_scope"] = self.out_of_scope
+            out["account"] = self.account
         return out
 
 
@@ -546,12 +566,15 @@ def _entry(item: Outgoing, dedup: str) -> dict[str, Any]:
     }
 
 
-def send_messages(sqs: Any, queue_url: str, items: Sequence[Outgoing]) -> list[str]:
+def send_messages(
+    sqs: Any, queue_url: str, items: Sequence[Outgoing], *, per_instance: bool = False
+) -> list[str]:
     """Put the messages on the FIFO queue, ten (and at most 256 KiB) per ``SendMessageBatch``:
     group = instance id (order per instance), deduplication id = event id (+ instance id when one
-    event names several). A batch SQS refuses in part raises ``QueueRefused`` (the event is retried
+    event names several, or always with ``per_instance``: a reconcile run is one event across
+    several calls). A batch SQS refuses in part raises ``QueueRefused`` (the event is retried
     whole; the copies SQS already took are dropped as duplicates)."""
-    several = len(items) > 1
+    several = per_instance or len(items) > 1
     entries = []
     for n, item in enumerate(items):
         key = (
@@ -656,6 +679,36 @@ def plan(
     return out, (None if out else "EC2 ties the call to no instance")
 
 
+def _kind(event: Event) -> str:
+    return (
+        "state-change"
+        if isinstance(event, StateChange)
+        else "call"
+        if isinstance(event, ApiCall)
+        else "refresh"
+    )
+
+
+def enrich_covered(
+    event: Event,
+    coverage: Coverage,
+    reader_for: Callable[[str, str], Ec2Reader],
+    settings: Settings,
+    sqs: Any,
+    queue_url: str,
+    directory: AccountDirectory | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Enriched:
+    """Enrich an event of any covered account and region: EC2 is read in the event's account and
+    region (``reader_for(account, region)``; a member through its role). An event from outside the
+    coverage (the bus policy should have refused it) is dropped, never synced: ``out_of_scope``
+    says why."""
+    refused = coverage.refusal(event.account, event.region, directory)
+    if refused:
+        return Enriched(event.id, _kind(event), out_of_scope=refused, account=event.account)
+    return enrich_event(event, reader_for(event.account, event.region), settings, sqs, queue_url, clock)
+
+
 def enrich_event(
     event: Event,
     reader: Ec2Reader,
@@ -665,13 +718,7 @@ def enrich_event(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Enriched:
     """The whole enrich step: plan the messages, queue them."""
-    kind = (
-        "state-change"
-        if isinstance(event, StateChange)
-        else "call"
-        if isinstance(event, ApiCall)
-        else "refresh"
-    )
+    kind = _kind(event)
     items, ignored = plan(event, reader, settings, clock)
     if not items:
         return Enriched(event.id, kind, ignored=ignored)

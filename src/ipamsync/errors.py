@@ -172,8 +172,62 @@ class QueueRefused(TransientError):
     copies already accepted: deduplication ids are per event and instance)."""
 
 
+class OverlappingRange(OwnershipConflict):
+    """A VPC or subnet CIDR overlaps a network ipamsync already synced for a VPC of another account
+    or region in the same IP space. With ``IPAM_SPACE_STRATEGY=single`` every account
+    shares one space, and SOLIDserver keeps one network per range in a space: choose
+    ``per-account``, ``per-account-region`` or ``per-vpc`` when ranges are reused (README, "Overlapping
+    ranges"). Nothing is written over the other VPC's networks; the event is dead-lettered."""
+
+
+class MemberAccessRefused(PermanentError):
+    """The member account's read-only role refused the hub (``sts:AssumeRole`` denied: the member
+    stack is missing, or its trust policy, role name or external id do not match). Retrying gives the
+    same answer: the event is dead-lettered with the account named, and the ``MemberAccessRefused``
+    metric raises its alarm."""
+
+    def __init__(self, message: str, *, account: str = "", role_arn: str = "") -> None:
+        self.account = account
+        self.role_arn = role_arn
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "account": self.account,
+            "role_arn": self.role_arn,
+        }
+
+
 class ConfigurationError(PermanentError):
     """ipamsync's configuration does not match SOLIDserver (missing DNS server, bad setting...)."""
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+class ListingIncomplete(IpamsyncError):
+    """Reconcile could not list EC2 or SOLIDserver in full for an account and region (throttling,
+    a timeout, the appliance down, a role refused): that account and region's run fails and queues
+    nothing, since an incomplete listing would declare instances orphaned. Only the reconcile
+    workflow sees it (it retries it a bounded number of times, then the run fails and alarms): it is
+    neither in the sync workflow's retry list nor in its dead-letter list."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, source: str, cause: str) -> None:
+        self.source = source  # "ec2" | "solidserver"
+        self.cause = cause  # the underlying error's name
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "source": self.source,
+            "cause": self.cause,
+        }
 
 
 def _leaves(base: type[IpamsyncError]) -> tuple[str, ...]:

@@ -25,6 +25,13 @@ SCHEMA = "ipamsync.instance/1"
 STATES = ("pending", "running", "stopping", "stopped", "shutting-down", "terminated")
 GONE_STATES = frozenset({"shutting-down", "terminated"})
 
+#: The ``event`` of a snapshot queued by reconcile (``ipamsync.reconcile``): its source, and the
+#: detail types of an ordinary and of a deep run (a deep snapshot is applied in full even when the
+#: device's digest says SOLIDserver already holds it: hand-made damage is repaired).
+RECONCILE_SOURCE = "ipamsync.reconcile"
+RECONCILE = "ipamsync Reconcile"
+RECONCILE_DEEP = "ipamsync Reconcile (deep)"
+
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 ENI_ID = re.compile(r"^eni-[0-9a-f]{8,17}$")
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
@@ -288,8 +295,19 @@ class Message:
         return f"aws:{self.account}:{self.region}:{self.instance.id}"
 
     @property
+    def vpc_id(self) -> str:
+        """The instance's VPC: its primary ENI's (the lowest device index); "" without ENIs."""
+        enis = sorted(self.instance.network_interfaces, key=lambda e: e.device_index)
+        return enis[0].vpc_id if enis else ""
+
+    @property
     def observed(self) -> datetime:
         return parse_time(self.observed_at)
+
+    @property
+    def deep(self) -> bool:
+        """Queued by a deep reconcile: apply in full, whatever the device's digest says."""
+        return self.event.source == RECONCILE_SOURCE and self.event.detail_type == RECONCILE_DEEP
 
     def vpc(self, vpc_id: str) -> Vpc | None:
         return next((v for v in self.vpcs if v.id == vpc_id), None)

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from ipamsync.errors import ConfigurationError
 
-SPACE_STRATEGIES = ("single", "per-account")
+#: ``single``: one space for every account (a range two VPCs use is an ``OverlappingRange``);
+#: ``per-account``, ``per-account-region``, ``per-vpc``: one space per account, per (account,
+#: region), per VPC (README, "Overlapping ranges").
+SPACE_STRATEGIES = ("single", "per-account", "per-account-region", "per-vpc")
 HOSTNAME_SOURCES = ("name-tag", "tag", "private-dns")
 STOPPED_POLICIES = ("keep", "remove-dns")
 TERMINATED_POLICIES = ("delete", "retain")
@@ -86,13 +89,20 @@ class Settings:
     def dns_enabled(self) -> bool:
         return bool(self.dns_server)
 
-    def space_for(self, account: str) -> str:
+    def space_for(self, account: str, region: str = "", vpc_id: str = "") -> str:
+        """The IP space of ``account``'s private networks in ``region`` (of ``vpc_id``)."""
         if self.space_strategy == "per-account":
             return f"{self.space_name}-{account}"
+        if self.space_strategy == "per-account-region":
+            return f"{self.space_name}-{account}-{region}"
+        if self.space_strategy == "per-vpc":
+            return f"{self.space_name}-{account}-{region}-{vpc_id}"
         return self.space_name
 
-    def public_space_for(self, account: str) -> str:
-        return self.public_space_name or self.space_for(account)
+    def public_space_for(self, account: str, region: str = "", vpc_id: str = "") -> str:
+        """The space of public addresses: ``PublicSpaceName`` or the private space. Public IPv4
+        addresses are unique on the Internet, so one public space can serve every account."""
+        return self.public_space_name or self.space_for(account, region, vpc_id)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -19,6 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 ASL = REPO / "statemachine" / "sync.asl.json"
+RECONCILE_ASL = REPO / "statemachine" / "reconcile.asl.json"
 SAMCONFIG = REPO / "samconfig.toml"
 README = REPO / "README.md"
 BIN = Path(sys.executable).parent
@@ -29,6 +30,7 @@ FUNCTIONS = {
     "NetworksFunction": "functions/networks/",
     "AddressesFunction": "functions/addresses/",
     "DnsFunction": "functions/dns/",
+    "ReconcileFunction": "functions/reconcile/",
 }
 SYNC_FUNCTIONS = ("DeviceFunction", "NetworksFunction", "AddressesFunction", "DnsFunction")
 

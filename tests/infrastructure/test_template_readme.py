@@ -15,6 +15,7 @@ SECTIONS = (
     "Parameters",
     "State machine",
     "Dead-letter queues and redrive",
+    "Reconcile",
     "Decisions log",
 )
 
@@ -75,6 +76,21 @@ def test_redrive_procedure(readme: str) -> None:
     body = section(readme, "Dead-letter queues and redrive")
     assert "start-message-move-task" in body
     assert "ipamsync redrive --stack" in body
+
+
+def test_reconcile_section_states_schedule_cost_and_threshold(readme: str) -> None:
+    body = section(readme, "Reconcile")
+    for words in (
+        "ReconcileSchedule",
+        "rate(6 hours)",
+        "ReconcileDeepSchedule",
+        "Distributed Map",
+        "Cost per run",
+    ):
+        assert words in body, words
+    assert "RECONCILE_" not in body.replace("RECONCILE_ORPHAN_GRACE_SECONDS", ""), (
+        "bench figures not filled in"
+    )
 
 
 def test_the_state_machine_diagram_draws_every_state(readme: str, all_states: dict[str, Any]) -> None:

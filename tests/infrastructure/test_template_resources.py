@@ -53,7 +53,7 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "SolidServerCaBundleParameter": ("", None),
     "SolidServerRequestsPerSecond": ("10", None),
     "SolidServerMaxConcurrency": ("5", None),
-    "SpaceStrategy": ("single", ["single", "per-account"]),
+    "SpaceStrategy": ("single", ["single", "per-account", "per-account-region", "per-vpc"]),
     "SpaceName": ("AWS", None),
     "PublicSpaceName": ("", None),
     "DnsServerName": ("", None),
@@ -77,6 +77,14 @@ PARAMETERS: dict[str, tuple[Any, list[str] | None]] = {
     "AlarmEmail": ("", None),
     "AlarmTopicArn": ("", None),
     "EventQueueMaxReceiveCount": ("3", None),
+    "OrganizationId": ("", None),
+    "CoveredAccounts": ("", None),
+    "CoveredOrganizationalUnits": ("", None),
+    "CoveredRegions": ("", None),
+    "MemberRoleName": ("ipamsync-read", None),
+    "MemberExternalId": ("", None),
+    "ReconcileSchedule": ("rate(6 hours)", None),
+    "ReconcileDeepSchedule": ("rate(7 days)", None),
 }
 
 # Actions AWS does not scope to a resource: the only ones allowed with Resource "*".
@@ -87,6 +95,9 @@ UNSCOPED_ACTIONS = {
     "ec2:DescribeAddresses",
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeNetworkInterfaces",
+    # Organizations' list actions on parents take no resource (only with CoveredOrganizationalUnits)
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",
@@ -115,6 +126,11 @@ ROLES = {
             "ec2:DescribeInstanceTypes",
             "ec2:DescribeNetworkInterfaces",
             "sqs:SendMessage",
+            # member accounts' read-only role (arn:…:iam::*:role/<MemberRoleName>)
+            "sts:AssumeRole",
+            # the accounts under CoveredOrganizationalUnits (an Fn::If: only when set)
+            "organizations:ListAccountsForParent",
+            "organizations:ListOrganizationalUnitsForParent",
         },
     ),
     **{
@@ -136,6 +152,28 @@ ROLES = {
         set(),
         {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "states:StartSyncExecution"},
     ),
+    # reconcile: reads EC2 and SOLIDserver, queues on EventQueue; its workflow invokes it only; the
+    # schedules only start the workflow
+    "ReconcileFunctionRole": (
+        {BASIC, XRAY, VPC, "SyncFunctionsPolicy"},
+        {
+            "ec2:DescribeInstances",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeAddresses",
+            "ec2:DescribeInstanceTypes",
+            "sqs:SendMessage",
+            # members listed through their read-only role; the accounts under the OUs (Fn::If)
+            "sts:AssumeRole",
+            "organizations:ListAccountsForParent",
+            "organizations:ListOrganizationalUnitsForParent",
+            "secretsmanager:GetSecretValue",
+            "kms:Decrypt",
+            "ssm:GetParameter",
+        },
+    ),
+    "ReconcileStateMachineRole": (set(), {"lambda:InvokeFunction"}),
+    "ReconcileTimerRole": (set(), {"states:StartExecution"}),
 }
 
 
@@ -215,14 +253,15 @@ def test_functions_contract(template: dict[str, Any], resources: dict[str, Any])
     assert {n: r["Properties"]["CodeUri"] for n, r in functions.items()} == FUNCTIONS
     for name, res in functions.items():
         props = res["Properties"]
-        for key in ("Runtime", "Architectures", "Handler", "Tracing", "Layers", "MemorySize"):
+        own = ("Runtime", "Architectures", "Handler", "Tracing", "Layers")
+        for key in (*own, "MemorySize") if name != "ReconcileFunction" else own:
             if (name, key) == ("EnrichFunction", "Tracing"):
                 # Lambda samples enrich's asynchronous invocations itself, ignoring sampling rules
                 assert props[key] == {"Fn::If": ["TraceEverything", "Active", "PassThrough"]}
                 continue
             assert key not in props, f"{name} overrides {key} from Globals"
         timeout = props.get("Timeout", glob["Timeout"])
-        assert timeout == (20 if name == "EnrichFunction" else 30), name
+        assert timeout == {"EnrichFunction": 20, "ReconcileFunction": 900}.get(name, 30), name
 
 
 def test_layer_contract(resources: dict[str, Any]) -> None:
@@ -238,7 +277,20 @@ def test_environment_contract(template: dict[str, Any], resources: dict[str, Any
     assert template["Globals"]["Function"]["Environment"]["Variables"] == ENVIRONMENT
     for name in FUNCTIONS:
         own = resources[name]["Properties"].get("Environment", {}).get("Variables", {})
-        expected = {"EVENT_QUEUE_URL": {"Ref": "EventQueue"}} if name == "EnrichFunction" else {}
+        expected = (
+            {
+                "EVENT_QUEUE_URL": {"Ref": "EventQueue"},
+                # the coverage: ipamsync.accounts.Coverage.from_env
+                "HUB_ACCOUNT_ID": {"Ref": "AWS::AccountId"},
+                "COVERED_ACCOUNTS": {"Ref": "CoveredAccounts"},
+                "COVERED_ORGANIZATIONAL_UNITS": {"Ref": "CoveredOrganizationalUnits"},
+                "COVERED_REGIONS": {"Ref": "CoveredRegions"},
+                "MEMBER_ROLE_NAME": {"Ref": "MemberRoleName"},
+                "MEMBER_EXTERNAL_ID": {"Ref": "MemberExternalId"},
+            }
+            if name in ("EnrichFunction", "ReconcileFunction")
+            else {}
+        )
         assert own == expected, name
 
 
@@ -256,10 +308,15 @@ def test_every_function_has_its_own_log_group_with_retention(resources: dict[str
             assert "RetentionInDays" in res["Properties"]
 
 
-def test_vpc_placement_only_for_the_sync_functions(resources: dict[str, Any]) -> None:
+def test_vpc_placement_only_for_the_functions_that_reach_solidserver(resources: dict[str, Any]) -> None:
     assert "VpcConfig" not in resources["EnrichFunction"]["Properties"]
-    for name in SYNC_FUNCTIONS:
+    for name in (*SYNC_FUNCTIONS, "ReconcileFunction"):
         props = resources[name]["Properties"]
+        if name == "ReconcileFunction":
+            # not bounded by the sync functions' concurrency: the workflow's Map bounds it
+            assert "ReservedConcurrentExecutions" not in props
+            assert props["VpcConfig"] == resources["DeviceFunction"]["Properties"]["VpcConfig"]
+            continue
         cond, in_vpc, out = props["VpcConfig"]["Fn::If"]
         assert cond == "InVpc"
         assert in_vpc == {
@@ -289,7 +346,14 @@ def test_conditions(template: dict[str, Any]) -> None:
 def test_enrich_events_and_async_config(resources: dict[str, Any]) -> None:
     props = resources["EnrichFunction"]["Properties"]
     events = props["Events"]
-    assert set(events) == {"Ec2StateChange", "Ec2ApiCall", "RefreshRequest"}
+    assert set(events) == {
+        "Ec2StateChange",
+        "Ec2ApiCall",
+        "RefreshRequest",
+        # the same two rules on the ipamsync bus (member accounts): test_member_template.py
+        "MemberEc2StateChange",
+        "MemberEc2ApiCall",
+    }
     patterns = {name: event["Properties"]["Pattern"] for name, event in events.items()}
     assert patterns["Ec2StateChange"] == {
         "source": ["aws.ec2"],
@@ -331,7 +395,13 @@ def test_eventbridge_may_dead_letter_into_the_workflow_queue(resources: dict[str
         "ArnEquals": {
             "aws:SourceArn": [
                 {"Fn::GetAtt": [f"EnrichFunction{name}", "Arn"]}
-                for name in ("Ec2StateChange", "Ec2ApiCall", "RefreshRequest")
+                for name in (
+                    "Ec2StateChange",
+                    "Ec2ApiCall",
+                    "RefreshRequest",
+                    "MemberEc2StateChange",
+                    "MemberEc2ApiCall",
+                )
             ]
         }
     }

@@ -38,6 +38,7 @@ def aws(monkeypatch):
         q = sqs.create_queue(QueueName="events.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
         monkeypatch.setenv("EVENT_QUEUE_URL", q)
         monkeypatch.setenv("HOSTNAME_SOURCE", "name-tag")
+        monkeypatch.setenv("HUB_ACCOUNT_ID", "123456789012")  # as the template sets it
         container.reset()
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
         ec2.create_tags(Resources=[vpc["VpcId"]], Tags=[{"Key": "Name", "Value": "prod"}])
@@ -218,14 +219,24 @@ def test_enrich_calls_exactly_what_its_role_allows(aws, lambda_context, monkeypa
     ec2.attach_network_interface(NetworkInterfaceId=eni_id, InstanceId=iid, DeviceIndex=1)
     eip = ec2.allocate_address(Domain="vpc")
     ec2.associate_address(AllocationId=eip["AllocationId"], NetworkInterfaceId=eni_id)
+    from tests.integration.test_enrich_members import launch as launch_in
+    from tests.integration.test_enrich_members import member_client
+
+    member, member_iid = "222222222222", launch_in(member_client("ec2", "222222222222", "us-east-1"))
     container.reset()  # a cold container: the instance-type lookup happens
     called.clear()
     enrich_app.lambda_handler(event_for(iid, "running"), lambda_context)
+    # a member account's instance: read through the member's role (sts:AssumeRole)
+    member_event = event_for(member_iid, "running")
+    member_event["account"] = member
+    enrich_app.lambda_handler(member_event, lambda_context)
     # a call names an ENI: enrich resolves it to its instance
     request = {"networkInterfaceId": eni_id, "instanceId": iid, "deviceIndex": 1}
     enrich_app.lambda_handler(call_event("AttachNetworkInterface", request), lambda_context)
     allowed = set()
     for statement in _template()["Resources"]["EnrichFunction"]["Properties"]["Policies"][0]["Statement"]:
+        if isinstance(statement, list):  # !If [HasCoveredOUs, …]: absent without CoveredOrganizationalUnits
+            continue
         actions = statement["Action"]
         allowed |= {actions} if isinstance(actions, str) else set(actions)
     assert {c.lower() for c in called} == {a.lower() for a in allowed}, (sorted(called), sorted(allowed))

@@ -107,3 +107,17 @@ def test_credentials_need_a_pair_and_never_show():
 
         pickle.dumps(Secret("x"))
     assert Credentials("u", Secret("p")) == Credentials("u", Secret("p"))
+
+
+def test_space_strategies_name_one_space_per_scope():
+    def space(strategy: str) -> str:
+        return Settings(space_strategy=strategy, space_name="Cloud").space_for(
+            "111111111111", "eu-west-1", "vpc-1"
+        )
+
+    assert space("single") == "Cloud"
+    assert space("per-account") == "Cloud-111111111111"
+    assert space("per-account-region") == "Cloud-111111111111-eu-west-1"
+    assert space("per-vpc") == "Cloud-111111111111-eu-west-1-vpc-1"
+    s = Settings.from_env({"IPAM_SPACE_STRATEGY": "per-vpc", "IPAM_PUBLIC_SPACE_NAME": "Internet"})
+    assert s.public_space_for("111111111111", "eu-west-1", "vpc-1") == "Internet"

@@ -19,6 +19,8 @@
 
   Then it prints the executions it caused and the dead-letter queues' entries. Exit status 1 when
   an execution failed or something was dead-lettered.
+* ``ipamsync local reconcile [--dry-run] [--deep] [--json] [--endpoint-url URL]`` — the reconcile
+  plan or run on the local pipeline (:mod:`ipamsync_local.reconcile`).
 """
 
 from __future__ import annotations
@@ -106,6 +108,10 @@ def register(subparsers: Any, name: str = "local", help_text: str = "") -> argpa
     )
     serial_argument(p)
     p.set_defaults(func=cmd_replay)
+
+    from ipamsync_local.reconcile import register_local
+
+    register_local(sub)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
     return parser
 

@@ -19,6 +19,8 @@ def create_rules(
 ) -> tuple[list[RuleSpec], list[ScheduleSpec]]:
     rule_specs = [r for f in functions.values() for r in f.rules]
     schedule_specs = [s for f in functions.values() for s in f.schedules]
+    for bus in sorted({r.event_bus_name for r in rule_specs} - {"default"}):
+        ensure_bus(events, bus)
     for rule in rule_specs:
         events.put_rule(
             Name=rule.name,
@@ -49,6 +51,17 @@ def create_rules(
             target["Input"] = sched.input
         events.put_targets(Rule=sched.name, Targets=[target])
     return rule_specs, schedule_specs
+
+
+def ensure_bus(events: Any, name: str) -> str:
+    """The custom event bus ``name`` (template.yaml's ``IpamsyncEventBus``), created when missing;
+    its ARN."""
+    try:
+        return str(events.describe_event_bus(Name=name)["Arn"])
+    except Exception as exc:
+        if "ResourceNotFound" not in type(exc).__name__ + str(getattr(exc, "response", "")):
+            raise
+    return str(events.create_event_bus(Name=name)["EventBusArn"])
 
 
 def put_event(events: Any, event: Mapping[str, Any]) -> str:

@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -273,8 +274,69 @@ class LocalAws:
             self.executions.clear()
         self.recorder = ExecutionRecorder(self.sfn, self.executions, motohook.execution_history)
         self.direct = DirectExecutions(self.sfn, self.state_machine, self.waiter, self.recorder)
+        self._start_reconcile()
         self.pipe = self._start_pipe()
         self.fleet = Fleet(self.ec2, self.events_source, self.calls_source)
+
+    def _start_reconcile(self) -> None:
+        """The reconcile workflow, when the template has it: its real definition in moto, started
+        by :meth:`reconcile` (EventBridge Scheduler's schedules are not run locally)."""
+        assert self.template is not None and self.recorder is not None
+        machines = self.template.state_machines()
+        self.reconcile_machine = machines.get("ReconcileStateMachine")
+        self.reconcile_executions = None
+        if self.reconcile_machine is None:
+            return
+        create_state_machine(
+            self.sfn,
+            self.reconcile_machine,
+            self._role(f"{self.reconcile_machine.logical_id}Role", "states.amazonaws.com"),
+        )
+        self.reconcile_executions = DirectExecutions(
+            self.sfn, self.reconcile_machine, self.waiter, self.recorder, source="reconcile"
+        )
+
+    def reconcile(
+        self,
+        targets: list[Mapping[str, str]] | None = None,
+        *,
+        deep: bool = False,
+        dry_run: bool = False,
+        name: str | None = None,
+        timeout: float = 900.0,
+    ) -> tuple[ExecutionSummary, dict[str, Any]]:
+        """Run the reconcile workflow and wait for it: its summary and its output (``{"targets":
+        [...], "any_failed": ...}``; ``{}`` when it failed). Without ``targets``, as the schedules
+        start it: its first step lists every covered (account, region). What it queued is applied by
+        the pipe like any event (:meth:`wait_idle`)."""
+        if self.reconcile_executions is None:
+            raise RuntimeError("the template has no ReconcileStateMachine")
+        run: dict[str, Any] = {"deep": deep, "dry_run": dry_run}
+        if targets:
+            run["targets"] = [dict(t) for t in targets]
+        name = name or f"reconcile-{uuid.uuid4().hex[:12]}"
+        summary = self.reconcile_executions.execute(run, name=name, timeout=timeout)
+        desc = self.sfn.describe_execution(executionArn=summary.execution_arn)
+        output = json.loads(desc.get("output") or "{}") if desc.get("status") == "SUCCEEDED" else {}
+        return summary, output
+
+    def reconcile_plan(
+        self, *, deep: bool = False, account: str | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """A dry run of one target through ReconcileFunction itself: the plan with its items (what
+        ``ipamsync reconcile --dry-run`` does against AWS). Nothing is queued or written."""
+        return dict(
+            self.invoke(
+                "ReconcileFunction",
+                {
+                    "account": account or self.context.account_id,
+                    "region": region or self.context.region,
+                    "run": f"dry-run-{uuid.uuid4().hex[:12]}",
+                    "deep": deep,
+                    "dry_run": True,
+                },
+            )
+        )
 
     def _start_clients(self) -> None:
         self.ec2 = self._client("ec2")
@@ -370,7 +432,11 @@ class LocalAws:
         visibility timeout: the execution lease (``ExecutionLeaseSeconds``), which must stay
         shorter than the (scaled) visibility timeout for a failed event's redelivery not to wait."""
         lease = int(str(self.template.parameters.get("ExecutionLeaseSeconds") or 330))
-        return {"EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale)))}
+        return {
+            "EXECUTION_LEASE_SECONDS": str(max(1, int(lease * self.time_scale))),
+            # reconcile: how recently observed a device is never declared orphaned (900 s)
+            "RECONCILE_ORPHAN_GRACE_SECONDS": str(int(900 * self.time_scale)),
+        }
 
     def _role(self, logical_id: str, principal: str) -> str:
         assert self.template is not None

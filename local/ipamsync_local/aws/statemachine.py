@@ -22,10 +22,16 @@ class DirectExecutions:
     """Executions started with ``StartExecution`` by the runtime's caller (counted while running)."""
 
     def __init__(
-        self, sfn: Any, spec: StateMachineSpec, waiter: ExecutionWaiter, recorder: ExecutionRecorder
+        self,
+        sfn: Any,
+        spec: StateMachineSpec,
+        waiter: ExecutionWaiter,
+        recorder: ExecutionRecorder,
+        source: str = "direct",
     ) -> None:
         self.sfn = sfn
         self.spec = spec
+        self.source = source
         self.waiter = waiter
         self.recorder = recorder
         self._running = 0
@@ -55,7 +61,8 @@ class DirectExecutions:
                     break
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"execution {name} still running after {timeout} s")
-            return self.recorder.record(arn, [r for r in records if isinstance(r, dict)], "direct", desc)
+            records = [] if self.source != "direct" else [r for r in records if isinstance(r, dict)]
+            return self.recorder.record(arn, records, self.source, desc)
         finally:
             with self._lock:
                 self._running -= 1

@@ -112,6 +112,9 @@ def minimum_reads(message: Mapping[str, Any], before: Objects, *, dns: bool) -> 
                 stale = False
         if stale or (tombstone and not gone):
             return reads
+        applied = seen == message.get("observed_at") and bool(device.metadata.get("ipamsync_digest"))
+        if applied:
+            return reads  # this very observation is applied (its digest is on the device): one lookup
     if not gone and device is not None and not tombstone and not ifaces:
         reads["interfaces"] = 1  # an existing device without interfaces: its interfaces cannot come with it
     enis = inst.get("network_interfaces") or []

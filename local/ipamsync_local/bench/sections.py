@@ -59,6 +59,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("cost", "Cost per million events", f"{_PKG}.cost", ("launches",)),
     Section("emulator", "Emulator latency at scale", f"{_PKG}.emulator_bench"),
     Section("soak", "Soak (nothing lost, wrong or duplicated)", f"{_PKG}.soak"),
+    Section("reconcile", "Reconcile: the cost of a plan", f"{_PKG}.reconcile"),
 )
 
 

@@ -88,6 +88,12 @@ def register(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentPar
         help="port of the local AWS endpoint with --keep-running (default: a free one)",
     )
     p.add_argument(
+        "--organisation",
+        action="store_true",
+        help="the multi-account demo instead: a hub and member stacks in 2 accounts x 2 regions, one "
+        "range reused, the IPAM tree per space (README, Deploy across an organisation)",
+    )
+    p.add_argument(
         "--console-port",
         type=int,
         default=8470,
@@ -150,6 +156,10 @@ def main(args: argparse.Namespace) -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     screen = Screen(sys.stdout)
     try:
+        if getattr(args, "organisation", False):
+            from .organisation import run as run_organisation
+
+            return run_organisation(args, screen)
         return Demo(args, screen).run()
     except DemoError as exc:
         screen.line(f"\nerror: {exc}")

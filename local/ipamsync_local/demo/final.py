@@ -108,6 +108,16 @@ def summary_rows(
                 + "): 429s waited out by the client (Retry-After), 503s retried by the state machine",
             )
         )
+    if run_info.reconcile:
+        counts = run_info.reconcile.get("plan") or {}
+        rows.append(
+            (
+                "reconcile",
+                ", ".join(f"{n} {c}" for c, n in counts.items())
+                + f"; deep run queued {run_info.reconcile.get('deep_queued')} "
+                f"({run_info.reconcile.get('status', '?')})",
+            )
+        )
     if run_info.caught_up:
         rows.append(("earlier runs", f"{run_info.caught_up} instance(s) caught up (now tombstones)"))
     rows.append(

@@ -98,6 +98,8 @@ class Run:
     phases: list[PhaseResult] = field(default_factory=list)
     brownout: dict[str, Any] = field(default_factory=dict)
     caught_up: int = 0
+    #: the reconcile phase: the plan's counts, what the deep run queued, the workflow's status
+    reconcile: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- one phase
@@ -231,8 +233,9 @@ class Lifecycle:
         self.phases = fleetlib.phase_plan(s.key for s in self.plan)
         self.names = {s.key: s.name or s.key for s in self.plan}
         self.specs = {s.key: s for s in self.plan}
-        self.total = PHASES
+        self.total = PHASES + 1  # + the reconcile
         self.done = 0
+        self.preexisting: list[str] = []
         #: what the running phase added, for the phase that undoes it: (instance, ENI id, secondary
         #: IP, IPv6 address, its instance)
         self.added: dict[str, Any] = {}
@@ -240,9 +243,12 @@ class Lifecycle:
 
     def run(self, stale: list[str]) -> bool:
         """Every phase, in order; whether every one converged."""
-        self.total = PHASES + (1 if stale else 0)
+        from .reconcile_phase import launch_preexisting, reconcile_phase
+
+        self.total = PHASES + 1 + (1 if stale else 0)
         if stale:
             self.catch_up(stale)
+        self.preexisting = launch_preexisting(self)
         self.launch()
         self.stop()
         self.start()
@@ -250,6 +256,7 @@ class Lifecycle:
         self.undo_running()
         self.rename()
         self.terminate()
+        reconcile_phase(self)
         return self.ok
 
     def _step(

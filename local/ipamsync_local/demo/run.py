@@ -106,6 +106,9 @@ class Demo:
             lambda_log=self.state_dir / "lambda.log",
             reset_state=self.fresh,
             concurrency="serial" if getattr(args, "serial", False) else "parallel",
+            # the whole demo lasts minutes: reconcile may declare an orphan whatever its device's
+            # age (default: not within 15 minutes of its last observation)
+            environment={"RECONCILE_ORPHAN_GRACE_SECONDS": "0"},
         )
 
     def _console(self, stack: contextlib.ExitStack, aws: Any, target: Target) -> None:
@@ -127,7 +130,7 @@ class Demo:
 
     def _local_aws_lines(self, aws: Any, t0: float) -> None:
         self.screen.line(
-            f"local AWS             moto, template.yaml, 5 functions, state machine, pipe "
+            f"local AWS             moto, template.yaml, 6 functions, 2 state machines, pipe "
             f"(ready in {seconds(time.monotonic() - t0)}; time scale {self.args.time_scale:g})"
         )
         self.screen.line(

@@ -46,7 +46,11 @@ def expect_addresses(
     elastic: Mapping[str, str | None],
 ) -> None:
     """The addresses of a live instance's ENIs (an address two ENIs hold is the first one's)."""
-    space, public_space = settings.space_for(account), settings.public_space_for(account)
+    region = str(base.get("aws_region", ""))
+    primary = sorted(enis, key=lambda e: int((e.get("Attachment") or {}).get("DeviceIndex", 0)))
+    vpc = str(primary[0].get("VpcId", "")) if primary else ""
+    space = settings.space_for(account, region, vpc)
+    public_space = settings.public_space_for(account, region, vpc)
     seen: set[tuple[int, str]] = set()
     for eni in enis:
         for version, addr, in_space, mac, kind, public_kind, keys in _of_eni(

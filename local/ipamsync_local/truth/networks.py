@@ -63,14 +63,19 @@ class NetworkTruth:
         subnets: Mapping[str, Mapping[str, Any]],
     ) -> None:
         self.account, self.region = account, region
-        self.space = settings.space_for(account)
-        self.public_space = settings.public_space_for(account)
+        self.settings = settings
+        self.space = settings.space_for(account, region)
+        self.public_space = settings.public_space_for(account, region)
         self.vpcs, self.subnets = vpcs, subnets
         self.base = {"aws_account_id": account, "aws_region": region}
         self.found: set[ExpectedNetwork] = set()
 
     def of_instance(self, inst: Mapping[str, Any]) -> None:
         enis = inst.get("NetworkInterfaces", [])
+        primary = sorted(enis, key=lambda e: int((e.get("Attachment") or {}).get("DeviceIndex", 0)))
+        vpc = str(primary[0].get("VpcId", "")) if primary else ""
+        self.space = self.settings.space_for(self.account, self.region, vpc)
+        self.public_space = self.settings.public_space_for(self.account, self.region, vpc)
         for vpc_id in {e.get("VpcId") for e in enis if e.get("VpcId")}:
             self.of_vpc(vpc_id)
         for subnet_id in {e.get("SubnetId") for e in enis if e.get("SubnetId")}:

@@ -149,7 +149,7 @@ def test_functions(template: Template, raw: dict[str, Any]) -> None:
         assert spec.code_uri == (TEMPLATE.parent / props["CodeUri"]).resolve()
         assert spec.handler == globals_["Handler"] and spec.runtime == globals_["Runtime"]
         assert spec.timeout == props.get("Timeout", globals_["Timeout"])
-        assert spec.memory_size == globals_["MemorySize"]
+        assert spec.memory_size == props.get("MemorySize", globals_["MemorySize"])
         assert set(globals_["Environment"]["Variables"]) <= set(spec.environment)
         assert spec.environment["SOLIDSERVER_URL"] == URL
         assert spec.environment["SOLIDSERVER_SECRET_ARN"] == SECRET
@@ -171,15 +171,26 @@ def test_functions(template: Template, raw: dict[str, Any]) -> None:
     assert enrich.async_config.on_failure.arn == template.queues()["WorkflowDeadLetterQueue"].arn
     events = raw["Resources"]["EnrichFunction"]["Properties"]["Events"]
     rules = {rule.event_name: rule for rule in enrich.rules}
-    # state changes, CloudTrail's EC2 calls, and the refresh requests the state machine sends
-    assert set(rules) == {"Ec2StateChange", "Ec2ApiCall", "RefreshRequest"} == set(events)
+    # state changes, CloudTrail's EC2 calls (on the default bus, and forwarded by member accounts on
+    # ipamsync's bus), and the refresh requests the state machine sends
+    assert (
+        set(rules)
+        == {
+            "Ec2StateChange",
+            "Ec2ApiCall",
+            "MemberEc2StateChange",
+            "MemberEc2ApiCall",
+            "RefreshRequest",
+        }
+        == set(events)
+    )
     for name, rule in rules.items():
         event = events[name]["Properties"]
-        assert (
-            rule.pattern == event["Pattern"] and rule.state == "ENABLED" and rule.event_bus_name == "default"
-        )
+        bus = "ipamsync-events" if name.startswith("Member") else "default"
+        assert rule.pattern == event["Pattern"] and rule.state == "ENABLED" and rule.event_bus_name == bus
         assert rule.retry_policy == event["RetryPolicy"]
         assert rule.dead_letter_arn == template.queues()["WorkflowDeadLetterQueue"].arn
+    assert rules["MemberEc2StateChange"].pattern == rules["Ec2StateChange"].pattern
     (schedule,) = functions["DeviceFunction"].schedules
     sched = raw["Resources"]["DeviceFunction"]["Properties"]["Events"]["TombstoneGc"]["Properties"]
     assert (schedule.expression, schedule.input, schedule.event_name) == (
@@ -200,6 +211,10 @@ def test_state_machine_and_pipe(template: Template, raw: dict[str, Any]) -> None
     assert sm.substitutions["WorkflowDeadLetterQueueUrl"] == template.queues()["WorkflowDeadLetterQueue"].url
     assert "${" not in sm.definition
     assert functions["DnsFunction"].arn in sm.definition
+    reconcile = template.state_machine("ReconcileStateMachine")
+    assert reconcile.type == "STANDARD" and "${" not in reconcile.definition
+    assert functions["ReconcileFunction"].arn in reconcile.definition
+    assert set(template.state_machines()) == {"StateMachine", "ReconcileStateMachine"}
     pipe = template.pipe()
     pprops = raw["Resources"]["EventPipe"]["Properties"]
     assert pipe.source_logical_id == "EventQueue" and pipe.target_logical_id == "StateMachine"
@@ -226,7 +241,8 @@ def _edit(text: str) -> str:
         ("        MaximumRetryAttempts: 2\n", "        MaximumRetryAttempts: 0\n"),
     ]
     for old, new in replacements:
-        assert text.count(old) == 1, old
+        # the state-change pattern is on the default bus and on the ipamsync bus
+        assert text.count(old) == (2 if old.startswith("state:") else 1), old
         text = text.replace(old, new)
     return text
 

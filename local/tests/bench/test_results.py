@@ -100,7 +100,9 @@ def test_json_is_short_lines_and_reads_back(tmp_path: Path) -> None:
     doc = {"schema": 2, "latest": res.load(res.RESULTS_PATH)["latest"], "history": [{"a": 1}, {"b": 2}]}
     text = res.dumps(doc)
     assert json.loads(text) == doc
-    assert text.count("\n") < 300
+    # about 50 lines per section at most (7 sections; the calls one lists its 11 scenarios): the
+    # latest figures stay readable, never every raw sample
+    assert text.count("\n") < 50 * len(doc["latest"]["sections"])
 
 
 def test_every_section_module_provides_the_protocol() -> None:

@@ -78,10 +78,21 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
         "undo on running instances",
         "rename app-v6-1 → 'app-v6-main'",
         "terminate 1",
+        "reconcile: ",
     )
     for n, phase in enumerate(phases, 1):
-        assert re.search(rf"^\[{n}/7\] {re.escape(phase)}", out, re.M), phase
-    assert out.count("    ✔ events") == 7 and "    ✘" not in out
+        assert re.search(rf"^\[{n}/8\] {re.escape(phase)}", out, re.M), phase
+    assert out.count("    ✔ events") == 8 and "    ✘" not in out
+    # the reconcile phase: 2 instances older than ipamsync and 1 launched while paused (missing),
+    # 1 terminated while paused and gone from EC2 (orphaned); the plan printed before the run
+    assert re.search(
+        r"Reconcile plan for \d{12}/us-east-1, .*: 3 missing, 0 drifted, \d+ in-sync, 1 orphaned", out
+    )
+    assert "deleted by hand in SOLIDserver: address " in out and "; record " in out
+    reconciled = re.search(
+        r"^\[8/8\] reconcile.*?^    ✔ events\s+\d+\s+enriched\s+\d+\s+executions ✔\s+(\d+)", out, re.M | re.S
+    )
+    assert reconciled is not None
     assert "loses its public IP" in out and "keeps its Elastic IP" in out
     # Changes on running instances: no restart, heard of through their CloudTrail events.
     eip = re.search(r"api-1 keeps its Elastic IP (\S+)", out).group(1)
@@ -111,7 +122,9 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     # delivered after it), stop, start, changes on running instances (the failover's new holder, the
     # previous one refreshed, ENI, secondary IP, IPv6), their undoing (the detach: a lookup in
     # SOLIDserver, then the refresh of its holder; secondary IP, IPv6), the rename by tag, terminate
-    assert count == 2 * 4 + 1 + 2 * 2 + 2 * 2 + 5 + 4 + 1 + 2, count
+    # then 'short-lived' launched and terminated while paused, and the reconcile phase's executions
+    # (the reconcile run and what it queued)
+    assert count == 2 * 4 + 1 + 2 * 2 + 2 * 2 + 5 + 4 + 1 + 2 + 2 + int(reconciled.group(1)), count
     assert re.search(rf"executions\s+{count}\s+succeeded {count}, failed 0", summary)
     assert re.search(r"dead letters\s+0 ", summary)
     assert re.search(
@@ -119,7 +132,11 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
         summary,
     )
     assert re.search(r"SOLIDserver calls\s+\d+\s+\(reads \d+, writes \d+; the emulator's counters\)", summary)
-    assert "✔ SOLIDserver matches EC2: 3 live instance(s)" in _section(out, "Consistency check")
+    assert "✔ SOLIDserver matches EC2: 6 live instance(s)" in _section(out, "Consistency check")
+    assert re.search(
+        r"reconcile\s+3 missing, 0 drifted, \d+ in-sync, 1 orphaned; deep run queued \d+ \(SUCCEEDED\)",
+        summary,
+    )
     assert "ipamsync local executions --state-dir" in out and "ipamsync local history i-" in out
     _hints_work_as_printed(_section(out, "Look again"))
     assert "✔ demo succeeded" in out
@@ -134,10 +151,11 @@ def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path)
     second = _demo(tmp_path, "--continue")
     out2 = second.stdout
     assert second.returncode == 0, out2[-4000:] + second.stderr[-4000:]
-    assert re.search(r"^\[1/8\] catch up: 3 instance\(s\) of an earlier run", out2, re.M)
-    assert out2.count("    ✔ events") == 8 and "✔ SOLIDserver matches EC2" in out2
+    assert re.search(r"^\[1/9\] catch up: 6 instance\(s\) of an earlier run", out2, re.M)
+    assert out2.count("    ✔ events") == 9 and "✔ SOLIDserver matches EC2" in out2
     assert "continued" in out2.splitlines()[1]
-    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 1 + 3 + 1
+    # the first run's 2 (worker, the orphan), the 6 caught up, this run's 2
+    assert len(re.findall(r"\(tombstone until ", _section(out2, "SOLIDserver · devices"))) == 2 + 6 + 2
     assert len(list((tmp_path / "state" / "executions").glob("*.json"))) > count
 
 

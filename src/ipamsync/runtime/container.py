@@ -87,12 +87,16 @@ def credentials_rotated() -> bool:
 
 
 class EnrichClients:
-    """The enrich function's AWS clients and settings."""
+    """The enrich function's AWS clients, settings and coverage (:mod:`ipamsync.accounts`). EC2 is
+    read in the event's account and region: the hub's own with the function's credentials, a
+    member's through its read-only role (:class:`~ipamsync.runtime.members.MemberSessions`)."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         import boto3
         from botocore.config import Config
 
+        from ipamsync.accounts import AccountDirectory, Coverage
+        from ipamsync.runtime.members import MemberSessions
         from ipamsync.settings import Settings
 
         env = os.environ if env is None else env
@@ -105,16 +109,37 @@ class EnrichClients:
         )
         self._boto3 = boto3
         self.sqs: Any = boto3.client("sqs", config=self._config)
-        self._readers: dict[str, Ec2Reader] = {}
+        coverage = Coverage.from_env(env)
+        if not coverage.hub_account:  # not set by the template: ask STS once per container
+            from dataclasses import replace
 
-    def ec2_reader(self, region: str) -> Ec2Reader:
+            sts = boto3.client("sts", config=self._config)
+            coverage = replace(coverage, hub_account=str(sts.get_caller_identity()["Account"]))
+        self.coverage: Coverage = coverage
+        self.members = MemberSessions(coverage, boto3.client("sts", config=self._config), self._make_client)
+        self.directory = AccountDirectory(coverage, self.organizations)
+        self._readers: dict[tuple[str, str], tuple[Ec2Reader, Any]] = {}
+
+    def _make_client(self, service: str, region: str, credentials: dict[str, str] | None) -> Any:
+        client: Any = getattr(self._boto3, "client")  # noqa: B009 - one signature for every service
+        return client(service, region_name=region, config=self._config, **(credentials or {}))
+
+    def organizations(self) -> Any:
+        """The Organizations client (its endpoint is in us-east-1), for the OUs' accounts."""
+        return self._make_client("organizations", "us-east-1", None)
+
+    def ec2_reader(self, region: str, account: str = "") -> Ec2Reader:
+        """The EC2 reader of ``account`` (default: the hub's) in ``region``; a member's credentials
+        come from its role, cached until they expire."""
         from ipamsync.enrich import Ec2Reader
 
-        if region not in self._readers:
-            self._readers[region] = Ec2Reader(
-                self._boto3.client("ec2", region_name=region, config=self._config)
-            )
-        return self._readers[region]
+        client = self.members.client("ec2", account or self.coverage.hub_account, region)
+        key = (account or self.coverage.hub_account, region)
+        held = self._readers.get(key)
+        if held is None or held[1] is not client:
+            held = (Ec2Reader(client), client)
+            self._readers[key] = held
+        return held[0]
 
 
 def enrich_clients() -> EnrichClients:

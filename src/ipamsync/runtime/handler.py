@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ipamsync.errors import IpamsyncError, OwnershipConflict, SolidServerAuthError
+from ipamsync.errors import IpamsyncError, MemberAccessRefused, OwnershipConflict, SolidServerAuthError
 from ipamsync.events import ApiCall
 from ipamsync.model import Lookup, Message
 from ipamsync.runtime import container
@@ -33,6 +33,7 @@ from ipamsync.runtime.observability import correlate, logger, metrics, traced
 if TYPE_CHECKING:
     from ipamsync.enrich import Enriched
     from ipamsync.events import Event
+    from ipamsync.reconcile.run import Outcome, Target, TargetsRequest
     from ipamsync.runtime.container import EnrichClients
     from ipamsync.sync.common import Changes, SyncContext
 
@@ -78,6 +79,8 @@ def _failed(step: str, exc: BaseException) -> None:
     metrics.add_metric("Failures", MetricUnit.Count, 1)
     if isinstance(exc, OwnershipConflict):
         metrics.add_metric("Conflicts", MetricUnit.Count, 1)
+    if isinstance(exc, MemberAccessRefused):
+        metrics.add_metric("MemberAccessRefused", MetricUnit.Count, 1)
     if isinstance(exc, IpamsyncError):
         logger.error(f"{step} failed", extra={"failure": exc.to_dict()})
     else:
@@ -184,8 +187,9 @@ def maintenance_handler(step: str, run: Callable[[SyncContext], Mapping[str, int
 
 def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichClients], Enriched]) -> Handler:
     """The enrich function's handler: the EventBridge event parsed once, then ``run``. Metrics:
-    ``EventsEnriched``, ``MessagesQueued``, ``LookupsQueued`` and ``CallsIgnored`` (a call that
-    names nothing ipamsync writes about, or that EC2 ties to no instance)."""
+    ``EventsEnriched``, ``MessagesQueued``, ``LookupsQueued``, ``CallsIgnored`` (a call that
+    names nothing ipamsync writes about, or that EC2 ties to no instance) and ``EventsOutOfScope``
+    (an account or region outside the coverage: dropped, logged with the account)."""
 
     def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
         parsed = parse(event)
@@ -194,6 +198,13 @@ def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichCl
         else:
             correlate(parsed.id, parsed.instance_id, event_state=getattr(parsed, "state", None))
         result = run(parsed, container.enrich_clients())
+        if result.out_of_scope:
+            metrics.add_metric("EventsOutOfScope", MetricUnit.Count, 1)
+            logger.warning(
+                "event outside the coverage dropped",
+                extra={"account": result.account, "region": parsed.region, "reason": result.out_of_scope},
+            )
+            return result.to_dict()
         metrics.add_metric("EventsEnriched", MetricUnit.Count, 1)
         metrics.add_metric("MessagesQueued", MetricUnit.Count, len(result.queued))
         if result.lookup:
@@ -205,3 +216,35 @@ def enrich_handler(parse: Callable[[Any], Event], run: Callable[[Event, EnrichCl
 
     body.__name__ = body.__qualname__ = "enrich_handler"
     return _entry("enrich", body)
+
+
+def reconcile_handler(
+    parse: Callable[[Any], Target | TargetsRequest],
+    run: Callable[[Target | TargetsRequest], Outcome | list[dict[str, str]]],
+) -> Handler:
+    """The reconcile function's handler: the covered targets (``{"targets": [...]}``), or one
+    account and region, planned (and queued unless a dry run). Metrics (step ``reconcile``):
+    ``InstancesMissing``, ``InstancesDrifted``, ``InstancesInSync``, ``InstancesOrphaned``,
+    ``MessagesQueued``, ``SolidServerReads``. The result carries the plan's items for a dry run only
+    (a run's result is its counts)."""
+    from ipamsync.reconcile.run import ITEMS_LIMIT, Outcome, TargetsRequest
+
+    def body(event: Any, _lambda_context: Any) -> dict[str, Any]:
+        request = parse(event)
+        if isinstance(request, TargetsRequest):
+            listed = run(request)
+            assert isinstance(listed, list)
+            return {"targets": listed}
+        target = request
+        correlate(f"reconcile:{target.run}", None, account=target.account, region=target.region)
+        outcome = run(target)
+        assert isinstance(outcome, Outcome)
+        for cls, n in outcome.plan.counts.items():
+            name = "".join(w.capitalize() for w in cls.split("-"))
+            metrics.add_metric(f"Instances{name}", MetricUnit.Count, n)
+        metrics.add_metric("MessagesQueued", MetricUnit.Count, outcome.queued)
+        metrics.add_metric("SolidServerReads", MetricUnit.Count, outcome.solidserver_calls)
+        return outcome.to_dict(items=target.dry_run, limit=ITEMS_LIMIT)
+
+    body.__name__ = body.__qualname__ = "reconcile_handler"
+    return _entry("reconcile", body)

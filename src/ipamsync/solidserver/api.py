@@ -685,8 +685,11 @@ class SolidServer:
         tags: list[str] | None = None,
         orderby: str | None = None,
         limit: int | None = None,
+        page_size: int | None = None,
     ) -> list[Device]:
-        rows = self.client.list("hostdev_list", where=where, tags=tags, orderby=orderby, max_rows=limit)
+        rows = self.client.list(
+            "hostdev_list", where=where, tags=tags, orderby=orderby, max_rows=limit, page_size=page_size
+        )
         return [Device.from_row(r) for r in rows]
 
     def create_device(self, name: str, metadata: Metadata, class_name: str = "") -> str:

@@ -62,6 +62,11 @@ class Where:
         return cls(f"{column(col)}!={quote(value)}")
 
     @classmethod
+    def gt(cls, col: str, value: int) -> Where:
+        """``col > value`` (an integer: the keyset paging of a long listing by id)."""
+        return cls(f"{column(col)}>{quote(str(int(value)))}")
+
+    @classmethod
     def contains(cls, col: str, text: str) -> Where:
         """``col like '%text%'`` (``text`` escaped: only the two wildcards added here are wildcards)."""
         return cls(f"{column(col)} like {quote('%' + like_escape(text) + '%')}")

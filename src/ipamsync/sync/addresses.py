@@ -206,11 +206,11 @@ def _sync(
     space_id = public_space_id = None
     if wanted:
         space_id = (networks.space_id if networks else None) or ctx.space_id(
-            settings.space_for(msg.account), create=False
+            settings.space_for(msg.account, msg.region, msg.vpc_id), create=False
         )
         if any(w.public for w in wanted):
             public_space_id = (networks.public_space_id if networks else None) or ctx.space_id(
-                settings.public_space_for(msg.account), create=False
+                settings.public_space_for(msg.account, msg.region, msg.vpc_id), create=False
             )
 
     # The networks step of this execution made a terminal network for every address: trust it.

@@ -247,7 +247,7 @@ def _stale_or_unchanged(device: Device | None, msg: Message, digest: str) -> str
         # EC2 never reuses instance ids: a terminated instance cannot be running again.
         return "stale"
     same = device.metadata.get(OBSERVED) == msg.observed_at and device.metadata.get(DIGEST) == digest
-    return "unchanged" if same else None
+    return "unchanged" if same and not msg.deep else None
 
 
 def _find(ctx: SyncContext, msg: Message) -> tuple[list[Device], list[Lease]]:
@@ -456,7 +456,12 @@ def sync_device(
         if verdict is not None:
             lease_mod.release(ctx, lease.id)
             return _skipped(result, current, verdict)
-        if current is not None and current.metadata.get(DIGEST) == digest and not taken.after_failure:
+        if (
+            current is not None
+            and current.metadata.get(DIGEST) == digest
+            and not taken.after_failure
+            and not msg.deep
+        ):
             # A newer observation of what is already there: only the observation time moves on.
             _update_device(ctx, current, current.name, {**current.metadata, **_stamp(msg)}, result.changes)
             lease_mod.release(ctx, lease.id)

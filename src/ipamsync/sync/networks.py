@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ipamsync.errors import OwnershipConflict, SolidServerConflict, SolidServerRequestError
+from ipamsync.errors import OverlappingRange, OwnershipConflict, SolidServerConflict, SolidServerRequestError
 from ipamsync.model import Message
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Network
@@ -172,10 +172,39 @@ class _Plan:
         return self.exact(net)
 
 
+def _vpc_of(metadata: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """(account, region, VPC) of a network ipamsync synced for a VPC or subnet, else None."""
+    vpc = metadata.get("aws_vpc_id")
+    if not vpc or not str(metadata.get(OWNER, "")).startswith("aws:"):
+        return None
+    return (metadata.get("aws_account_id", ""), metadata.get("aws_region", ""), vpc)
+
+
+def _overlap(want: Wanted, held: Network | None) -> None:
+    """``OverlappingRange`` when ``held`` (the same range, or one containing it) was synced for a VPC
+    of another account or region. Nothing is written into the other account's networks. Within one
+    account and region a network of another VPC is used as it is (a VPC replaced by a new one with the
+    same range; two live VPCs reusing a range need ``per-vpc``)."""
+    if held is None or want.public:
+        return
+    theirs, mine = _vpc_of(held.metadata), _vpc_of(want.metadata)
+    if theirs is None or mine is None or theirs[:2] == mine[:2]:
+        return
+    raise OverlappingRange(
+        f"{want.cidr} of {mine[2]} (account {mine[0]}, {mine[1]}) overlaps {held.cidr} of {theirs[2]} "
+        f"(account {theirs[0]}, {theirs[1]}) in the same IP space: with reused ranges choose "
+        "SpaceStrategy per-account, per-account-region or per-vpc (README, Overlapping ranges)",
+        object_type="network",
+        key=want.cidr,
+        holder=held.metadata.get(OWNER, ""),
+    )
+
+
 def _ensure(plan: _Plan, want: Wanted, changes: Changes) -> Network:
     ss = plan.ctx.ss
     net = want.net
     found = plan.exact(net)
+    _overlap(want, found if found is not None else plan.container(net))
     if found is not None:
         if found.terminal != want.terminal:
             kind = "terminal subnet" if want.terminal else "block or non-terminal subnet"
@@ -254,6 +283,19 @@ def _sync_space(ctx: SyncContext, space_id: str, wanted: list[Wanted], changes: 
             _ensure(plan, want, changes)
 
 
+def _one_vpc(msg: Message, strategy: str) -> None:
+    """With one space per VPC, an instance's addresses go into its primary VPC's space: one whose
+    ENIs are in several VPCs (multi-VPC ENI attachments) cannot be placed and is refused."""
+    vpcs = {e.vpc_id for e in msg.instance.network_interfaces}
+    if strategy == "per-vpc" and len(vpcs) > 1:
+        raise OwnershipConflict(
+            f"{msg.instance.id} has ENIs in {len(vpcs)} VPCs ({', '.join(sorted(vpcs))}): with "
+            "SpaceStrategy per-vpc its addresses would span spaces; use per-account-region",
+            object_type="instance",
+            key=msg.instance.id,
+        )
+
+
 def sync_networks(msg: Message, ctx: SyncContext) -> NetworksResult:
     """Make sure every network the instance's addresses need exists (never deletes)."""
     result = NetworksResult()
@@ -261,10 +303,13 @@ def sync_networks(msg: Message, ctx: SyncContext) -> NetworksResult:
     if msg.instance.gone or (not private and not public):
         return result
     settings = ctx.settings
-    result.space_id = ctx.space_id(settings.space_for(msg.account), create=True)
+    _one_vpc(msg, settings.space_strategy)
+    result.space_id = ctx.space_id(settings.space_for(msg.account, msg.region, msg.vpc_id), create=True)
     by_space: dict[str, list[Wanted]] = {result.space_id: list(private)}
     if public:
-        result.public_space_id = ctx.space_id(settings.public_space_for(msg.account), create=True)
+        result.public_space_id = ctx.space_id(
+            settings.public_space_for(msg.account, msg.region, msg.vpc_id), create=True
+        )
         by_space.setdefault(result.public_space_id, []).extend(public)
     for space_id, wanted in by_space.items():  # one lookup per (space, IP version)
         _sync_space(ctx, space_id, wanted, result.changes)

@@ -192,7 +192,7 @@ class TemplateBase:
             for key in ("Name", "StateMachineName"):
                 if key in props:
                     return str(self.resolve(props[key]))
-        elif rtype == "AWS::Pipes::Pipe":
+        elif rtype in ("AWS::Pipes::Pipe", "AWS::Events::EventBus"):
             props = self.resources[logical_id].get("Properties") or {}
             if "Name" in props:
                 return str(self.resolve(props["Name"]))
@@ -258,6 +258,7 @@ class TemplateBase:
                 "Name": name,
             },
             "AWS::Events::Rule": {"Arn": self._arn("events", f"rule/{name}")},
+            "AWS::Events::EventBus": {"Arn": self._arn("events", f"event-bus/{name}"), "Name": name},
             "AWS::Pipes::Pipe": {"Arn": self._arn("pipes", f"pipe/{name}")},
             "AWS::Logs::LogGroup": {"Arn": self._arn("logs", f"log-group:{name}:*")},
             "AWS::IAM::Role": {

@@ -42,11 +42,17 @@ class StateMachinesMixin(TemplateBase):
             )
         return specs
 
-    def state_machine(self) -> StateMachineSpec:
+    def state_machine(self, logical_id: str | None = None) -> StateMachineSpec:
+        """The sync workflow (the one state machine the pipe targets), or the one named."""
         machines = self.state_machines()
-        if len(machines) != 1:
-            raise TemplateError(f"expected one state machine, found {sorted(machines)}")
-        return next(iter(machines.values()))
+        if logical_id is not None:
+            if logical_id not in machines:
+                raise TemplateError(f"no state machine {logical_id!r} (found {sorted(machines)})")
+            return machines[logical_id]
+        sync = [m for m in machines.values() if m.type == "EXPRESS"]
+        if len(sync) != 1:
+            raise TemplateError(f"expected one Express state machine, found {sorted(machines)}")
+        return sync[0]
 
 
 def _substitute(node: Any, subs: Mapping[str, str]) -> Any:
