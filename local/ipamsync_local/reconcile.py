@@ -323,14 +323,18 @@ def register_local(sub: Any) -> None:
     p.add_argument(
         "--endpoint-url", help="the local AWS served by `ipamsync demo --keep-running` (default: a fresh one)"
     )
-    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--region", default="us-east-1", help="the local region (default us-east-1)")
     p.add_argument(
         "--existing",
         type=int,
         default=3,
         help="without --endpoint-url: instances launched before ipamsync (no events) to backfill",
     )
-    p.add_argument("--state-dir", default=None)
+    p.add_argument(
+        "--state-dir",
+        default=None,
+        help="where the execution records and Lambda logs go (default: a temporary directory)",
+    )
     p.add_argument("--serial", action="store_true", help="every handler in this process, one at a time")
     options(p)
     p.set_defaults(func=cmd_local_reconcile)

@@ -26,15 +26,16 @@ NO_GRACE = {"RECONCILE_ORPHAN_GRACE_SECONDS": "0"}
 
 
 def quiet(run: Run) -> Any:
-    """EC2 changes from here on send no events (the pipeline was paused, the events were lost)."""
-    assert run.aws.events_source is not None
-    run.aws.events_source.enabled = False
+    """EC2 changes from here on send no events, neither state changes nor CloudTrail's calls (the
+    pipeline was paused, the events were lost)."""
+    assert run.aws.events_source is not None and run.aws.calls_source is not None
+    run.aws.events_source.enabled = run.aws.calls_source.enabled = False
     return run.aws.events_source
 
 
 def loud(run: Run) -> None:
-    assert run.aws.events_source is not None
-    run.aws.events_source.enabled = True
+    assert run.aws.events_source is not None and run.aws.calls_source is not None
+    run.aws.events_source.enabled = run.aws.calls_source.enabled = True
 
 
 def forget(run: Run, instance_id: str) -> None:
@@ -73,6 +74,7 @@ def test_backfill_of_an_existing_fleet_and_a_dry_run_writes_nothing(make_pipelin
         ids.append(fleet.launch("old-multi", enis=2, secondary_ips=1, ipv6=1, elastic_ip=True).instance_id)
         ids.append(fleet.launch("old-public", public_ip=True).instance_id)
         fleet.stop(ids[0])
+        assert run.aws.wait_idle(60) is not None  # whatever the launches deferred, still unheard
         loud(run)
         assert run.aws.wait_idle(60) is not None
         assert run.executions() == []

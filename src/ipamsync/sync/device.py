@@ -541,27 +541,30 @@ def contest(ctx: SyncContext, msg: Message, holder: str, what: str) -> Contest:
     EC2 lets one holder have an address at a time, so the holder whose newest observation includes
     it is right. The holder's device tells its newest observation (one lookup, with its lease):
 
+    * the holder's execution is running (a live lease) → ``HeldByAnotherInstance`` (transient:
+      decided once that execution ends; its release could otherwise free what was just taken);
     * the holder is unknown or terminated, or ``msg`` is at least as new as the holder's newest
       observation, or the holder's last execution did not finish (an expired lease: its own next
       message reclaims ``what`` if its snapshot has it) → take it over;
-    * the holder is newer and its execution is still running → ``HeldByAnotherInstance``
-      (transient: decided once that execution ends);
     * the holder is newer and idle: its applied snapshot has ``what`` → yield it.
     """
     devices, leases = lease_mod.split(ctx.ss.find_devices(OWNER, holder))
     current = min(devices, key=lambda d: int(d.id)) if devices else None
-    if current is None or TOMBSTONE in current.metadata:
-        return Contest(take=True)
-    if not _is_newer(current, msg):
-        return Contest(take=True, holder_device_id=current.id)
     now = ctx.now()
     if any(not lease.expired(now) for lease in leases):
+        # The holder's execution is running (a termination releasing its addresses, say): it may
+        # have listed ``what`` as its own and be about to free it. Taking it over now could lose it
+        # to that release; decided once that execution ends (transient, retried).
         raise HeldByAnotherInstance(
-            f"{what} is held by {holder}, whose newer observation is being applied",
+            f"{what} is held by {holder}, whose execution is running",
             object_type="address",
             key=what,
             holder=holder,
         )
+    if current is None or TOMBSTONE in current.metadata:
+        return Contest(take=True)
+    if not _is_newer(current, msg):
+        return Contest(take=True, holder_device_id=current.id)
     # an abandoned lease: the holder's newest snapshot was never applied in full
     return Contest(take=bool(leases), holder_device_id=current.id)
 
