@@ -157,7 +157,14 @@ def test_bad_input_is_named_bounded_and_kept(
         assert by_group[zoned] == len(zoned_parked) * MAX_RECEIVE
         for s in summaries:
             if s.status == "FAILED":
-                assert s.retries == 0 and s.dead_lettered, s
+                # a permanent error is never retried within an execution (a throttled invocation
+                # is, by the state machine's Lambda retrier, on a loaded machine as in AWS)
+                seen = Counter(
+                    (f["state"], f["error"])
+                    for f in s.task_failures
+                    if f["error"] != "Lambda.TooManyRequestsException"
+                )
+                assert all(n == 1 for n in seen.values()) and s.dead_lettered, s
         parked = [d["body"] for d in run.dead_letters("EventDeadLetterQueue")]
         for body in ("{not json", missing, bad_host, newer_schema, too_long):
             assert body in parked
