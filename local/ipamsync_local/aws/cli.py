@@ -391,8 +391,6 @@ def _replay_event(aws: Any, event: dict[str, Any], out: TextIO) -> None:
 def _keep_running(aws: Any, url: str, args: argparse.Namespace, out: TextIO, emu: Any) -> None:
     """``--keep-running``: the emulator stays up (in this process) with the console over it and
     the records, until Ctrl-C or SIGTERM."""
-    import signal
-    import threading
 
     from ipamsync_local.cli import invocation
     from ipamsync_local.console.cli import make_console, start_server
@@ -407,16 +405,9 @@ def _keep_running(aws: Any, url: str, args: argparse.Namespace, out: TextIO, emu
     out.write(f"  console   {server.url}\n")
     out.write(f"  {invocation()} emulator show --url {url}" + (f" --ca {ca}" if ca else "") + "\n")
     out.flush()
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.stop()
+    from ipamsync_local.waiting import serve_until_stopped
+
+    serve_until_stopped(server.stop)
 
 
 def _expected_for_call(aws: Any, event: dict[str, Any]) -> str:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -187,14 +185,7 @@ def cmd_console(args: argparse.Namespace) -> int:
             f"  note: listening on {args.host}: anyone who reaches it reads SOLIDserver's contents",
             flush=True,
         )
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.stop()
+    from ipamsync_local.waiting import serve_until_stopped
+
+    serve_until_stopped(server.stop)
     return 0

@@ -3,8 +3,6 @@ loopback (moto's server, on the same in-process backends) until Ctrl-C; what to 
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import TYPE_CHECKING, Any
 
 from .phases import ENRICH_FUNCTION
@@ -29,16 +27,9 @@ def keep_running(demo: Demo, aws: Any, target: Target) -> None:
         return
     host, port = server.get_host_and_port()
     _local_aws_lines(screen, aws, f"http://{host}:{port}", demo.state_dir_option())
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.stop()
+    from ipamsync_local.waiting import serve_until_stopped
+
+    serve_until_stopped(server.stop)
     screen.line(
         "\nlocal AWS stopped" + (f"; the emulator keeps running at {target.url}" if target.emulator else "")
     )
