@@ -130,3 +130,27 @@ def iter_states(
         elif state["Type"] == "Parallel":
             for branch in state["Branches"]:
                 yield from iter_states(branch["States"], f"{scope}{name}/")
+
+
+def cfn_lint_wrapped(definition: dict[str, Any], tmp_path: Path, machine_type: str = "EXPRESS") -> str:
+    """cfn-lint (rule E3601) on a throwaway AWS::StepFunctions::StateMachine wrapping the definition:
+    its findings, or "" when it is clean."""
+    import yaml
+
+    wrapper = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "StateMachine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "StateMachineType": machine_type,
+                    "RoleArn": "arn:aws:iam::123456789012:role/ipamsync-StateMachineRole",
+                    "Definition": definition,
+                },
+            }
+        },
+    }
+    path = tmp_path / "wrapped.yaml"
+    path.write_text(yaml.safe_dump(wrapper))
+    proc = run([tool("cfn-lint"), "--", str(path)])
+    return proc.stdout + proc.stderr if proc.returncode else ""

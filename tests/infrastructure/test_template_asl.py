@@ -8,10 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from ipamsync.errors import PERMANENT_ERROR_NAMES, RETRY_POLICY, TRANSIENT_ERROR_NAMES
-from tests.infrastructure.helpers import ASL, README, SUBSTITUTION_EXAMPLES, iter_states, run, tool
+from tests.infrastructure.helpers import (
+    ASL,
+    README,
+    SUBSTITUTION_EXAMPLES,
+    cfn_lint_wrapped,
+    iter_states,
+    run,
+    tool,
+)
 
 LAMBDA_TASKS = {
     "SyncDevice": "DeviceFunctionArn",
@@ -31,27 +38,6 @@ def substituted(asl_text: str) -> dict[str, Any]:
         asl_text = asl_text.replace(f"${{{key}}}", value)
     assert "${" not in asl_text
     return json.loads(asl_text)
-
-
-def cfn_lint_wrapped(definition: dict[str, Any], tmp_path: Path) -> str:
-    """cfn-lint (rule E3601) on a throwaway AWS::StepFunctions::StateMachine wrapping the definition."""
-    wrapper = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {
-            "StateMachine": {
-                "Type": "AWS::StepFunctions::StateMachine",
-                "Properties": {
-                    "StateMachineType": "EXPRESS",
-                    "RoleArn": "arn:aws:iam::123456789012:role/ipamsync-StateMachineRole",
-                    "Definition": definition,
-                },
-            }
-        },
-    }
-    path = tmp_path / "wrapped.yaml"
-    path.write_text(yaml.safe_dump(wrapper))
-    proc = run([tool("cfn-lint"), "--", str(path)])
-    return proc.stdout + proc.stderr if proc.returncode else ""
 
 
 # --------------------------------------------------------------------------- linters

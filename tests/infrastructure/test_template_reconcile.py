@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from ipamsync.errors import LAMBDA_SERVICE_ERRORS, PERMANENT_ERROR_NAMES, RETRY_POLICY, ListingIncomplete
-from tests.infrastructure.helpers import RECONCILE_ASL, iter_states, run, tool
+from tests.infrastructure.helpers import RECONCILE_ASL, cfn_lint_wrapped, iter_states, run, tool
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:ipamsync-ReconcileFunction-AbC123"
 
@@ -33,26 +32,6 @@ def item(rasl: dict[str, Any]) -> dict[str, Any]:
     return rasl["States"]["ReconcileEach"]["ItemProcessor"]["States"]
 
 
-def wrapped_lint(definition: dict[str, Any], tmp_path: Path) -> str:
-    wrapper = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {
-            "ReconcileStateMachine": {
-                "Type": "AWS::StepFunctions::StateMachine",
-                "Properties": {
-                    "StateMachineType": "STANDARD",
-                    "RoleArn": "arn:aws:iam::123456789012:role/ipamsync-ReconcileStateMachineRole",
-                    "Definition": definition,
-                },
-            }
-        },
-    }
-    path = tmp_path / "wrapped.yaml"
-    path.write_text(yaml.safe_dump(wrapper))
-    proc = run([tool("cfn-lint"), "--", str(path)])
-    return proc.stdout + proc.stderr if proc.returncode else ""
-
-
 def test_statelint_accepts_the_definition() -> None:
     proc = run([tool("statelint"), str(RECONCILE_ASL)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -60,9 +39,9 @@ def test_statelint_accepts_the_definition() -> None:
 
 def test_cfn_lint_state_machine_schema(rasl_text: str, tmp_path: Path) -> None:
     definition = json.loads(rasl_text.replace("${ReconcileFunctionArn}", ARN))
-    assert wrapped_lint(definition, tmp_path) == ""
+    assert cfn_lint_wrapped(definition, tmp_path, "STANDARD") == ""
     definition["TimeoutSeconds"] = "an hour"  # control: the wrapper does lint
-    assert "E3601" in wrapped_lint(definition, tmp_path)
+    assert "E3601" in cfn_lint_wrapped(definition, tmp_path, "STANDARD")
 
 
 def test_substitutions_are_the_template_s(rasl_text: str, resources: dict[str, Any]) -> None:
