@@ -272,14 +272,10 @@ class Instance:
         return enis[0] if enis else None
 
 
-@dataclass(frozen=True)
-class Message:
+class _OfAnEvent:
+    """The account and region of what an event observed (a snapshot, a lookup)."""
+
     event: EventInfo
-    observed_at: str
-    instance: Instance
-    vpcs: tuple[Vpc, ...] = ()
-    subnets: tuple[Subnet, ...] = ()
-    schema: str = SCHEMA
 
     @property
     def account(self) -> str:
@@ -288,6 +284,16 @@ class Message:
     @property
     def region(self) -> str:
         return self.event.region
+
+
+@dataclass(frozen=True)
+class Message(_OfAnEvent):
+    event: EventInfo
+    observed_at: str
+    instance: Instance
+    vpcs: tuple[Vpc, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
+    schema: str = SCHEMA
 
     @property
     def owner(self) -> str:
@@ -502,7 +508,7 @@ MAX_LOOKUP_IDS = 100
 
 
 @dataclass(frozen=True)
-class Lookup:
+class Lookup(_OfAnEvent):
     """A call whose resources EC2 can no longer tie to an instance (schema ``ipamsync.lookup/1``).
 
     ``DetachNetworkInterface`` names only the attachment, ``DisassociateAddress`` only the
@@ -516,14 +522,6 @@ class Lookup:
     association_ids: tuple[str, ...] = ()
     public_ips: tuple[str, ...] = ()
     schema: str = LOOKUP_SCHEMA
-
-    @property
-    def account(self) -> str:
-        return self.event.account
-
-    @property
-    def region(self) -> str:
-        return self.event.region
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
