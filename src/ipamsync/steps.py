@@ -8,8 +8,9 @@ record's ``body``, a JSON string, as ``message`` (a JSON object is accepted too:
 ==============  ==================================================================================
 step            input
 ==============  ==================================================================================
-SyncDevice      ``{"message", "execution", "started"}`` (the execution's name and start time: the
-                holder and the expiry of the instance's lease); ``message`` may be a lookup
+SyncDevice      ``{"message", "execution", "started", "batch"}`` (the execution's name and start
+                time: the holder and the expiry of the instance's lease; the number of records
+                in the execution's input, which must be 1); ``message`` may be a lookup
                 (``ipamsync.lookup/1``)
 SyncNetworks    ``{"message"}``
 SyncAddresses   ``{"message", "device": DeviceResult, "networks": NetworksResult}``
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ipamsync.errors import InvalidMessage
+from ipamsync.errors import ConfigurationError, InvalidMessage
 from ipamsync.model import Lookup, Message, parse_any, parse_message, parse_time
 from ipamsync.sync.device import DeviceResult
 from ipamsync.sync.networks import NetworksResult
@@ -93,6 +94,13 @@ class DeviceInput:
     @classmethod
     def from_event(cls, event: Any) -> DeviceInput:
         data = _event(event)
+        batch = data.get("batch", 1)
+        if batch != 1:
+            # every step reads record 0 of the execution's input: a larger batch would leave the
+            # others unapplied, yet the pipe would delete them with the succeeded execution
+            raise ConfigurationError(
+                f"the pipe delivered {batch} records in one execution: its BatchSize must be 1"
+            )
         if "message" not in data:
             raise InvalidMessage("invalid step input: message is required")
         return cls(parse_any(data["message"]), _execution(data), _started(data))

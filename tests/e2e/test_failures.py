@@ -36,9 +36,9 @@ class FlakyDevice:
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         if self._real is None:
             self._real = load_handler("device").lambda_handler
-        instance = (
-            (json.loads(event["message"]).get("instance") or {}).get("id") if "message" in event else None
-        )
+        message = event.get("message")
+        message = json.loads(message) if isinstance(message, str) else message
+        instance = (message.get("instance") or {}).get("id") if isinstance(message, dict) else None
         with self.lock:
             inject = instance is not None and instance == self.target and self.failed == 0
             if inject:

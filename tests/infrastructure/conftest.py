@@ -71,4 +71,4 @@ def all_states(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def item_states(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The states of the Map's item processor (the per-record workflow)."""
-    return asl["States"]["ForEachMessage"]["ItemProcessor"]["States"]
+    return asl["States"]

@@ -60,7 +60,7 @@ def test_cfn_lint_state_machine_schema(asl_text: str, tmp_path: Path) -> None:
 def test_cfn_lint_wrapper_does_catch_errors(asl_text: str, tmp_path: Path) -> None:
     """Control: the wrapper really runs E3601 (a broken copy must be rejected)."""
     broken = substituted(asl_text)
-    device = broken["States"]["ForEachMessage"]["ItemProcessor"]["States"]["SyncDevice"]
+    device = broken["States"]["SyncDevice"]
     device["TimeoutSeconds"] = "sixty"
     assert "E3601" in cfn_lint_wrapped(broken, tmp_path)
 
@@ -103,11 +103,9 @@ def test_substitutions_only_inside_strings(asl: dict[str, Any]) -> None:
 
 def test_state_names(all_states: dict[str, Any]) -> None:
     assert set(all_states) == {
-        "ForEachMessage",
         "SyncDevice",
         "IsDone",
         "NothingToDo",
-        "NeedsNetworks",
         "SkipNetworks",
         "SyncNetworks",
         "SyncAddressesAndDns",
@@ -117,28 +115,31 @@ def test_state_names(all_states: dict[str, Any]) -> None:
         "NeedsRefresh",
         "RequestRefresh",
         "Synced",
+        "Failed",
         "ReleaseAfterFailure",
         "DeadLetter",
         "DeadLettered",
     }
 
 
-RECORD = "States.ArrayGetItem($$.Execution.Input, $.index)"
-BODY = "States.ArrayGetItem($$.Execution.Input[*].body, $.index)"
+RECORD = "States.ArrayGetItem($$.Execution.Input, 0)"
+BODY = "States.ArrayGetItem($$.Execution.Input[*].body, 0)"
 
 
-def test_map_over_the_sqs_batch(asl: dict[str, Any]) -> None:
-    assert asl["StartAt"] == "ForEachMessage"
-    fem = asl["States"]["ForEachMessage"]
-    assert fem["Type"] == "Map"
-    assert fem["ItemsPath"] == "$"
-    assert fem["MaxConcurrency"] == 1
-    assert fem["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
-    assert fem["ItemProcessor"]["StartAt"] == "SyncDevice"
-    assert fem.get("End") is True
-    # each iteration carries only its index: the steps read their record from the execution's input
-    assert fem["ItemSelector"] == {"index.$": "$$.Map.Item.Index"}
-    assert fem["ResultSelector"] == {"devices.$": "$[*].device"}
+def test_one_record_per_execution_without_a_map(asl: dict[str, Any], template: dict[str, Any]) -> None:
+    """The pipe's batch is one record (a Map would log the batch once more and add six events to
+    every execution): the device step starts, and every step reads the record's body by index 0."""
+    assert asl["StartAt"] == "SyncDevice"
+    assert not [s for s in asl["States"].values() if s["Type"] == "Map"]
+    source = template["Resources"]["EventPipe"]["Properties"]["SourceParameters"]
+    assert source["SqsQueueParameters"]["BatchSize"] == 1
+    # the pipe passes the message once, as JSON, without the receipt handle and attributes
+    target = template["Resources"]["EventPipe"]["Properties"]["TargetParameters"]
+    assert json.loads(target["InputTemplate"].replace("<$.body>", "{}")) == {
+        "messageId": "<$.messageId>",
+        "receiveCount": "<$.attributes.ApproximateReceiveCount>",
+        "body": {},
+    }
 
 
 def test_transitions_stay_in_scope_and_everything_is_reachable(asl: dict[str, Any]) -> None:
@@ -185,22 +186,25 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
         },
     }
     assert device["ResultSelector"] == {
-        "stale.$": "$.Payload.stale",
-        "unchanged.$": "$.Payload.unchanged",
-        "lifecycle.$": "$.Payload.lifecycle",
-        "device_id.$": "$.Payload.device_id",
-        "interfaces.$": "$.Payload.interfaces",
-        "lease_id.$": "$.Payload.lease_id",
-        "refresh.$": "$.Payload.refresh",
+        "device": {
+            "stale.$": "$.Payload.stale",
+            "unchanged.$": "$.Payload.unchanged",
+            "lifecycle.$": "$.Payload.lifecycle",
+            "device_id.$": "$.Payload.device_id",
+            "interfaces.$": "$.Payload.interfaces",
+            "lease_id.$": "$.Payload.lease_id",
+            "refresh.$": "$.Payload.refresh",
+        }
     }
-    assert device["ResultPath"] == "$.device"
+    # the result replaces the batch: later states carry only small results
+    assert device["ResultPath"] == "$"
     assert device["Next"] == "IsDone"
 
 
 def test_choices(item_states: dict[str, Any]) -> None:
     is_done = item_states["IsDone"]
-    assert is_done["Default"] == "NeedsNetworks"
-    [lookup, rule] = is_done["Choices"]
+    assert is_done["Default"] == "SyncNetworks"
+    [lookup, rule, gone] = is_done["Choices"]
     # a lookup (no lease, nothing to write) goes straight to its refresh requests
     assert lookup["Next"] == "NeedsRefresh"
     assert {"Variable": "$.device.lifecycle", "StringEquals": "lookup"} in lookup["And"]
@@ -210,11 +214,8 @@ def test_choices(item_states: dict[str, Any]) -> None:
     assert {"Variable": "$.device.unchanged", "BooleanEquals": True} in tests
     assert item_states["NothingToDo"]["Type"] == "Succeed"
 
-    needs = item_states["NeedsNetworks"]
-    assert needs["Default"] == "SyncNetworks"
-    [rule] = needs["Choices"]
-    assert rule["Next"] == "SkipNetworks"
-    assert {"Variable": "$.device.lifecycle", "StringEquals": "gone"} in rule.get("And", [rule])
+    assert gone["Next"] == "SkipNetworks"
+    assert {"Variable": "$.device.lifecycle", "StringEquals": "gone"} in gone.get("And", [gone])
     skip = item_states["SkipNetworks"]
     assert skip["Type"] == "Pass"
     assert skip["Result"] == {"space_id": None, "public_space_id": None}
@@ -256,7 +257,8 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
     assert dns_task["OutputPath"] == "$.Payload"
     for task in (ip_task, dns_task):
         assert task["End"] is True
-    assert par["ResultSelector"] == {"addresses.$": "$[0]", "dns.$": "$[1]"}
+    # the DNS result is in its task's own log events; nothing later reads it
+    assert par["ResultSelector"] == {"addresses.$": "$[0]"}
     assert par["ResultPath"] == "$.sync"
     assert par["Next"] == "ReleaseDevice"
     release = item_states["ReleaseDevice"]
@@ -343,9 +345,12 @@ def test_a_failed_sync_task_gives_the_lease_back_then_dead_letters(
 ) -> None:
     state, parallel = lambda_tasks(asl)[name]
     catcher = parallel if parallel is not None else state
-    assert catcher.get("Catch") == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ReleaseAfterFailure"}
-    ]
+    # the error replaces the state (SyncDevice's input is the batch, an array: "$.error" cannot be
+    # set on it); Failed keeps it as $.error, the field the dead-letter record and redrive read
+    assert catcher.get("Catch") == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Next": "Failed"}]
+    failed = item_states["Failed"]
+    assert failed["Type"] == "Pass" and failed["Parameters"] == {"error.$": "$"}
+    assert failed["Next"] == "ReleaseAfterFailure"
     release = item_states["ReleaseAfterFailure"]
     assert release["Parameters"]["Payload"] == {
         "release": "failed",
@@ -430,7 +435,7 @@ def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
     RequestRefresh) and the failure path (the same sync tasks, the last one failing, → ReleaseAfterFailure → DeadLetter)."""
     tasks = {name: state for name, (state, _) in lambda_tasks(asl).items()}
     per_task = {name: sum(max_wait(r) for r in state["Retry"]) for name, state in tasks.items()}
-    item = asl["States"]["ForEachMessage"]["ItemProcessor"]["States"]
+    item = asl["States"]
     dead_letter = sum(max_wait(r) for r in item["DeadLetter"]["Retry"])
     sync = (
         per_task["SyncDevice"]

@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ipamsync.errors import InvalidMessage
+from ipamsync.errors import ConfigurationError, InvalidMessage
 from ipamsync.model import SCHEMA, parse_message
-from ipamsync.steps import MessageInput
+from ipamsync.steps import DeviceInput, MessageInput
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DOC = json.loads((ROOT / "docs/message.schema.json").read_text())
@@ -43,12 +43,23 @@ def test_every_schema_field_is_documented():
         assert f"`{name}`" in doc or re.search(rf"`[^`]*\b{leaf}\b[^`]*`", doc), name
 
 
+def test_the_device_step_refuses_a_batch_of_more_than_one_record():
+    """Every step reads record 0 of the execution's input: a pipe whose BatchSize was raised would
+    have the others deleted unapplied, so the first step refuses it (permanent: dead-lettered)."""
+    records = json.loads((ROOT / "events/statemachine-input-running.json").read_text())
+    event = {"message": records[0]["body"], "execution": "e-1"}
+    assert DeviceInput.from_event({**event, "batch": 1}).execution == "e-1"
+    assert DeviceInput.from_event(event).execution == "e-1"  # invoked on its own (sam local invoke)
+    with pytest.raises(ConfigurationError, match="BatchSize must be 1"):
+        DeviceInput.from_event({**event, "batch": 2})
+
+
 def test_state_machine_input_fixture_carries_a_valid_message():
     records = json.loads((ROOT / "events/statemachine-input-running.json").read_text())
     assert isinstance(records, list) and records
-    for rec in records:
-        msg = parse_message(rec["body"])
-        assert rec["attributes"]["MessageGroupId"] == msg.instance.id
+    for rec in records:  # the shape the pipe's InputTemplate gives (template.yaml, EventPipe)
+        assert set(rec) == {"messageId", "receiveCount", "body"}
+        parse_message(rec["body"])
 
 
 BAD = [

@@ -171,7 +171,8 @@ def summarize(
     records: Iterable[Mapping[str, Any]] = (),
     source: str = "pipe",
 ) -> ExecutionSummary:
-    from .pipe import describe_record  # local import: pipe is moto-free too
+    from .pipe import describe_record, record_body
+    from .pipe import receive_count as receive_count_of  # local import: pipe is moto-free too
 
     records = list(records)
     states: list[str] = []
@@ -196,7 +197,7 @@ def summarize(
     if records:
         instance_id, event_state = describe_record(dict(records[0]))
         try:
-            body = json.loads(records[0].get("body") or "{}")
+            body = record_body(records[0])
             event = body.get("event", {})
             event_id, event_call = str(event.get("id", "")), str(event.get("call") or "")
             if body.get("schema") == LOOKUP_SCHEMA:
@@ -206,7 +207,7 @@ def summarize(
         except (ValueError, AttributeError):
             event_id = ""
         message_ids = [str(r.get("messageId", "")) for r in records]
-        receive_count = int((records[0].get("attributes") or {}).get("ApproximateReceiveCount") or 0)
+        receive_count = receive_count_of(records[0])
     return ExecutionSummary(
         name=str(describe.get("name", "")),
         execution_arn=str(describe.get("executionArn", "")),

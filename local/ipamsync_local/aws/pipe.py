@@ -32,7 +32,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,13 +86,64 @@ def pipe_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[st
     }
 
 
+def record_body(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's message: the SQS body (JSON text) as the pipe receives it, or the object the
+    pipe's ``InputTemplate`` put in the execution's input (``<$.body>``); ``{}`` when it is not JSON."""
+    body = record.get("body")
+    if isinstance(body, dict):
+        return body
+    try:
+        parsed = json.loads(body or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def receive_count(record: Mapping[str, Any]) -> int:
+    """How many times SQS delivered the record (the template's ``receiveCount``, else the attribute)."""
+    raw = record.get("receiveCount") or (record.get("attributes") or {}).get("ApproximateReceiveCount")
+    try:
+        return int(raw or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+_TEMPLATE_VARIABLE = re.compile(r'("?)<(\$[A-Za-z0-9_.\-/\[\]*]*|aws\.pipes\.[a-z.\-]+)>("?)')
+
+
+def render_input(template: str, record: Mapping[str, Any], variables: Mapping[str, str]) -> Any:
+    """A pipe's ``InputTemplate`` applied to one record, as EventBridge Pipes does: ``<$.path>``
+    (dot notation and array indices) and the reserved ``<aws.pipes.…>`` variables; a variable between
+    quotes is inserted as text, one without quotes as JSON. The SQS ``body`` is parsed when it is
+    JSON (the pipes' implicit body parsing), so ``<$.body>`` inserts the message as an object."""
+    from .eventshape import json_path
+
+    view = dict(record)
+    raw = record.get("body")
+    if isinstance(raw, str):
+        try:
+            view["body"] = json.loads(raw)
+        except ValueError:
+            pass
+
+    def value(match: re.Match[str]) -> str:
+        opening, name, closing = match.groups()
+        found = variables.get(name) if name.startswith("aws.") else json_path(view, name)
+        if opening and closing:
+            text = found if isinstance(found, str) else json.dumps(found, separators=(",", ":"))
+            return json.dumps(text)
+        return opening + json.dumps(found, separators=(",", ":")) + closing
+
+    return json.loads(_TEMPLATE_VARIABLE.sub(value, template))
+
+
 def describe_record(record: dict[str, Any]) -> tuple[str, str]:
     """(instance id, event state) of a pipe record, from its ipamsync message body; a lookup
     (``ipamsync.lookup/1``, no instance) is ``("lookup", <the EC2 call>)``."""
     instance_id = str((record.get("attributes") or {}).get("MessageGroupId") or "unknown")
     state = "unknown"
     try:
-        body = json.loads(record.get("body") or "")
+        body = record_body(record)
         if body.get("schema") == LOOKUP_SCHEMA:
             return "lookup", str(body.get("event", {}).get("call") or "lookup")
         instance_id = str(body.get("instance", {}).get("id") or instance_id)
@@ -306,9 +357,18 @@ class Pipe:
 
     def _execute(self, records: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
         name = execution_name(records)
+        batch: list[Any] = list(records)
+        if self.spec.input_template:
+            variables = {
+                "aws.pipes.pipe-arn": self.spec.arn,
+                "aws.pipes.pipe-name": self.spec.name,
+                "aws.pipes.source-arn": self.spec.source_arn,
+                "aws.pipes.target-arn": self.spec.target_arn,
+            }
+            batch = [render_input(self.spec.input_template, r, variables) for r in records]
         try:
             arn = self.sfn.start_execution(
-                stateMachineArn=self.state_machine.arn, name=name, input=json.dumps(records)
+                stateMachineArn=self.state_machine.arn, name=name, input=json.dumps(batch)
             )["executionArn"]
         except Exception as exc:
             log.warning("pipe %s: could not start an execution: %s", self.spec.name, exc)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ipamsync_local.aws.pipe import record_body
 from ipamsync_local.bench.calls_model import diff, minimum_reads, snapshot
 from ipamsync_local.bench.fmt import Block, Table, ok
 from ipamsync_local.bench.pipeline import PARAMETERS, PipeTap, cold_invocations, solidserver_calls
@@ -109,7 +110,7 @@ class Driver:
                 _, events = self.aws.executions.get(summary.name)
                 started = next(e for e in events if e["type"] == "ExecutionStarted")
                 records = json.loads(started["executionStartedEventDetails"]["input"])
-                found += [json.loads(record["body"]) for record in records]
+                found += [record_body(record) for record in records]
         return sorted(found, key=lambda m: m["observed_at"])
 
     def _resend(self, message: dict[str, Any]) -> int:
@@ -202,7 +203,7 @@ class _Recorder:
     def after(self, records: list[dict[str, Any]], token: Any) -> dict[str, Any]:
         stats_after = self.admin.stats()
         snap_before, stats_before = token
-        message = json.loads(records[0]["body"]) if records else {}
+        message = record_body(records[0]) if records else {}
         ev = EventCalls(self.scenario, str((message.get("event") or {}).get("state", "")))
         ev.count(solidserver_calls(stats_before, stats_after))
         ev.changes = diff(snap_before, snapshot(self.ss))

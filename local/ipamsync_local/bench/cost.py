@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ipamsync_local.aws.pipe import record_body
 from ipamsync_local.bench.fmt import Block, Table, ok
 from ipamsync_local.bench.pipeline import PARAMETERS, PipeTap, solidserver_calls
 from ipamsync_local.bench.prices import PRICES_DATE, price, price_table
@@ -45,14 +46,34 @@ from ipamsync_local.bench.usage import history_figures
 
 LAMBDA_MEMORY_GB = 256 / 1024
 EXPRESS_MEMORY_GB = 64 / 1024
-#: Lambda's START/END/REPORT lines per invocation (REPORT carries the X-Ray trace id): an estimate.
+#: Lambda's START/END/REPORT lines per invocation (REPORT carries the X-Ray trace id): an estimate,
+#: counted only for functions whose ``LoggingConfig`` keeps them (``SystemLogLevel`` INFO or DEBUG,
+#: or the text log format).
 PLATFORM_LOG_BYTES = 350
+
+
+def platform_log_bytes(logging_config: Mapping[str, Any]) -> int:
+    """The platform lines one invocation of a function with this ``LoggingConfig`` writes."""
+    if logging_config.get("LogFormat") == "JSON" and logging_config.get("SystemLogLevel") in (
+        "WARN",
+        "ERROR",
+        "FATAL",
+    ):
+        return 0
+    return PLATFORM_LOG_BYTES
+
+
 #: template.yaml's TracingSampleRate default: the share of executions the X-Ray sampling rule
 #: records (reservoir 0: a million events a month is 0.4/s, a reservoir would trace them all).
-SAMPLE_RATE = 0.05
+SAMPLE_RATE = 0.01
 TARGET_USD = 10.00
 MILLION = 1_000_000
 LOG_USD_PER_GB = price("logs_ingest_gb") + price("logs_store_gb_month")
+#: Per log class of the execution log group (template parameter ExecutionLogClass).
+EXECUTION_LOG_USD_PER_GB = {
+    "STANDARD": LOG_USD_PER_GB,
+    "INFREQUENT_ACCESS": price("logs_ingest_gb_ia") + price("logs_store_gb_month"),
+}
 #: Execution-log settings priced besides the default (level, include execution data).
 LOG_SETTINGS = (("ALL", True), ("ALL", False), ("ERROR", True), ("OFF", False))
 LIFECYCLE = ("launch", "stop", "start", "terminate")
@@ -88,8 +109,7 @@ class Driver:
                 _, events = self.aws.executions.get(summary.name)
                 started = next(e for e in events if e["type"] == "ExecutionStarted")
                 found += [
-                    json.loads(r["body"])
-                    for r in json.loads(started["executionStartedEventDetails"]["input"])
+                    record_body(r) for r in json.loads(started["executionStartedEventDetails"]["input"])
                 ]
         return max(found, key=lambda m: m["observed_at"])
 
@@ -176,6 +196,12 @@ def record(*, log: Log = _quiet) -> dict[str, Any]:
             lambda_log=lambda_log,
         ) as aws:
             tap = PipeTap(aws)
+            platform = {
+                f.logical_id: platform_log_bytes(f.properties.get("LoggingConfig") or {})
+                for f in aws.template.functions().values()
+            }
+            group = aws.template.properties("StateMachineLogGroup")
+            log_class = str(group.get("LogGroupClass") or "STANDARD")
             # warm containers first (a fresh local container pays imports that Lambda pays once)
             warm = Driver(aws)
             mark = tap.mark()
@@ -193,6 +219,11 @@ def record(*, log: Log = _quiet) -> dict[str, Any]:
                 time.sleep(0.2)
                 aws.wait_idle(60)
                 out[sc.key] = _usage(aws, sc, events, lambdas0, pipe0, n_exec0, log0, lambda_log, stats0, emu)
+                out[sc.key]["execution_log_class"] = log_class
+                out[sc.key]["platform_log_bytes"] = sum(
+                    platform.get(lid, PLATFORM_LOG_BYTES) * f["invocations"]
+                    for lid, f in out[sc.key]["lambda"].items()
+                )
                 log(f"  {sc.key}: {events} event(s), {out[sc.key]['executions']} execution(s)")
     return out
 
@@ -262,6 +293,14 @@ def _usage(
 # --------------------------------------------------------------------------- the model
 
 
+def _platform_bytes(u: Mapping[str, Any]) -> int:
+    """The platform lines of a scenario's invocations (measured per function from the template's
+    LoggingConfig when the run recorded them, else :data:`PLATFORM_LOG_BYTES` each)."""
+    if "platform_log_bytes" in u:
+        return int(u["platform_log_bytes"])
+    return sum(f["invocations"] for f in u["lambda"].values()) * PLATFORM_LOG_BYTES
+
+
 def items(
     u: Mapping[str, Any], *, log_setting: str = "ALL+data", sample_rate: float = SAMPLE_RATE
 ) -> dict[str, float]:
@@ -272,13 +311,15 @@ def items(
     gb_s = sum(f["duration_ms"] / 1000 * LAMBDA_MEMORY_GB for f in lambdas)
     sfn_gb_s = u["express_billed_ms"] / 1000 * EXPRESS_MEMORY_GB
     sqs = sum(u["sqs_requests"].values())
-    fn_log_bytes = u["function_log_bytes"] + invocations * PLATFORM_LOG_BYTES
+    fn_log_bytes = u["function_log_bytes"] + _platform_bytes(u)
     per_million = {
         "Lambda": invocations * price("lambda_request") + gb_s * price("lambda_gb_s_arm64"),
         "SQS FIFO + Pipes": sqs * price("sqs_fifo_request") + u["pipe_requests"] * price("pipes_request"),
         "Step Functions": u["executions"] * price("sfn_express_request")
         + sfn_gb_s * price("sfn_express_gb_s"),
-        "execution logs": u["execution_log_bytes"][log_setting] / 1e9 * LOG_USD_PER_GB,
+        "execution logs": u["execution_log_bytes"][log_setting]
+        / 1e9
+        * EXECUTION_LOG_USD_PER_GB[u.get("execution_log_class", "STANDARD")],
         "function logs": fn_log_bytes / 1e9 * LOG_USD_PER_GB,
         "X-Ray": u["traces"] * sample_rate * price("xray_trace"),
         "EventBridge": u["custom_events"] * price("eventbridge_custom_event"),
@@ -365,12 +406,16 @@ def _merge(usages: list[Mapping[str, Any]]) -> dict[str, Any]:
         "express_billed_ms": 0,
         "pipe_requests": 0,
         "function_log_bytes": 0,
+        "platform_log_bytes": 0,
         "traces": 0,
         "custom_events": 0,
         "solidserver_calls": 0,
         "execution_log_bytes": {},
         "sqs_requests": {},
         "lambda": {},
+        "execution_log_class": next(
+            (u["execution_log_class"] for u in usages if "execution_log_class" in u), "STANDARD"
+        ),
     }
     for u in usages:
         for k in (
@@ -385,6 +430,7 @@ def _merge(usages: list[Mapping[str, Any]]) -> dict[str, Any]:
             "solidserver_calls",
         ):
             out[k] += u[k]
+        out["platform_log_bytes"] += _platform_bytes(u)
         for k, v in u["execution_log_bytes"].items():
             out["execution_log_bytes"][k] = out["execution_log_bytes"].get(k, 0) + v
         for k, v in u["sqs_requests"].items():

@@ -15,13 +15,13 @@ endpoint, not counted itself), never inside the product.
 from __future__ import annotations
 
 import ipaddress
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ipamsync_local.aws.pipe import record_body
 from ipamsync_local.bench.names import ENRICH_FUNCTION
 
 DNS_SERVER = "ns.ipamsync.local"
@@ -72,7 +72,7 @@ class PipeTap:
             status, desc = original(records)
             ended = time.time()
             extra = after(records, token) if after is not None else {}
-            ids = [str((json.loads(r.get("body") or "{}").get("event") or {}).get("id", "")) for r in records]
+            ids = [str((record_body(r).get("event") or {}).get("id", "")) for r in records]
             with self._lock:
                 self.executions.append(Execution(ids, started, ended, status, extra))
             return status, desc

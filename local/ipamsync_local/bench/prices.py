@@ -71,6 +71,12 @@ PRICES: dict[str, dict[str, Any]] = {
         "source": "aws.amazon.com/cloudwatch/pricing",
         "verified": "third-party summaries (2026-06)",
     },
+    "logs_ingest_gb_ia": {
+        "usd": 0.25,
+        "unit": "GB ingested (Infrequent Access class; vended logs first 10 TB)",
+        "source": "aws.amazon.com/cloudwatch/pricing",
+        "verified": "third-party summaries (2026): half the Standard class",
+    },
     "logs_store_gb_month": {
         "usd": 0.03,
         "unit": "GB-month archived (billed compressed: the uncompressed size used here is an upper bound)",

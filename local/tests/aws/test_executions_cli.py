@@ -18,7 +18,7 @@ import pytest
 from ipamsync_local.aws import LocalAws
 from ipamsync_local.aws.executions import ExecutionStore
 from ipamsync_local.cli import main
-from local.tests.helpers import REPO, Script, device_ok, message, named_error
+from local.tests.helpers import REPO, Script, body_of, device_ok, message, named_error
 
 OK_ID, FLAKY_ID, BAD_ID = "i-0ccccccccccccccc1", "i-0ccccccccccccccc2", "i-0ccccccccccccccc3"
 
@@ -31,7 +31,7 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     seen: dict[str, int] = {}
 
     def device(event: dict[str, Any], ctx: Any) -> dict[str, Any]:
-        iid = json.loads(event["message"])["instance"]["id"]
+        iid = body_of(event)["instance"]["id"]
         seen[iid] = seen.get(iid, 0) + 1
         if iid == FLAKY_ID and seen[iid] == 1:
             raise named_error("SolidServerUnavailable", "503 from SOLIDserver")
@@ -68,7 +68,7 @@ def test_every_execution_is_recorded_with_a_summary_and_its_history(state_dir: P
         ok.execution_arn == f"arn:aws:states:us-east-1:123456789012:execution:ipamsync-StateMachine:{ok.name}"
     )
     assert ok.status == "SUCCEEDED" and ok.retries == 0 and ok.error is None and ok.source == "pipe"
-    assert ok.states[:5] == ["ForEachMessage", "SyncDevice", "IsDone", "NeedsNetworks", "SyncNetworks"]
+    assert ok.states[:3] == ["SyncDevice", "IsDone", "SyncNetworks"]
     assert ok.states[-1] == "Synced" and ok.event_state == "running" and ok.receive_count == 1
     assert ok.start and ok.stop and ok.duration_ms is not None and ok.duration_ms >= 0
     assert flaky.status == "SUCCEEDED" and flaky.retries == 1

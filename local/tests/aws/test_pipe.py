@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from ipamsync_local.aws import LocalAws
+from ipamsync_local.aws.pipe import render_input
 from local.tests.helpers import Script, body_of, device_ok, message, named_error
 
 SCALE = 0.001  # VisibilityTimeout 360 s → 0.36 s before a failed message is received again
@@ -84,14 +85,26 @@ def test_moto_enforces_fifo_group_locking(aws: LocalAws) -> None:
 
 
 def test_batch_shape_and_delete_on_success(aws: LocalAws, steps: Script) -> None:
+    """The pipe receives SQS records in the shape AWS delivers them and starts the execution with
+    the template's InputTemplate applied to each: the message id, the receive count and the body
+    as JSON (the pipes' implicit body parsing)."""
+    seen: list[dict[str, Any]] = []
+    observe = aws.pipe.on_execution
+    aws.pipe.on_execution = lambda status, records, summary: (
+        seen.extend(records),
+        observe(status, records, summary) if observe else None,
+    )
     msg = message("i-0aaaaaaaaaaaaaaa1", seq=0)
     aws.send_message(msg)
     aws.wait_idle(30)
     (summary,) = aws.executions.list()
     assert summary.status == "SUCCEEDED" and summary.source == "pipe"
     assert re.fullmatch(r"i-0aaaaaaaaaaaaaaa1-running-[0-9a-f]{8}", summary.name)
+    assert summary.receive_count == 1
     events = aws.executions.get(summary.name)[1]
-    (record,) = json.loads(events[0]["executionStartedEventDetails"]["input"])
+    (given,) = json.loads(events[0]["executionStartedEventDetails"]["input"])
+    (record,) = seen
+    assert given == {"messageId": record["messageId"], "receiveCount": "1", "body": msg}
     assert list(record) == [
         "messageId",
         "receiptHandle",
@@ -127,6 +140,27 @@ def test_batch_shape_and_delete_on_success(aws: LocalAws, steps: Script) -> None
     assert re.fullmatch(r"[0-9a-f]{32}", record["md5OfBody"])
     assert body_of(steps.calls["device"][0]) == msg
     assert aws.queue_depth("EventQueue") == {"visible": 0, "in_flight": 0, "delayed": 0}
+
+
+def test_input_template_as_pipes_renders_it() -> None:
+    """Quoted variables are text, unquoted ones JSON; a JSON body is parsed, any other stays text;
+    the reserved aws.pipes variables are known."""
+    record = {"messageId": "m-1", "body": '{"a": [1, 2]}', "attributes": {"ApproximateReceiveCount": "2"}}
+    template = (
+        '{"id": "<$.messageId>", "n": "<$.attributes.ApproximateReceiveCount>", "body": <$.body>, '
+        '"a": <$.body.a>, "pipe": "<aws.pipes.pipe-name>"}'
+    )
+    variables = {"aws.pipes.pipe-name": "ipamsync-pipe"}
+    assert render_input(template, record, variables) == {
+        "id": "m-1",
+        "n": "2",
+        "body": {"a": [1, 2]},
+        "a": [1, 2],
+        "pipe": "ipamsync-pipe",
+    }
+    text = {"messageId": "m-2", "body": 'not "json"'}
+    assert render_input('{"body": <$.body>}', text, {}) == {"body": 'not "json"'}
+    assert render_input('{"body": "<$.body>"}', text, {}) == {"body": 'not "json"'}
 
 
 def test_failure_redelivers_then_dead_letters_after_max_receive_count(aws: LocalAws, steps: Script) -> None:

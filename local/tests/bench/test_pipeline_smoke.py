@@ -62,9 +62,9 @@ def test_cost_benchmark_runs_every_scenario_through_the_real_state_machine() -> 
         assert u["succeeded"] and u["executions"] == u["events"] >= 1, key
         assert u["execution_log_bytes"]["ALL+data"] > u["execution_log_bytes"]["ALL"] > 0, key
     # an applied event again, or a snapshot equal to the applied one, ends after the first Lambda
-    # state (ForEachMessage, SyncDevice, IsDone, NothingToDo): one device invocation, no other
+    # state (SyncDevice, IsDone, NothingToDo): one device invocation, no other
     for key in ("replay", "reconcile"):
-        assert used[key]["states_per_execution"] == [4], key
+        assert used[key]["states_per_execution"] == [3], key
         assert list(used[key]["lambda"]) == ["DeviceFunction"], key
     result = cost.compute(used)
     by = {s["scenario"]: s for s in result["scenarios"]}

@@ -57,15 +57,16 @@ def test_an_execution_graph_shows_the_retried_state(run: Run, page: Any) -> None
     # the rest of the graph: the path taken succeeded, the failure path did not run
     expect(page.locator('g.node[data-state="SyncNetworks"]')).to_have_attribute("data-status", "succeeded")
     taken = re.compile(r"\btaken\b")
-    expect(page.locator('path.edge[data-edge="NeedsNetworks>SyncNetworks"]')).to_have_class(taken)
+    expect(page.locator('path.edge[data-edge="IsDone>SyncNetworks"]')).to_have_class(taken)
     expect(page.locator('path.edge[data-edge="IsDone>NeedsRefresh"]')).not_to_have_class(taken)
     expect(page.locator('g.node[data-state="DeadLetter"]')).to_have_attribute("data-status", "notrun")
     expect(page.locator('g.container[data-state="SyncAddressesAndDns"]')).to_have_count(1)
     page.locator('g.node[data-state="SyncDns"]').click()
     expect(panel).to_have_attribute("data-state", "SyncDns")
-    # a state's input: the Map iteration's index (each step reads its message from the execution's
-    # input: issue #15's trimmed payloads) and the earlier steps' results
-    expect(panel.locator("pre.json").first).to_contain_text('"index"')
+    # a state's input: the earlier steps' results only (each step reads its message from the
+    # execution's input: issue #15's trimmed payloads)
+    expect(panel.locator("pre.json").first).to_contain_text('"networks"')
+    expect(panel.locator("pre.json").first).not_to_contain_text('"observed_at"')
     expect(page.locator("table.events")).to_contain_text("TaskFailed")
     _clean(page)
 
@@ -84,7 +85,7 @@ def test_a_lookup_shows_what_it_named_and_its_refresh_request_on_the_graph(run: 
     expect(page).to_have_url(re.compile(r"#/executions/lookup-"))
     for state in ("NeedsRefresh", "RequestRefresh", "Synced"):
         expect(page.locator(f'g.node[data-state="{state}"]')).to_have_attribute("data-status", "succeeded")
-    expect(page.locator('g.node[data-state="NeedsNetworks"]')).to_have_attribute("data-status", "notrun")
+    expect(page.locator('g.node[data-state="SyncNetworks"]')).to_have_attribute("data-status", "notrun")
     expect(page.locator('path.edge[data-edge="IsDone>NeedsRefresh"]')).to_have_class(re.compile(r"\btaken\b"))
     expect(page.locator('path.edge[data-edge="ReleaseDevice>NeedsRefresh"]')).not_to_have_class(
         re.compile(r"\btaken\b")

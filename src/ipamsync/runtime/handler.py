@@ -106,6 +106,9 @@ def _entry(step: str, body: Callable[[Any, Any], dict[str, Any]]) -> Handler:
     @functools.wraps(body)
     def handler(event: Any, lambda_context: Any) -> dict[str, Any]:
         metrics.add_dimension("step", step)
+        # function_name and function_request_id identify the invocation; the ARN and memory size
+        # repeat the same facts on every line (function logs are priced per byte: README, Cost).
+        logger.remove_keys(["function_arn", "function_memory_size"])
         logger.append_keys(step=step)
         with _deadline(lambda_context):
             try:

@@ -15,7 +15,12 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ipamsync"), log_uncaught_exceptions=False)
+#: ``location=None``: no ``module:line`` on every line (an exception's traceback names it).
+logger = Logger(
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ipamsync"),
+    log_uncaught_exceptions=False,
+    location=None,
+)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ipamsync"))
 _tracer: Any = None
 

@@ -36,7 +36,7 @@ function eventText(e) {
 }
 
 function statesText(states) {
-  return (states || []).filter((x) => x !== "ForEachMessage").join(" › ");
+  return (states || []).join(" › ");
 }
 
 export const executionsView = {
