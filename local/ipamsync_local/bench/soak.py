@@ -211,6 +211,16 @@ def _phase(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = round(time.monotonic() - started, 1)
 
 
+@contextlib.contextmanager
+def _work_dir(keep_dir: str | Path | None) -> Iterator[str]:
+    if keep_dir is None:
+        with tempfile.TemporaryDirectory(prefix="ipamsync-soak-") as tmp:
+            yield tmp
+        return
+    Path(keep_dir).mkdir(parents=True, exist_ok=True)
+    yield str(keep_dir)
+
+
 def run(
     events: int = 2000,
     instances: int = 200,
@@ -222,9 +232,13 @@ def run(
     *,
     overlap_ratio: float = 0.1,
     separate_process: bool = True,
+    keep_dir: str | Path | None = None,
     log: Log | None = None,
 ) -> dict[str, Any]:
-    """The soak (see the module doc). Returns the figures; ``lost``/``wrong``/``duplicates`` must be 0."""
+    """The soak (see the module doc). Returns the figures; ``lost``/``wrong``/``duplicates`` must be 0.
+
+    ``keep_dir``: keep the run's state directory (execution records) and the functions' log
+    (``lambda.log``) there, to examine a failing run; by default both go to a temporary directory."""
     from ipamsync_local.aws import LocalAws
     from ipamsync_local.inventory import read_inventory
     from ipamsync_local.truth import foreign_snapshot
@@ -240,7 +254,7 @@ def run(
         ss = _solidserver(emu)
         foreign_before = foreign_snapshot(read_inventory(ss, DNS_SERVER))
         with (
-            tempfile.TemporaryDirectory(prefix="ipamsync-soak-") as tmp,
+            _work_dir(keep_dir) as tmp,
             LocalAws(
                 solidserver_url=emu.url,
                 parameters=PARAMETERS,
@@ -550,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=0.05)
     parser.add_argument("--overlap-ratio", type=float, default=0.1)
     parser.add_argument("--in-process", action="store_true", help="run the emulator in this process")
+    parser.add_argument("--keep-dir", help="keep the state directory and lambda.log here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     result = run(
@@ -562,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         time_scale=args.time_scale,
         overlap_ratio=args.overlap_ratio,
         separate_process=not args.in_process,
+        keep_dir=args.keep_dir,
         log=lambda text: print(text, file=sys.stderr, flush=True),
     )
     print(json.dumps(result, indent=2, default=str) if args.json else format_table(result))
