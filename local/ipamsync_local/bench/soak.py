@@ -343,6 +343,9 @@ def _figures(
         "executions_by_status": dict(status),
         "stale_skipped": sum(1 for s in summaries if NOTHING_TO_DO_STATE in s.states),
         "task_retries": sum(s.retries for s in summaries),
+        # executions that ran longer than the instance's lease (scaled like the runtime scales it,
+        # while executions are not): another execution of that instance could take it meanwhile
+        "past_lease": sum(1 for s in summaries if (s.duration_ms or 0) / 1000 > _lease_s(settings)),
         "dead_lettered": figures["dead_lettered"],
         "workflow_records": figures["workflow_records"],
         "redrive_rounds": figures["redrive_rounds"],
@@ -357,6 +360,11 @@ def _figures(
         if timings.get("delivery_s")
         else None,
     }
+
+
+def _lease_s(settings: Mapping[str, Any]) -> float:
+    """The execution lease the functions get locally (``LocalAws`` scales it by ``time_scale``)."""
+    return max(1, int(int(PARAMETERS.get("ExecutionLeaseSeconds", 330)) * settings["time_scale"]))
 
 
 def _observe(
@@ -501,7 +509,8 @@ def report(result: Mapping[str, Any]) -> list[Block]:
         (
             "executions",
             f"{result['executions']} ({by_status}); "
-            f"{result['stale_skipped']} stale or already applied, {result['task_retries']} task retries",
+            f"{result['stale_skipped']} stale or already applied, {result['task_retries']} task retries"
+            + (f", {result['past_lease']} ran past their lease" if result.get("past_lease") else ""),
         ),
     ]
     if "solidserver_statuses" in result:  # a run's full figures (not saved)
