@@ -171,6 +171,35 @@ def test_an_execution_that_failed_leaves_a_mark_and_the_next_one_applies_everyth
     assert [d.name for d in ctx.ss.find_devices("ipamsync_owner", msg.owner)] == ["web-1-i-0c0c0c0c0c0c0c005"]
 
 
+@pytest.mark.parametrize("again", ["the same message", "a newer observation of the same snapshot"])
+def test_a_failed_takeover_of_an_unfinished_executions_lease_keeps_its_mark(ctx, emu, again):
+    """Issue #10 (the soak's wrong objects): an execution fails after writing the device (its digest
+    says "applied") and gives its lease up, the mark of an unfinished execution. The next execution
+    deletes that expired lease to take its own, and the add of its own fails (a fault, an outage).
+    The mark must not be lost with it: the retry, or the next message of the same snapshot, must
+    still apply everything rather than take the device's digest as applied."""
+    msg = message("i-0c0c0c0c0c0c0c00a", enis=[eni(10, ["10.20.1.50"])])
+    emu.admin.set_faults({"rules": {"ip_add": {"error_rates": {"500": 1.0}}}})
+    with pytest.raises(SolidServerUnavailable):
+        run(msg, ctx, execution="exec-1")  # device and digest written, the address refused
+    emu.admin.set_faults(
+        {"rules": {"hostdev_add": {"error_rates": {"503": 1.0}, "match": "ipamsync_lease=exec-2"}}}
+    )
+    with pytest.raises(SolidServerUnavailable):
+        run(msg, ctx, execution="exec-2")  # the expired lease deleted, its own lease refused
+    emu.admin.clear_faults()
+    if again == "the same message":
+        out = run(msg, ctx, execution="exec-2")  # the state machine's retry
+    else:
+        newer = message("i-0c0c0c0c0c0c0c00a", enis=[eni(10, ["10.20.1.50"])], observed_at=tick())
+        out = run(newer, ctx, execution="exec-3")
+    assert out["device"]["unchanged"] is False and out["addresses"]["changes"]["created"] == 1
+    from tests.helpers import inv
+
+    assert [a.address for a in inv(ctx).owned_by(msg.owner)["addresses"]] == ["10.20.1.50"]
+    assert [d.name for d in devices_of(ctx, msg.owner)] == ["web-1-i-0c0c0c0c0c0c0c00a"]
+
+
 def test_a_held_lease_makes_another_execution_wait(ctx):
     msg = message("i-0c0c0c0c0c0c0c006", enis=[eni(6, ["10.20.1.46"])])
     from ipamsync.sync.device import sync_device

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from ipamsync.errors import SolidServerUnavailable
 from ipamsync.sync.device import collect_tombstones
+from ipamsync.sync.lease import lease_name
 from tests.helpers import eni, inv, message, run, tick, writes
 
 
@@ -99,3 +103,24 @@ def test_no_hostname_means_no_dns_and_device_named_after_the_instance(ctx):
     i = inv(ctx)
     assert i.device_of(iid).name == iid and i.records_of(iid) == set()
     assert i.address_map()["10.20.1.150"].name == iid
+
+
+def test_collecting_an_old_mark_of_an_unfinished_execution_keeps_its_snapshot_unapplied(ctx, emu):
+    """An execution that failed leaves its lease as the mark of a snapshot not applied in full; when
+    the collection removes that lease (expired longer than tombstones are kept), the device's digest
+    goes with it: the same snapshot, delivered again, is still applied in full."""
+    from datetime import timedelta
+
+    iid = "i-0000000000000aab5"
+    msg = message(iid, enis=[eni(0x44, ["10.20.1.94"])])
+    emu.admin.set_faults({"rules": {"ip_add": {"error_rates": {"500": 1.0}}}})
+    with pytest.raises(SolidServerUnavailable):
+        run(msg, ctx, execution="exec-1")
+    emu.admin.clear_faults()
+    real_now = ctx.now
+    ctx.now = lambda: real_now() + timedelta(hours=ctx.settings.tombstone_hours + 1)
+    assert collect_tombstones(ctx)["leases_deleted"] >= 1
+    ctx.now = real_now
+    assert [d for d in inv(ctx).owned_by(msg.owner)["leases"] if d.name == lease_name(iid)] == []
+    out = run(msg, ctx, execution="exec-2")
+    assert out["device"]["unchanged"] is False and out["addresses"]["changes"]["created"] == 1

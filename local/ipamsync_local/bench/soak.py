@@ -211,6 +211,16 @@ def _phase(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = round(time.monotonic() - started, 1)
 
 
+@contextlib.contextmanager
+def _work_dir(keep_dir: str | Path | None) -> Iterator[str]:
+    if keep_dir is None:
+        with tempfile.TemporaryDirectory(prefix="ipamsync-soak-") as tmp:
+            yield tmp
+        return
+    Path(keep_dir).mkdir(parents=True, exist_ok=True)
+    yield str(keep_dir)
+
+
 def run(
     events: int = 2000,
     instances: int = 200,
@@ -222,9 +232,13 @@ def run(
     *,
     overlap_ratio: float = 0.1,
     separate_process: bool = True,
+    keep_dir: str | Path | None = None,
     log: Log | None = None,
 ) -> dict[str, Any]:
-    """The soak (see the module doc). Returns the figures; ``lost``/``wrong``/``duplicates`` must be 0."""
+    """The soak (see the module doc). Returns the figures; ``lost``/``wrong``/``duplicates`` must be 0.
+
+    ``keep_dir``: keep the run's state directory (execution records) and the functions' log
+    (``lambda.log``) there, to examine a failing run; by default both go to a temporary directory."""
     from ipamsync_local.aws import LocalAws
     from ipamsync_local.inventory import read_inventory
     from ipamsync_local.truth import foreign_snapshot
@@ -240,7 +254,7 @@ def run(
         ss = _solidserver(emu)
         foreign_before = foreign_snapshot(read_inventory(ss, DNS_SERVER))
         with (
-            tempfile.TemporaryDirectory(prefix="ipamsync-soak-") as tmp,
+            _work_dir(keep_dir) as tmp,
             LocalAws(
                 solidserver_url=emu.url,
                 parameters=PARAMETERS,
@@ -329,6 +343,9 @@ def _figures(
         "executions_by_status": dict(status),
         "stale_skipped": sum(1 for s in summaries if NOTHING_TO_DO_STATE in s.states),
         "task_retries": sum(s.retries for s in summaries),
+        # executions that ran longer than the instance's lease (scaled like the runtime scales it,
+        # while executions are not): another execution of that instance could take it meanwhile
+        "past_lease": sum(1 for s in summaries if (s.duration_ms or 0) / 1000 > _lease_s(settings)),
         "dead_lettered": figures["dead_lettered"],
         "workflow_records": figures["workflow_records"],
         "redrive_rounds": figures["redrive_rounds"],
@@ -343,6 +360,11 @@ def _figures(
         if timings.get("delivery_s")
         else None,
     }
+
+
+def _lease_s(settings: Mapping[str, Any]) -> float:
+    """The execution lease the functions get locally (``LocalAws`` scales it by ``time_scale``)."""
+    return max(1, int(int(PARAMETERS.get("ExecutionLeaseSeconds", 330)) * settings["time_scale"]))
 
 
 def _observe(
@@ -487,7 +509,8 @@ def report(result: Mapping[str, Any]) -> list[Block]:
         (
             "executions",
             f"{result['executions']} ({by_status}); "
-            f"{result['stale_skipped']} stale or already applied, {result['task_retries']} task retries",
+            f"{result['stale_skipped']} stale or already applied, {result['task_retries']} task retries"
+            + (f", {result['past_lease']} ran past their lease" if result.get("past_lease") else ""),
         ),
     ]
     if "solidserver_statuses" in result:  # a run's full figures (not saved)
@@ -550,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=0.05)
     parser.add_argument("--overlap-ratio", type=float, default=0.1)
     parser.add_argument("--in-process", action="store_true", help="run the emulator in this process")
+    parser.add_argument("--keep-dir", help="keep the state directory and lambda.log here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     result = run(
@@ -562,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         time_scale=args.time_scale,
         overlap_ratio=args.overlap_ratio,
         separate_process=not args.in_process,
+        keep_dir=args.keep_dir,
         log=lambda text: print(text, file=sys.stderr, flush=True),
     )
     print(json.dumps(result, indent=2, default=str) if args.json else format_table(result))

@@ -620,6 +620,9 @@ def _collect(ctx: SyncContext, key: str, limit: int, older_than: timedelta = tim
             continue
         if expiry > now:
             break  # ordered by expiry: the rest are younger
+        if key == lease_mod.EXPIRES:
+            # the mark of an unfinished execution goes: its instance's digest goes first
+            lease_mod.forget_digests(ctx, dev.metadata[OWNER])
         ctx.ss.delete_device(dev.id)
         deleted += 1
     return deleted

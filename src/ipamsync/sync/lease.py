@@ -19,6 +19,9 @@ object: a Device Manager device named ``ipamsync-lease-<instance-id>``, owned by
   unreachable) blocks nobody for long: the next taker deletes an expired lease by its id (ids are
   never reused, so this can only ever delete that lease) and takes a new one. The hourly collection
   removes leases left expired longer than the tombstones are kept.
+* The mark is never lost between deleting an expired lease and adding the new one: before the
+  delete, the instance's devices lose their digest, so that a failure in between leaves a device
+  whose snapshot reads as not applied (:func:`forget_digests`).
 * Taking it is idempotent: an add whose answer was lost after the appliance committed it is
   recognised on retry as the caller's own lease (same holder).
 """
@@ -34,7 +37,7 @@ from ipamsync.errors import InstanceBusy, OwnershipConflict, SolidServerConflict
 from ipamsync.model import Message, format_time, parse_time
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Device
-from ipamsync.sync.common import OWNER, SyncContext
+from ipamsync.sync.common import DIGEST, OWNER, SyncContext
 
 log = logging.getLogger("ipamsync.sync.lease")
 
@@ -111,8 +114,7 @@ def acquire(ctx: SyncContext, msg: Message, holder: str, expires: str, known: It
             return Taken(held, after_failure=True)  # this execution's own, from an attempt that failed
         if not held.expired(now):
             raise _busy(msg, name, held)
-        log.warning("deleting an expired lease", extra={"lease_holder": held.holder, "expired": held.expires})
-        ctx.ss.delete_device(held.id)
+        _delete_expired(ctx, msg, held)
         after_failure = True
     meta = {OWNER: msg.owner, HOLDER: holder, EXPIRES: expires, "aws_instance_id": msg.instance.id}
     for _attempt in range(2):
@@ -134,9 +136,32 @@ def acquire(ctx: SyncContext, msg: Message, holder: str, expires: str, known: It
                 return Taken(other, after_failure)  # our own add, whose answer was lost
             if not other.expired(now):
                 raise _busy(msg, name, other) from None
-            ctx.ss.delete_device(other.id)
+            _delete_expired(ctx, msg, other)
             after_failure = True
     raise InstanceBusy(f"the lease of {msg.instance.id} changed hands while it was being taken", key=name)
+
+
+def _delete_expired(ctx: SyncContext, msg: Message, held: Lease) -> None:
+    """Delete an expired lease (by its id), the mark of an execution that did not finish, so that a
+    new one can be taken. The mark is moved first: the instance's devices lose their digest
+    (``ipamsync_digest``), so that their snapshot no longer reads as applied. Otherwise a failure
+    between this delete and the new lease's add (a fault, an outage, a timeout) would lose the only
+    sign that the device's digest is not applied in full, and the next attempt would take it as
+    applied and skip the addresses and records (issue #10: the soak's wrong objects)."""
+    log.warning("deleting an expired lease", extra={"lease_holder": held.holder, "expired": held.expires})
+    forget_digests(ctx, msg.owner)
+    ctx.ss.delete_device(held.id)
+
+
+def forget_digests(ctx: SyncContext, owner: str) -> int:
+    """Delete the digest of every device of the instance ``owner`` (leases aside): its next message is
+    applied in full. Only that key is deleted (the edit sends no class parameters: see
+    :func:`ipamsync.sync.device.forget_applied`). Answers how many devices lost one."""
+    devices, _leases = split(ctx.ss.find_devices(OWNER, owner))
+    marked = [d for d in devices if d.metadata.get(DIGEST)]
+    for device in marked:
+        ctx.ss.update_device(device.id, name=None, metadata={}, delete_keys=[DIGEST])
+    return len(marked)
 
 
 def _busy(msg: Message, name: str, held: Lease) -> InstanceBusy:
