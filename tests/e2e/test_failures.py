@@ -16,7 +16,7 @@ from ipamsync_local.demo.keep_running import serve_local_aws
 from ipamsync_local.truth import compare, format_differences
 from tests.helpers import load_handler
 
-from .support import Pipeline, body, pipeline_fixture
+from .harness import Pipeline, body, pipeline_fixture
 
 SCALE = 0.005  # visibility timeout 360 s → 1.8 s between deliveries of a failed event
 
