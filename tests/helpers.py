@@ -262,6 +262,41 @@ def inv(ctx: Any) -> Any:
     return read_inventory(ctx.ss, NS)
 
 
+def owner(iid: str) -> str:
+    """The ``ipamsync_owner`` value of an instance of :data:`ACCOUNT` in :data:`REGION`."""
+    return f"aws:{ACCOUNT}:{REGION}:{iid}"
+
+
+def with_public_ip(
+    iid: str, name: str, n: int, private: str, public: str, *, elastic: bool = False
+) -> Message:
+    """A running instance with one ENI (``n``: see :func:`eni`) whose private address has a public IP."""
+    return message(iid, name=name, enis=[eni(n, [private], public={private: (public, elastic)})])
+
+
+def lookup(**ids: tuple[str, ...]) -> Any:
+    """A lookup (a CloudTrail call EC2 no longer ties to an instance) for these attachment,
+    association or public-IP ids."""
+    from ipamsync.model import EventInfo, Lookup
+
+    event = EventInfo(
+        f"evt-{tick()}",
+        "2026-11-27T07:05:00Z",
+        "",
+        ACCOUNT,
+        REGION,
+        "aws.ec2",
+        "AWS API Call via CloudTrail",
+        "X",
+    )
+    return Lookup(event=event, **ids)
+
+
+def public_networks(ctx: Any) -> set[str]:
+    """The ipamsync-made public networks (``AWS public …``) SOLIDserver holds, as CIDRs."""
+    return {f"{n.start}/{n.prefix}" for n in inv(ctx).networks if (n.name or "").startswith("AWS public")}
+
+
 # --------------------------------------------------------------------------- CloudTrail events
 
 

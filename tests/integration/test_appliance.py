@@ -30,7 +30,21 @@ from ipamsync.sync.device import DeviceResult, sync_device
 from ipamsync.sync.dns import sync_dns
 from ipamsync.sync.lease import HOLDER, lease_name
 from ipamsync.sync.networks import NetworksResult, sync_networks
-from tests.helpers import NS, SUBNET_B, VPC, ZONE, eni, inv, make_config, message, run
+from tests.helpers import (
+    NS,
+    SUBNET_B,
+    VPC,
+    ZONE,
+    eni,
+    inv,
+    lookup,
+    make_config,
+    message,
+    owner,
+    public_networks,
+    run,
+    with_public_ip,
+)
 
 OWNER = "ipamsync_owner"
 
@@ -608,33 +622,6 @@ def test_the_networks_steps_result_is_trusted_only_when_it_ran(ctx):
 # deleted once empty) under the appliance settings they depend on.
 
 
-def _owner(iid: str) -> str:
-    from tests.helpers import ACCOUNT, REGION
-
-    return f"aws:{ACCOUNT}:{REGION}:{iid}"
-
-
-def _lookup(**ids: tuple[str, ...]) -> Any:
-    from ipamsync.model import EventInfo, Lookup
-    from tests.helpers import ACCOUNT, REGION, tick
-
-    event = EventInfo(
-        f"evt-{tick()}",
-        "2026-11-27T07:05:00Z",
-        "",
-        ACCOUNT,
-        REGION,
-        "aws.ec2",
-        "AWS API Call via CloudTrail",
-        "X",
-    )
-    return Lookup(event=event, **ids)
-
-
-def _public_networks(ctx: SyncContext) -> set[str]:
-    return {f"{n.start}/{n.prefix}" for n in inv(ctx).networks if (n.name or "").startswith("AWS public")}
-
-
 @pytest.mark.parametrize("profile", ["default", "strict"])
 def test_lookups_by_attachment_association_and_public_ip_without_tag_types(ctx, emu, profile):
     """Under ``strict`` the ``ip.`` tag type is missing: the lookup goes by the class-parameter
@@ -651,26 +638,24 @@ def test_lookups_by_attachment_association_and_public_ip_without_tag_types(ctx, 
     )
     run(message(b, name="b", enis=[b_eni]), ctx)
     run(
-        message(
-            c, name="c", enis=[eni(0x233, ["10.20.1.133"], public={"10.20.1.133": ("54.210.51.9", False)})]
-        ),
+        with_public_ip(c, "c", 0x233, "10.20.1.133", "54.210.51.9"),
         ctx,
     )
     # another instance's address whose metadata names the attachment under another key
     space = ctx.space_id("AWS", create=False)
-    decoy = {OWNER: _owner(d), "ipamsync_note": attach}
+    decoy = {OWNER: owner(d), "ipamsync_note": attach}
     ctx.ss.create_address(
         4, space, "10.20.1.134", name="d", mac="", device_id=None, iface_id=None, metadata=decoy
     )
     assert ctx.ss.tag_supported("ip_address_list", "ip", "aws_attachment_id", "ip_class_parameters") is (
         profile == "default"
     )
-    assert lookup_holders(_lookup(attachment_ids=(attach,)), ctx).holders == [_owner(a)]
-    assert lookup_holders(_lookup(association_ids=(assoc,)), ctx).holders == [_owner(b)]
-    assert lookup_holders(_lookup(public_ips=("54.210.51.9",)), ctx).holders == [_owner(c)]
-    both = _lookup(attachment_ids=(attach,), association_ids=(assoc,))
-    assert lookup_holders(both, ctx).holders == sorted([_owner(a), _owner(b)])
-    assert lookup_holders(_lookup(attachment_ids=("eni-attach-00000000000000ff",)), ctx).holders == []
+    assert lookup_holders(lookup(attachment_ids=(attach,)), ctx).holders == [owner(a)]
+    assert lookup_holders(lookup(association_ids=(assoc,)), ctx).holders == [owner(b)]
+    assert lookup_holders(lookup(public_ips=("54.210.51.9",)), ctx).holders == [owner(c)]
+    both = lookup(attachment_ids=(attach,), association_ids=(assoc,))
+    assert lookup_holders(both, ctx).holders == sorted([owner(a), owner(b)])
+    assert lookup_holders(lookup(attachment_ids=("eni-attach-00000000000000ff",)), ctx).holders == []
 
 
 @pytest.mark.parametrize("profile", ["default", "strict"])
@@ -680,22 +665,18 @@ def test_public_networks_go_once_empty_whatever_free_ranges_the_lists_answer(ctx
     emu.admin.set_profile(profile)
     a, b = "i-0000000000000f041", "i-0000000000000f042"
     run(
-        message(
-            a, name="a", enis=[eni(0x241, ["10.20.1.141"], public={"10.20.1.141": ("54.213.7.10", False)})]
-        ),
+        with_public_ip(a, "a", 0x241, "10.20.1.141", "54.213.7.10"),
         ctx,
     )
     run(
-        message(
-            b, name="b", enis=[eni(0x242, ["10.20.1.142"], public={"10.20.1.142": ("54.213.7.200", False)})]
-        ),
+        with_public_ip(b, "b", 0x242, "10.20.1.142", "54.213.7.200"),
         ctx,
     )
-    assert _public_networks(ctx) == {"54.213.0.0/16", "54.213.7.0/24"}
+    assert public_networks(ctx) == {"54.213.0.0/16", "54.213.7.0/24"}
     run(message(a, "stopped", name="a", enis=[eni(0x241, ["10.20.1.141"])]), ctx)
-    assert _public_networks(ctx) == {"54.213.0.0/16", "54.213.7.0/24"}  # b's address is still in it
+    assert public_networks(ctx) == {"54.213.0.0/16", "54.213.7.0/24"}  # b's address is still in it
     run(message(b, "stopped", name="b", enis=[eni(0x242, ["10.20.1.142"])]), ctx)
-    assert _public_networks(ctx) == set()
+    assert public_networks(ctx) == set()
     addresses = inv(ctx).address_map()
     assert set(addresses) == {"10.20.1.141", "10.20.1.142"}
     assert all(x.subnet_id is not None for x in addresses.values())
@@ -710,21 +691,17 @@ def test_a_public_address_whose_network_vanished_is_never_left_an_orphan(ctx, em
     emu.admin.change_profile(attach_orphans=attach)
     a, b = "i-0000000000000f051", "i-0000000000000f052"
     run(
-        message(
-            a, name="a", enis=[eni(0x251, ["10.20.1.151"], public={"10.20.1.151": ("54.214.3.10", False)})]
-        ),
+        with_public_ip(a, "a", 0x251, "10.20.1.151", "54.214.3.10"),
         ctx,
     )
-    msg = message(
-        b, name="b", enis=[eni(0x252, ["10.20.1.152"], public={"10.20.1.152": ("54.214.3.11", False)})]
-    )
+    msg = with_public_ip(b, "b", 0x252, "10.20.1.152", "54.214.3.11")
     dev = sync_device(msg, ctx, holder="b-exec", started=ctx.now())
     nets = sync_networks(msg, ctx)  # finds a's /24
     run(message(a, "stopped", name="a", enis=[eni(0x251, ["10.20.1.151"])]), ctx)  # empties and deletes it
-    assert "54.214.3.0/24" not in _public_networks(ctx)
+    assert "54.214.3.0/24" not in public_networks(ctx)
     result = sync_addresses(msg, ctx, device=dev, networks=nets)
     assert {x["address"] for x in result.addresses} == {"10.20.1.152", "54.214.3.11"}
-    assert {"54.214.0.0/16", "54.214.3.0/24"} <= _public_networks(ctx)
+    assert {"54.214.0.0/16", "54.214.3.0/24"} <= public_networks(ctx)
     public = inv(ctx).address_map()["54.214.3.11"]
     assert public.subnet_id is not None and public.metadata[OWNER] == msg.owner
     assert result.changes.counts["deleted:address"] == (0 if attach else 1)
