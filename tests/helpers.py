@@ -297,6 +297,28 @@ def public_networks(ctx: Any) -> set[str]:
     return {f"{n.start}/{n.prefix}" for n in inv(ctx).networks if (n.name or "").startswith("AWS public")}
 
 
+#: The metadata key naming the instance that owns an object.
+OWNER = "ipamsync_owner"
+
+
+def new_context(emu: Any, settings: Any, **config: Any) -> Any:
+    """A sync context as another Lambda execution environment has it (its own client, nothing learnt
+    yet), on the emulator ``emu``."""
+    from ipamsync.solidserver import SolidServer, SolidServerClient
+    from ipamsync.sync.common import SyncContext
+
+    return SyncContext(settings=settings, ss=SolidServer(SolidServerClient(make_config(emu.url, **config))))
+
+
+def ptr(address: str) -> str:
+    return ipaddress.ip_address(address).reverse_pointer
+
+
+def raw_records(ctx: Any) -> list[dict[str, str]]:
+    """Every DNS record row SOLIDserver answers, as it answers it."""
+    return list(ctx.ss.client.list("dns_rr_list", where=None))
+
+
 # --------------------------------------------------------------------------- CloudTrail events
 
 
