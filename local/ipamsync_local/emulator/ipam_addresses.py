@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import addr, dns
+from . import addr, replication
 from .errors import ApiError, Errno, invalid, missing
 from .ipam_networks import V4, V6, Family, containing
 from .ipam_spaces import resolve_site
@@ -180,7 +180,7 @@ def _create_address(store: Store, req: Req, f: AddrFields, site: sqlite3.Row, va
         created=True,
     )
     if name:
-        dns.replicate(store, fam.ip_table, oid)
+        replication.replicate(store, fam.ip_table, oid)
     return oid
 
 
@@ -209,7 +209,7 @@ def _edit_address(store: Store, req: Req, f: AddrFields, oid: int) -> None:
         class_name_param=f.class_name_param,
     )
     if f.name_col in changes and changes[f.name_col] != row[f.name_col]:
-        dns.replicate(store, fam.ip_table, oid)
+        replication.replicate(store, fam.ip_table, oid)
 
 
 def _check_unique_name(store: Store, site_id: int, name: str, this: tuple[str, int] | None) -> None:
@@ -298,7 +298,7 @@ def address_delete(store: Store, req: Req, f: AddrFields) -> Result:
         return Result()
     store.execute(f"DELETE FROM {fam.ip_table} WHERE {fam.ip_id_col} = ?", (oid,))
     store.drop_meta(fam.ip_table, oid)
-    dns.unreplicate(store, fam.ip_table, oid)
+    replication.unreplicate(store, fam.ip_table, oid)
     return ret_oid(oid, created=False)
 
 
