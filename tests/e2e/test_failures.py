@@ -95,6 +95,9 @@ def test_transient_failure_is_retried_by_the_state_and_the_execution_succeeds(pi
     pipeline.exact(iid)
 
 
+# Over 80 lines: one story on one instance: a squatted address fails permanently, is dead-lettered,
+# the conflict is resolved and the dead letters are redriven; each step needs the state the one
+# before left.
 def test_permanent_failure_is_dead_lettered_then_redriven(pipeline: Pipeline) -> None:
     aws, ss = pipeline.aws, pipeline.ss
     aws.pipe.pause()
