@@ -178,18 +178,7 @@ def _create_iface(store: Store, req: Req, device: sqlite3.Row, iface_type: str |
             "modify_time": now,
         },
     )
-    apply_class(
-        store,
-        req,
-        prefix_names=("hostiface_class_parameters",),
-        otype="hostiface",
-        table="hostiface",
-        id_column="hostiface_id",
-        oid=oid,
-        current="",
-        class_name_param="hostiface_class_name",
-        created=True,
-    )
+    _iface_class(store, req, oid, "", created=True)
     _link_address(store, req, oid, device["hostdev_id"])
     return oid
 
@@ -216,6 +205,11 @@ def _edit_iface(store: Store, req: Req, oid: int, iface_type: str | None) -> Non
     if req.has("hostiface_mac"):
         changes["hostiface_mac"] = addr.normalize_mac("hostiface_mac", req.text("hostiface_mac"))
     store.update("hostiface", "hostiface_id", oid, changes)
+    _iface_class(store, req, oid, row["class_params"])
+    _link_address(store, req, oid, row["hostdev_id"])
+
+
+def _iface_class(store: Store, req: Req, oid: int, current: str, *, created: bool = False) -> None:
     apply_class(
         store,
         req,
@@ -224,10 +218,10 @@ def _edit_iface(store: Store, req: Req, oid: int, iface_type: str | None) -> Non
         table="hostiface",
         id_column="hostiface_id",
         oid=oid,
-        current=row["class_params"],
+        current=current,
         class_name_param="hostiface_class_name",
+        created=created,
     )
-    _link_address(store, req, oid, row["hostdev_id"])
 
 
 def _link_address(store: Store, req: Req, iface_id: int, dev_id: int) -> None:

@@ -167,18 +167,7 @@ def _create_address(store: Store, req: Req, f: AddrFields, site: sqlite3.Row, va
         }
     oid = store.insert(fam.ip_table, values)
     _link_from_address(store, req, fam, oid, current=(0, 0))
-    apply_class(
-        store,
-        req,
-        prefix_names=(f.class_param,),
-        otype=fam.ip_table,
-        table=fam.ip_table,
-        id_column=fam.ip_id_col,
-        oid=oid,
-        current="",
-        class_name_param=f.class_name_param,
-        created=True,
-    )
+    _address_class(store, req, f, oid, "", created=True)
     if name:
         replication.replicate(store, fam.ip_table, oid)
     return oid
@@ -197,19 +186,26 @@ def _edit_address(store: Store, req: Req, f: AddrFields, oid: int) -> None:
         changes[f.mac_col] = addr.normalize_mac(f.mac_param, req.text(f.mac_param))
     store.update(fam.ip_table, fam.ip_id_col, oid, changes)
     _link_from_address(store, req, fam, oid, current=(row["hostdev_id"], row["hostiface_id"]))
+    _address_class(store, req, f, oid, row["class_params"])
+    if f.name_col in changes and changes[f.name_col] != row[f.name_col]:
+        replication.replicate(store, fam.ip_table, oid)
+
+
+def _address_class(
+    store: Store, req: Req, f: AddrFields, oid: int, current: str, *, created: bool = False
+) -> None:
     apply_class(
         store,
         req,
         prefix_names=(f.class_param,),
-        otype=fam.ip_table,
-        table=fam.ip_table,
-        id_column=fam.ip_id_col,
+        otype=f.fam.ip_table,
+        table=f.fam.ip_table,
+        id_column=f.fam.ip_id_col,
         oid=oid,
-        current=row["class_params"],
+        current=current,
         class_name_param=f.class_name_param,
+        created=created,
     )
-    if f.name_col in changes and changes[f.name_col] != row[f.name_col]:
-        replication.replicate(store, fam.ip_table, oid)
 
 
 def _check_unique_name(store: Store, site_id: int, name: str, this: tuple[str, int] | None) -> None:

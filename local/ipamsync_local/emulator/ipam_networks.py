@@ -321,18 +321,7 @@ def _create_network(store: Store, req: Req, fam: Family, plan: _Placement) -> in
             f" AND {fam.ip_addr_col} BETWEEN ? AND ?",
             (oid, plan.site_id, fam.store_addr(plan.start), fam.store_addr(plan.end)),
         )
-    apply_class(
-        store,
-        req,
-        prefix_names=fam.class_inputs,
-        otype=fam.table,
-        table=fam.table,
-        id_column=fam.id_col,
-        oid=oid,
-        current="",
-        class_name_param=f"{fam.p}_class_name",
-        created=True,
-    )
+    _network_class(store, req, fam, oid, "", created=True)
     return oid
 
 
@@ -372,6 +361,12 @@ def _edit_network(store: Store, req: Req, fam: Family, oid: int) -> None:
     lock = req.flag("lock_network_broadcast") if fam.version == 4 else None
     if lock is not None:
         store.update(fam.table, fam.id_col, oid, {"lock_network_broadcast": int(lock)})
+    _network_class(store, req, fam, oid, row["class_params"])
+
+
+def _network_class(
+    store: Store, req: Req, fam: Family, oid: int, current: str, *, created: bool = False
+) -> None:
     apply_class(
         store,
         req,
@@ -380,8 +375,9 @@ def _edit_network(store: Store, req: Req, fam: Family, oid: int) -> None:
         table=fam.table,
         id_column=fam.id_col,
         oid=oid,
-        current=row["class_params"],
+        current=current,
         class_name_param=f"{fam.p}_class_name",
+        created=created,
     )
 
 

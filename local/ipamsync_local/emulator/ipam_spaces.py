@@ -25,19 +25,21 @@ def _site_by_name(store: Store, name: str) -> sqlite3.Row | None:
     return store.one(f"SELECT * FROM site WHERE site_name = ?{collate} ORDER BY site_id LIMIT 1", (name,))
 
 
+def _site_by_id(store: Store, site_id: int, param: str, what: str) -> sqlite3.Row:
+    """The space ``site_id`` names in ``param`` (400 when it does not exist)."""
+    row = store.one("SELECT * FROM site WHERE site_id = ?", (site_id,))
+    if row is None:
+        raise ApiError(
+            Errno.NOT_FOUND, f"{what} {site_id} does not exist", parameters=param, param_value=str(site_id)
+        )
+    return row
+
+
 def resolve_site(store: Store, req: Req, *, required: bool = True) -> sqlite3.Row | None:
     """The space named by ``site_id`` or ``site_name`` (400 when named but missing)."""
     site_id = req.oid("site_id")
     if site_id is not None:
-        row = store.one("SELECT * FROM site WHERE site_id = ?", (site_id,))
-        if row is None:
-            raise ApiError(
-                Errno.NOT_FOUND,
-                f"space {site_id} does not exist",
-                parameters="site_id",
-                param_value=str(site_id),
-            )
-        return row
+        return _site_by_id(store, site_id, "site_id", "space")
     name = req.get("site_name")
     if name:
         row = _site_by_name(store, name)
@@ -70,18 +72,7 @@ def site_add(store: Store, req: Req) -> Result:
             },
         )
         _refresh_site_paths(store, oid)
-        apply_class(
-            store,
-            req,
-            prefix_names=("site_class_parameters",),
-            otype="site",
-            table="site",
-            id_column="site_id",
-            oid=oid,
-            current="",
-            class_name_param="site_class_name",
-            created=True,
-        )
+        _site_class(store, req, oid, "", created=True)
         return oid
 
     def edit(oid: int) -> None:
@@ -103,17 +94,7 @@ def site_add(store: Store, req: Req) -> Result:
             _refresh_site_paths(store, oid)
         if req.has("site_description"):
             store.update("site", "site_id", oid, {"site_description": req.text("site_description")})
-        apply_class(
-            store,
-            req,
-            prefix_names=("site_class_parameters",),
-            otype="site",
-            table="site",
-            id_column="site_id",
-            oid=oid,
-            current=row["class_params"],
-            class_name_param="site_class_name",
-        )
+        _site_class(store, req, oid, row["class_params"])
 
     return upsert(
         req,
@@ -126,18 +107,25 @@ def site_add(store: Store, req: Req) -> Result:
     )
 
 
+def _site_class(store: Store, req: Req, oid: int, current: str, *, created: bool = False) -> None:
+    apply_class(
+        store,
+        req,
+        prefix_names=("site_class_parameters",),
+        otype="site",
+        table="site",
+        id_column="site_id",
+        oid=oid,
+        current=current,
+        class_name_param="site_class_name",
+        created=created,
+    )
+
+
 def _parent_site(store: Store, req: Req) -> sqlite3.Row | None:
     parent_id = req.oid("parent_site_id")
     if parent_id is not None:
-        row = store.one("SELECT * FROM site WHERE site_id = ?", (parent_id,))
-        if row is None:
-            raise ApiError(
-                Errno.NOT_FOUND,
-                f"parent space {parent_id} does not exist",
-                parameters="parent_site_id",
-                param_value=str(parent_id),
-            )
-        return row
+        return _site_by_id(store, parent_id, "parent_site_id", "parent space")
     parent_name = req.get("parent_site_name")
     if parent_name and parent_name != "#":
         row = store.one("SELECT * FROM site WHERE site_name = ?", (parent_name,))
