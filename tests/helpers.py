@@ -262,6 +262,63 @@ def inv(ctx: Any) -> Any:
     return read_inventory(ctx.ss, NS)
 
 
+def owner(iid: str) -> str:
+    """The ``ipamsync_owner`` value of an instance of :data:`ACCOUNT` in :data:`REGION`."""
+    return f"aws:{ACCOUNT}:{REGION}:{iid}"
+
+
+def with_public_ip(
+    iid: str, name: str, n: int, private: str, public: str, *, elastic: bool = False
+) -> Message:
+    """A running instance with one ENI (``n``: see :func:`eni`) whose private address has a public IP."""
+    return message(iid, name=name, enis=[eni(n, [private], public={private: (public, elastic)})])
+
+
+def lookup(**ids: tuple[str, ...]) -> Any:
+    """A lookup (a CloudTrail call EC2 no longer ties to an instance) for these attachment,
+    association or public-IP ids."""
+    from ipamsync.model import EventInfo, Lookup
+
+    event = EventInfo(
+        f"evt-{tick()}",
+        "2026-11-27T07:05:00Z",
+        "",
+        ACCOUNT,
+        REGION,
+        "aws.ec2",
+        "AWS API Call via CloudTrail",
+        "X",
+    )
+    return Lookup(event=event, **ids)
+
+
+def public_networks(ctx: Any) -> set[str]:
+    """The ipamsync-made public networks (``AWS public …``) SOLIDserver holds, as CIDRs."""
+    return {f"{n.start}/{n.prefix}" for n in inv(ctx).networks if (n.name or "").startswith("AWS public")}
+
+
+#: The metadata key naming the instance that owns an object.
+OWNER = "ipamsync_owner"
+
+
+def new_context(emu: Any, settings: Any, **config: Any) -> Any:
+    """A sync context as another Lambda execution environment has it (its own client, nothing learnt
+    yet), on the emulator ``emu``."""
+    from ipamsync.solidserver import SolidServer, SolidServerClient
+    from ipamsync.sync.common import SyncContext
+
+    return SyncContext(settings=settings, ss=SolidServer(SolidServerClient(make_config(emu.url, **config))))
+
+
+def ptr(address: str) -> str:
+    return ipaddress.ip_address(address).reverse_pointer
+
+
+def raw_records(ctx: Any) -> list[dict[str, str]]:
+    """Every DNS record row SOLIDserver answers, as it answers it."""
+    return list(ctx.ss.client.list("dns_rr_list", where=None))
+
+
 # --------------------------------------------------------------------------- CloudTrail events
 
 

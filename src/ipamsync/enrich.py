@@ -4,22 +4,20 @@ The message describes the instance *as EC2 reports it when enriched* (``observed
 the state the event carried: applying messages in any order therefore converges on what EC2 last
 said, and the sync steps compare ``observed_at`` to refuse older observations.
 
-EC2 calls per event: ``DescribeInstances``; for a live instance also ``DescribeVpcs`` and
-``DescribeSubnets`` (its ENIs' VPCs and subnets), ``DescribeAddresses`` when it has public IPs
-(tells Elastic from ephemeral), and ``DescribeInstanceTypes`` once per type per container when
-``CpuOptions`` is missing.
+What EC2 is asked lives in :mod:`ipamsync.ec2`; how its answer becomes a message in
+:mod:`ipamsync.snapshot`. This module resolves calls to instances, plans and sends the messages.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ipamsync.accounts import AccountDirectory, Coverage
-from ipamsync.errors import InstanceNotFound, QueueRefused
+from ipamsync.ec2 import Ec2Reader, Ec2View, instance_state, read_ec2, read_views
+from ipamsync.errors import QueueRefused
 from ipamsync.events import (
     API_CALL,
     DETAIL_TYPE,
@@ -30,382 +28,13 @@ from ipamsync.events import (
     Refresh,
     StateChange,
 )
-from ipamsync.model import (
-    GONE_STATES,
-    INSTANCE_ID,
-    SCHEMA,
-    EventInfo,
-    Instance,
-    Lookup,
-    Message,
-    NetworkInterface,
-    PrivateIPv4,
-    Subnet,
-    Vpc,
-    canonical_cidr,
-    canonical_ip,
-    format_observation,
-    format_time,
-)
-from ipamsync.naming import hostname_for
+from ipamsync.model import INSTANCE_ID, EventInfo, Lookup, Message
 from ipamsync.settings import Settings
+from ipamsync.snapshot import snapshot
 
-Described = Mapping[str, Any]
-
-
-#: Ids per ``DescribeInstances`` call (EC2 accepts up to 1,000 ids) and values per filter (200).
-INSTANCE_BATCH = 1000
-FILTER_BATCH = 200
 #: Messages per ``SendMessageBatch`` call, and bytes per batch (SQS's limits).
 SEND_BATCH = 10
 SEND_BATCH_BYTES = 256 * 1024
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
-
-
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
-class Ec2Reader:
-    """The EC2 reads enrich needs, on a boto3 EC2 client. Every read of many ids is batched: one
-    call per :data:`INSTANCE_BATCH` instances or :data:`FILTER_BATCH` filter values, never one per
-    resource."""
-
-    def __init__(self, client: Any) -> None:
-        self.ec2 = client
-        self._cores: dict[str, int | None] = {}
-
-    def _pages(self, operation: str, key: str, **kwargs: Any) -> list[Described]:
-        out: list[Described] = []
-        token: str | None = None
-        while True:
-            resp = getattr(self.ec2, operation)(**kwargs, **({"NextToken": token} if token else {}))
-            if key == "Reservations":
-                out += [dict(i) for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
-            else:
-                out += [dict(i) for i in resp.get(key, [])]
-            token = resp.get("NextToken")
-            if not token:
-                return out
-
-    def instance(self, instance_id: str) -> Described | None:
-        return self.instances([instance_id]).get(instance_id)
-
-    def instances(self, ids: Iterable[str]) -> dict[str, Described]:
-        """The instances EC2 knows among ``ids``, by id (one call per 1,000 ids; when a batch names
-        an id EC2 does not know, that batch is asked again by filter, which tolerates them)."""
-        wanted = sorted(set(ids))
-        found: dict[str, Described] = {}
-        for batch in _chunks(wanted, INSTANCE_BATCH):
-            found.update(
-                {str(r["InstanceId"]): r for r in self._described(batch) if r.get("InstanceId") in batch}
-            )
-        return found
-
-    def _described(self, batch: list[str]) -> list[Described]:
-        """One batch of ids. EC2 refuses a batch that names an id it does not know and names the
-        unknown ids in its message: they are left out and the rest asked again (by filter, which
-        tolerates unknown ids, if the message does not name them)."""
-        for _attempt in range(3):
-            if not batch:
-                return []
-            try:
-                return self._pages("describe_instances", "Reservations", InstanceIds=batch)
-            except Exception as exc:
-                if _code(exc) not in ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"):
-                    raise
-                message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
-                unknown = set(re.findall(r"i-[0-9a-f]{8,17}", message)) & set(batch)
-                if not unknown:
-                    break
-                batch = [i for i in batch if i not in unknown]
-        return self._filtered("describe_instances", "Reservations", "instance-id", batch)
-
-    def _filtered(self, operation: str, key: str, name: str, values: Iterable[str]) -> list[Described]:
-        out: list[Described] = []
-        for part in _chunks(sorted(set(values)), FILTER_BATCH):
-            out += self._pages(operation, key, Filters=[{"Name": name, "Values": part}])
-        return out
-
-    def interfaces(self, eni_ids: Iterable[str] = (), attachment_ids: Iterable[str] = ()) -> list[Described]:
-        """ENIs by id or by attachment (unknown ones are simply absent)."""
-        by_id = self._filtered(
-            "describe_network_interfaces", "NetworkInterfaces", "network-interface-id", eni_ids
-        )
-        by_attachment = self._filtered(
-            "describe_network_interfaces", "NetworkInterfaces", "attachment.attachment-id", attachment_ids
-        )
-        return by_id + by_attachment
-
-    def addresses(
-        self,
-        allocation_ids: Iterable[str] = (),
-        association_ids: Iterable[str] = (),
-        public_ips: Iterable[str] = (),
-    ) -> list[Described]:
-        """Elastic IPs by allocation, association or public IP (unknown ones are simply absent)."""
-        return (
-            self._filtered("describe_addresses", "Addresses", "allocation-id", allocation_ids)
-            + self._filtered("describe_addresses", "Addresses", "association-id", association_ids)
-            + self._filtered("describe_addresses", "Addresses", "public-ip", public_ips)
-        )
-
-    def one_instance_in(self, name: str, ids: Iterable[str]) -> list[str]:
-        """One instance per VPC or subnet (``name``: ``vpc-id``/``subnet-id``) that has any: its
-        snapshot carries the VPC's and subnet's names to the networks step."""
-        out: list[str] = []
-        for value in sorted(set(ids)):
-            resp = self.ec2.describe_instances(
-                Filters=[
-                    {"Name": name, "Values": [value]},
-                    {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
-                ],
-                MaxResults=5,
-            )
-            found = [i["InstanceId"] for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
-            out += sorted(found)[:1]
-        return out
-
-    def instance_pages(self, page_size: int = INSTANCE_BATCH) -> Iterator[list[Described]]:
-        """Every instance of the region, one ``DescribeInstances`` page (``page_size``, at most
-        1,000) at a time; reconcile lists a whole account and region with it."""
-        token: str | None = None
-        while True:
-            resp = self.ec2.describe_instances(
-                MaxResults=page_size, **({"NextToken": token} if token else {})
-            )
-            yield [dict(i) for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
-            token = resp.get("NextToken")
-            if not token:
-                return
-
-    def vpcs(self, ids: Iterable[str]) -> list[Described]:
-        return self._filtered("describe_vpcs", "Vpcs", "vpc-id", ids)
-
-    def subnets(self, ids: Iterable[str]) -> list[Described]:
-        return self._filtered("describe_subnets", "Subnets", "subnet-id", ids)
-
-    def elastic_ips(self, public_ips: Iterable[str]) -> dict[str, str | None]:
-        """The Elastic IPs among ``public_ips``, with their association ids."""
-        return {
-            str(a["PublicIp"]): (str(a["AssociationId"]) if a.get("AssociationId") else None)
-            for a in self._filtered("describe_addresses", "Addresses", "public-ip", public_ips)
-            if a.get("PublicIp")
-        }
-
-    def cores(self, instance_type: str | None) -> int | None:
-        """Default core count of an instance type (looked up once per type per container)."""
-        if not instance_type:
-            return None
-        if instance_type not in self._cores:
-            try:
-                resp = self.ec2.describe_instance_types(InstanceTypes=[instance_type])
-                info = resp["InstanceTypes"][0]["VCpuInfo"]
-                self._cores[instance_type] = int(info.get("DefaultCores") or info["DefaultVCpus"])
-            except Exception:  # an unknown type must not stop the sync: cores stay unknown
-                self._cores[instance_type] = None
-        return self._cores[instance_type]
-
-
-@dataclass(frozen=True)
-class Ec2View:
-    """What EC2 said about one instance: the instance and, when it is live, its VPCs and subnets."""
-
-    instance: Described | None
-    vpcs: tuple[Described, ...] = ()
-    subnets: tuple[Described, ...] = ()
-    #: the instance's Elastic IPs, with their association ids
-    elastic: Mapping[str, str | None] = field(default_factory=dict)
-    cores: int | None = None
-
-
-def _associated(item: Mapping[str, Any], key: str) -> bool:
-    """A CIDR association in state ``associated`` (absent state: the primary CIDR, associated)."""
-    return str((item.get(key) or {}).get("State", "associated")) == "associated"
-
-
-def _tags(items: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in items or [] if "Key" in t}
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return format_time(value if value.tzinfo else value.replace(tzinfo=UTC))
-    return str(value)
-
-
-def _public_ips(described: Described) -> list[str]:
-    return sorted(
-        {
-            str(ip["Association"]["PublicIp"])
-            for eni in described.get("NetworkInterfaces", [])
-            for ip in eni.get("PrivateIpAddresses", [])
-            if (ip.get("Association") or {}).get("PublicIp")
-        }
-    )
-
-
-def _interface(eni: Described, elastic: Mapping[str, str | None]) -> NetworkInterface:
-    private = []
-    for ip in eni.get("PrivateIpAddresses", []):
-        public = (ip.get("Association") or {}).get("PublicIp")
-        private.append(
-            PrivateIPv4(
-                address=canonical_ip(ip["PrivateIpAddress"], 4),
-                primary=bool(ip.get("Primary")),
-                public_ip=canonical_ip(public, 4) if public else None,
-                elastic=bool(public and public in elastic),
-                association_id=elastic.get(public) if public else None,
-            )
-        )
-    return NetworkInterface(
-        id=eni["NetworkInterfaceId"],
-        device_index=int((eni.get("Attachment") or {}).get("DeviceIndex", 0)),
-        mac=str(eni.get("MacAddress", "")).lower(),
-        subnet_id=eni["SubnetId"],
-        vpc_id=eni["VpcId"],
-        private_ipv4=tuple(private),
-        ipv6=tuple(
-            canonical_ip(a["Ipv6Address"], 6) for a in eni.get("Ipv6Addresses", []) if a.get("Ipv6Address")
-        ),
-        attachment_id=(eni.get("Attachment") or {}).get("AttachmentId") or None,
-    )
-
-
-def _vpc(v: Described) -> Vpc:
-    v4 = [
-        a["CidrBlock"] for a in v.get("CidrBlockAssociationSet", []) if _associated(a, "CidrBlockState")
-    ] or ([v["CidrBlock"]] if v.get("CidrBlock") else [])
-    v6 = [
-        a["Ipv6CidrBlock"]
-        for a in v.get("Ipv6CidrBlockAssociationSet", [])
-        if _associated(a, "Ipv6CidrBlockState")
-    ]
-    return Vpc(
-        id=v["VpcId"],
-        name=_tags(v.get("Tags")).get("Name"),
-        cidrs_v4=tuple(canonical_cidr(c, 4) for c in v4),
-        cidrs_v6=tuple(canonical_cidr(c, 6) for c in v6),
-    )
-
-
-def _subnet(s: Described) -> Subnet:
-    v6 = [
-        a["Ipv6CidrBlock"]
-        for a in s.get("Ipv6CidrBlockAssociationSet", [])
-        if _associated(a, "Ipv6CidrBlockState")
-    ]
-    return Subnet(
-        id=s["SubnetId"],
-        vpc_id=s["VpcId"],
-        name=_tags(s.get("Tags")).get("Name"),
-        availability_zone=s.get("AvailabilityZone"),
-        cidr_v4=canonical_cidr(s["CidrBlock"], 4) if s.get("CidrBlock") else None,
-        cidrs_v6=tuple(canonical_cidr(c, 6) for c in v6),
-    )
-
-
-def snapshot(
-    event: EventInfo, instance_id: str, view: Ec2View, *, settings: Settings, observed_at: datetime
-) -> Message:
-    """The message for ``instance_id`` from what EC2 said (``view``) at ``observed_at``; ``event``
-    is what prompted it (its ``state`` is the event's, replaced by EC2's when EC2 knows the
-    instance)."""
-    observed = format_observation(observed_at)
-    described = view.instance
-    if described is None:
-        gone = Instance(id=instance_id, state="terminated", known=False)
-        return Message(event=event, observed_at=observed, instance=gone, schema=SCHEMA)
-    state = str((described.get("State") or {}).get("Name", event.state))
-    if event.source != "aws.ec2" or event.call:
-        event = replace(event, state=state)
-    tags = _tags(described.get("Tags"))
-    private_dns = described.get("PrivateDnsName") or None
-    live = state not in GONE_STATES
-    instance = Instance(
-        id=instance_id,
-        state=state,
-        known=True,
-        architecture=described.get("Architecture"),
-        cpu_cores=(described.get("CpuOptions") or {}).get("CoreCount") or view.cores,
-        instance_type=described.get("InstanceType"),
-        availability_zone=(described.get("Placement") or {}).get("AvailabilityZone"),
-        launch_time=_iso(described.get("LaunchTime")),
-        private_dns_name=private_dns,
-        name=tags.get("Name"),
-        hostname=hostname_for(
-            source=settings.hostname_source,
-            tags=tags,
-            tag_key=settings.hostname_tag_key,
-            private_dns_name=private_dns,
-        ),
-        tags=tags,
-        network_interfaces=tuple(_interface(e, view.elastic) for e in described.get("NetworkInterfaces", []))
-        if live
-        else (),
-    )
-    return Message(
-        event=event,
-        observed_at=observed,
-        instance=instance,
-        vpcs=tuple(_vpc(v) for v in view.vpcs) if live else (),
-        subnets=tuple(_subnet(s) for s in view.subnets) if live else (),
-        schema=SCHEMA,
-    )
-
-
-def _state(described: Described, default: str = "") -> str:
-    return str((described.get("State") or {}).get("Name", default))
-
-
-def read_views(described: Sequence[Described], reader: Ec2Reader) -> dict[str, Ec2View]:
-    """Each described instance with its VPCs, subnets and Elastic IPs, read in one batch for all
-    of them (one ``DescribeVpcs``, ``DescribeSubnets`` and ``DescribeAddresses`` per 200 ids)."""
-    live = [d for d in described if _state(d) not in GONE_STATES]
-    enis = [e for d in live for e in d.get("NetworkInterfaces", [])]
-    vpcs = {str(v["VpcId"]): v for v in reader.vpcs({e["VpcId"] for e in enis if e.get("VpcId")})}
-    subnets = {
-        str(n["SubnetId"]): n for n in reader.subnets({e["SubnetId"] for e in enis if e.get("SubnetId")})
-    }
-    elastic = reader.elastic_ips({ip for d in live for ip in _public_ips(d)})
-    views: dict[str, Ec2View] = {}
-    for d in described:
-        cores = None if (d.get("CpuOptions") or {}).get("CoreCount") else reader.cores(d.get("InstanceType"))
-        iid = str(d["InstanceId"])
-        if _state(d) in GONE_STATES:
-            views[iid] = Ec2View(instance=d, cores=cores)
-            continue
-        mine = d.get("NetworkInterfaces", [])
-        vpc_ids = sorted({e["VpcId"] for e in mine if e.get("VpcId") in vpcs})
-        subnet_ids = sorted({e["SubnetId"] for e in mine if e.get("SubnetId") in subnets})
-        views[iid] = Ec2View(
-            instance=d,
-            vpcs=tuple(vpcs[v] for v in vpc_ids),
-            subnets=tuple(subnets[n] for n in subnet_ids),
-            elastic={ip: elastic[ip] for ip in _public_ips(d) if ip in elastic},
-            cores=cores,
-        )
-    return views
-
-
-def read_ec2(change: StateChange, reader: Ec2Reader) -> Ec2View:
-    """Everything EC2 has to say about the instance of ``change`` (raises ``InstanceNotFound``
-    when EC2 does not know a live instance yet: its API is eventually consistent after launch)."""
-    described = reader.instance(change.instance_id)
-    if described is None:
-        if change.state not in GONE_STATES:
-            raise InstanceNotFound(
-                f"EC2 does not know {change.instance_id} (event state {change.state}); "
-                "retried by Lambda, then dead-lettered"
-            )
-        return Ec2View(instance=None)
-    return read_views([described], reader)[change.instance_id]
 
 
 def event_info(event: Event, state: str = "") -> EventInfo:
@@ -658,7 +287,7 @@ def plan(
     views = read_views(list(described.values()), reader)
     out: list[Outgoing] = [
         snapshot(
-            event_info(event, _state(views[i].instance or {})),
+            event_info(event, instance_state(views[i].instance or {})),
             i,
             views[i],
             settings=settings,

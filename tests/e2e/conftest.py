@@ -1,6 +1,6 @@
-"""Fixtures of the end-to-end tests (the full local pipeline): see ``support.py`` (scenario
-pipelines, one per module, on the session's TLS emulator) and ``harness.py`` (the reliability
-runs: one pipeline per test, a log of every request the emulator receives).
+"""Fixtures of the end-to-end tests (the full local pipeline). Their helpers live in ``harness.py``
+(one module): the scenario pipelines, one per module, on the session's TLS emulator, and the
+reliability runs, one pipeline per test, with a log of every request the emulator receives.
 
 Every test here goes through the whole local chain and is marked ``slow`` (``make test`` runs
 them; ``make test-fast`` leaves them out).

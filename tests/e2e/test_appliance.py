@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .support import DNS_SERVER, ZONE, ZONE2, Pipeline, pipeline_fixture
+from .harness import SCENARIO_DNS_SERVER, SCENARIO_ZONE, SCENARIO_ZONE2, Pipeline, pipeline_fixture
 
 pipeline = pipeline_fixture(profile="strict")
 
@@ -29,7 +29,7 @@ def test_a_fleet_lives_on_a_strict_appliance(pipeline: Pipeline) -> None:
     settings = pipeline.emu.admin.profile()["settings"]
     assert settings["class_parameters"] == "replace" and settings["missing_tag_types"] == ["ip", "ip6", "rr"]
     web = pipeline.launch("Web", "prod-1", enis=2, secondary_ips=1, elastic_ip=True, tags={"env": "prod"})
-    v6 = pipeline.launch("app-v6", "dev-1", ipv6=2, tags={"ipamsync:zone": ZONE2})
+    v6 = pipeline.launch("app-v6", "dev-1", ipv6=2, tags={"ipamsync:zone": SCENARIO_ZONE2})
     asg = [pipeline.launch("asg", "prod-2") for _ in range(2)]  # one name, two instances
     pipeline.settle()
     _, inv = pipeline.exact(web, v6, *asg)
@@ -38,12 +38,12 @@ def test_a_fleet_lives_on_a_strict_appliance(pipeline: Pipeline) -> None:
     # unique names: the principal address keeps the instance's name, the others their own
     primary = pipeline.describe(web)["PrivateIpAddress"]
     names = {a.address: a.name for a in inv.owned_by(pipeline.owner(web))["addresses"]}
-    assert names[primary] == f"web.{ZONE}" and len(set(names.values())) == len(names) == 5
+    assert names[primary] == f"web.{SCENARIO_ZONE}" and len(set(names.values())) == len(names) == 5
     # replication: the appliance made the records, ipamsync adopted the ones it wants
-    fqdn = f"web.{ZONE}"
+    fqdn = f"web.{SCENARIO_ZONE}"
     ptr = ipaddress.ip_address(primary).reverse_pointer
     assert inv.records_of(web) == {(fqdn, "A", primary), (ptr, "PTR", fqdn)}
-    asg_values = {r.value for r in inv.records if r.fqdn == f"asg.{ZONE}" and OWNER in r.metadata}
+    asg_values = {r.value for r in inv.records if r.fqdn == f"asg.{SCENARIO_ZONE}" and OWNER in r.metadata}
     assert asg_values == {pipeline.describe(i)["PrivateIpAddress"] for i in asg}
 
     pipeline.aws.fleet.stop(web)
@@ -51,7 +51,7 @@ def test_a_fleet_lives_on_a_strict_appliance(pipeline: Pipeline) -> None:
     pipeline.aws.fleet.terminate(asg[0])
     pipeline.settle()
     _, inv = pipeline.exact(web, v6, *asg)
-    assert {r[0] for r in inv.records_of(v6)} >= {f"app-renamed.{ZONE2}"}
+    assert {r[0] for r in inv.records_of(v6)} >= {f"app-renamed.{SCENARIO_ZONE2}"}
     assert not any(r.fqdn.startswith("app-v6.") for r in inv.records if OWNER in r.metadata)
     owned = inv.owned_by(pipeline.owner(asg[0]))
     assert owned["addresses"] == owned["records"] == owned["interfaces"] == []
@@ -62,5 +62,5 @@ def test_a_fleet_lives_on_a_strict_appliance(pipeline: Pipeline) -> None:
     pipeline.settle()
     _, inv = pipeline.exact(web, v6, *asg)
     assert inv.records_of(web) == {(fqdn, "A", primary), (ptr, "PTR", fqdn)}
-    assert all(r.server == DNS_SERVER for r in inv.records)
+    assert all(r.server == SCENARIO_DNS_SERVER for r in inv.records)
     _all_succeeded(pipeline, web, v6, *asg)

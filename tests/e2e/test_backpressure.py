@@ -31,6 +31,9 @@ RETRY_SCALE = 0.1  # throttling retries 1..8 s → 0.1..0.8 s: a sync step takes
 RETRY_AFTER = 1
 
 
+# Over 80 lines: one burst through one pipeline; every bound (queue, retries, dead letters,
+# concurrency on SOLIDserver, 429 waits) is read from the same run, which takes too long to repeat
+# per bound.
 def test_a_burst_is_absorbed_and_the_load_on_solidserver_bounded(
     make_pipeline: Callable[..., AbstractContextManager[Run]],
 ) -> None:

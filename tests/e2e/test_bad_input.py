@@ -53,6 +53,9 @@ def _event(iid: str, state: str = "running", **extra: Any) -> dict[str, Any]:
     return event
 
 
+# Over 80 lines: every kind of bad input (hostile tags, invalid events, invalid messages, oversized
+# ones) goes through one pipeline at once, so that one run shows each is named, bounded and kept
+# without disturbing the others; a pipeline per kind would multiply the suite's slowest set-up.
 def test_bad_input_is_named_bounded_and_kept(
     make_pipeline: Callable[..., AbstractContextManager[Run]],
 ) -> None:

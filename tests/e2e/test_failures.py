@@ -16,7 +16,7 @@ from ipamsync_local.demo.keep_running import serve_local_aws
 from ipamsync_local.truth import compare, format_differences
 from tests.helpers import load_handler
 
-from .support import Pipeline, body, pipeline_fixture
+from .harness import Pipeline, body, pipeline_fixture
 
 SCALE = 0.005  # visibility timeout 360 s → 1.8 s between deliveries of a failed event
 
@@ -95,6 +95,9 @@ def test_transient_failure_is_retried_by_the_state_and_the_execution_succeeds(pi
     pipeline.exact(iid)
 
 
+# Over 80 lines: one story on one instance: a squatted address fails permanently, is dead-lettered,
+# the conflict is resolved and the dead letters are redriven; each step needs the state the one
+# before left.
 def test_permanent_failure_is_dead_lettered_then_redriven(pipeline: Pipeline) -> None:
     aws, ss = pipeline.aws, pipeline.ss
     aws.pipe.pause()

@@ -8,7 +8,7 @@ import ipaddress
 
 from ipamsync_local.demo.fleet import ODD_TAG_VALUE, ip6_reverse_zone
 
-from .support import DNS_SERVER, ZONE, ZONE2, Pipeline, pipeline_fixture
+from .harness import SCENARIO_DNS_SERVER, SCENARIO_ZONE, SCENARIO_ZONE2, Pipeline, pipeline_fixture
 
 pipeline = pipeline_fixture()
 
@@ -36,7 +36,7 @@ def test_launch_syncs_networks_device_interfaces_addresses_and_dns(pipeline: Pip
         instance_type="m5.large",
     )
     v6 = pipeline.launch("app-v6", "dev-1", ipv6=2)
-    metrics = pipeline.launch("metrics", "prod-2", tags={"ipamsync:zone": ZONE2})
+    metrics = pipeline.launch("metrics", "prod-2", tags={"ipamsync:zone": SCENARIO_ZONE2})
     pipeline.seed_moto(101)
     edge = pipeline.launch("edge", "dev-2", public_ip=True)
     pipeline.settle()
@@ -69,13 +69,13 @@ def test_launch_syncs_networks_device_interfaces_addresses_and_dns(pipeline: Pip
     assert addresses[primary_ip].iface_id == ifaces[0].id and addresses[elastic].iface_id == ifaces[0].id
     assert addresses[elastic].metadata["aws_public_ip_kind"] == "elastic"
     assert addresses[elastic].metadata["aws_private_ip"] == primary_ip
-    fqdn = f"web-server-1.{ZONE}"
+    fqdn = f"web-server-1.{SCENARIO_ZONE}"
     assert inv.records_of(web) == {(fqdn, "A", primary_ip), (_ptr(primary_ip), "PTR", fqdn)}
 
     # IPv6: both addresses in the /64, the AAAA is the first, its PTR in the VPC's ip6.arpa zone.
     v6_desc = pipeline.describe(v6)["NetworkInterfaces"][0]
     v6_addrs = [a["Ipv6Address"] for a in v6_desc["Ipv6Addresses"]]
-    v6_fqdn = f"app-v6.{ZONE}"
+    v6_fqdn = f"app-v6.{SCENARIO_ZONE}"
     first = str(ipaddress.ip_address(v6_addrs[0]))
     assert (v6_fqdn, "AAAA", first) in inv.records_of(v6)
     zone6 = ip6_reverse_zone(pipeline.network.ipv6_block)
@@ -87,7 +87,7 @@ def test_launch_syncs_networks_device_interfaces_addresses_and_dns(pipeline: Pip
         assert addresses[str(ipaddress.ip_address(a))].metadata["aws_address_kind"] == "ipv6"
 
     # The zone tag moves the records to the second zone; the public IP gets its own /16 and /24.
-    assert {r[0] for r in inv.records_of(metrics)} >= {f"metrics.{ZONE2}"}
+    assert {r[0] for r in inv.records_of(metrics)} >= {f"metrics.{SCENARIO_ZONE2}"}
     public = pipeline.describe(edge)["PublicIpAddress"]
     assert addresses[public].metadata["aws_public_ip_kind"] == "ephemeral"
     nets = {n.cidr: n for n in inv.networks}
@@ -126,8 +126,8 @@ def test_stop_keeps_addresses_and_dns_drops_the_ephemeral_public_ip_and_keeps_th
     assert inv.device_of(ephemeral).metadata["aws_state"] == "stopped"
     private = pipeline.describe(ephemeral)["PrivateIpAddress"]
     assert inv.records_of(ephemeral) == {
-        (f"stopper.{ZONE}", "A", private),
-        (_ptr(private), "PTR", f"stopper.{ZONE}"),
+        (f"stopper.{SCENARIO_ZONE}", "A", private),
+        (_ptr(private), "PTR", f"stopper.{SCENARIO_ZONE}"),
     }
 
     pipeline.seed_moto(202)
@@ -152,10 +152,12 @@ def test_rename_moves_the_device_the_address_names_and_the_records(pipeline: Pip
     # launch, then the Name tag's CloudTrail event (CreateTags) and stopping/stopped/pending/running
     assert len(pipeline.executions_of(iid)) == 2 + 1 + 4
     assert inv.device_of(iid).name == f"brand-new-name-{iid}"
-    assert {a.name for a in inv.owned_by(pipeline.owner(iid))["addresses"]} == {f"brand-new-name.{ZONE}"}
+    assert {a.name for a in inv.owned_by(pipeline.owner(iid))["addresses"]} == {
+        f"brand-new-name.{SCENARIO_ZONE}"
+    }
     assert not any(r.fqdn.startswith("old-name.") or r.value.startswith("old-name.") for r in inv.records)
     private = pipeline.describe(iid)["PrivateIpAddress"]
-    assert (f"brand-new-name.{ZONE}", "A", private) in inv.records_of(iid)
+    assert (f"brand-new-name.{SCENARIO_ZONE}", "A", private) in inv.records_of(iid)
     _all_succeeded(pipeline, iid)
 
 
@@ -174,7 +176,7 @@ def test_secondary_ip_added_then_removed(pipeline: Pipeline) -> None:
     added = inv.address_map()[extra]
     iface = next(i for i in inv.interfaces if i.metadata.get("aws_eni_id") == eni)
     assert added.metadata["aws_address_kind"] == "secondary" and added.iface_id == iface.id
-    assert added.name == f"flex.{ZONE}"
+    assert added.name == f"flex.{SCENARIO_ZONE}"
 
     ec2.unassign_private_ip_addresses(NetworkInterfaceId=eni, PrivateIpAddresses=[extra])
     pipeline.aws.fleet.stop(iid)
@@ -195,15 +197,15 @@ def test_terminate_removes_exactly_what_the_instance_owned(pipeline: Pipeline) -
         4,
         pipeline.space_id(),
         "10.0.0.100",
-        name=f"printer.{ZONE}",
+        name=f"printer.{SCENARIO_ZONE}",
         mac="",
         device_id=None,
         iface_id=None,
         metadata={"site_contact": "facilities"},
     )
-    zone = next(z for z in ss.list_zones(DNS_SERVER) if z.name == ZONE)
+    zone = next(z for z in ss.list_zones(SCENARIO_DNS_SERVER) if z.name == SCENARIO_ZONE)
     hand_record = ss.create_record(
-        DNS_SERVER, zone, f"printer.{ZONE}", "A", "10.0.0.100", ttl=600, metadata={}
+        SCENARIO_DNS_SERVER, zone, f"printer.{SCENARIO_ZONE}", "A", "10.0.0.100", ttl=600, metadata={}
     )
     owner = pipeline.owner(doomed)
     before = pipeline.inventory()

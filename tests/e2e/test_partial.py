@@ -40,6 +40,8 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
+# Over 80 lines: three failure modes (permanent, transient, answer lost) on one pipeline, numbered
+# below, each checked to converge before the next; a pipeline per mode would triple the set-up.
 def test_a_half_applied_event_is_fixed_by_replaying_it(
     make_pipeline: Callable[..., AbstractContextManager[Run]],
 ) -> None:

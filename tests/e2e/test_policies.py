@@ -8,7 +8,7 @@ import ipaddress
 
 from ipamsync_local.truth import compare, format_differences
 
-from .support import ZONE, Pipeline, pipeline_fixture
+from .harness import SCENARIO_ZONE, Pipeline, pipeline_fixture
 
 pipeline = pipeline_fixture({"StoppedPolicy": "remove-dns", "TerminatedPolicy": "retain"})
 
@@ -39,7 +39,7 @@ def test_remove_dns_policy_drops_the_records_of_a_stopped_instance_and_restores_
             pipeline.describe(iid)["NetworkInterfaces"][0]["Ipv6Addresses"][0]["Ipv6Address"]
         )
     )
-    assert (f"sleeper.{ZONE}", "AAAA", v6) in running_records
+    assert (f"sleeper.{SCENARIO_ZONE}", "AAAA", v6) in running_records
     assert {s.status for s in pipeline.executions_of(iid)} == {"SUCCEEDED"}
 
 

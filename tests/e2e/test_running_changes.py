@@ -20,7 +20,7 @@ import pytest
 from ipamsync.events import CALLS, REFRESH
 from ipamsync_local.truth import compare, format_differences
 
-from .support import ZONE, Pipeline, pipeline_fixture
+from .harness import SCENARIO_ZONE, Pipeline, pipeline_fixture
 
 pipeline = pipeline_fixture()
 
@@ -378,7 +378,7 @@ def test_rename_by_tag_updates_device_addresses_and_records_without_a_restart(pi
     iid = p.launch("ct-old-name", "dev-1", ipv6=1, secondary_ips=1, elastic_ip=True)
     p.settle()
     p.exact(iid)
-    old_fqdn = f"ct-old-name.{ZONE}"
+    old_fqdn = f"ct-old-name.{SCENARIO_ZONE}"
     assert any(name == old_fqdn for name, _, _ in p.inventory().records_of(iid))
     runs = len(p.executions_of(iid))
 
@@ -400,7 +400,7 @@ def test_rename_by_tag_updates_device_addresses_and_records_without_a_restart(pi
     described = p.describe(iid)
     primary = described["PrivateIpAddress"]
     v6 = str(ipaddress.ip_address(described["NetworkInterfaces"][0]["Ipv6Addresses"][0]["Ipv6Address"]))
-    new_fqdn = f"ct-new-name.{ZONE}"
+    new_fqdn = f"ct-new-name.{SCENARIO_ZONE}"
     records = inv.records_of(iid)
     assert (new_fqdn, "A", primary) in records and (_ptr(primary), "PTR", new_fqdn) in records
     assert (new_fqdn, "AAAA", v6) in records

@@ -28,6 +28,8 @@ def _rest(emu: EmulatorServer, service: str) -> list[dict[str, Any]]:
     return resp.json() if resp.status_code == 200 else []
 
 
+# Over 80 lines: the smoke test is one run of the whole chain (launch, stop, rename, terminate, an
+# outage), each step checked against SOLIDserver before the next.
 def test_the_whole_pipeline(tmp_path: Path, tls_emulator: EmulatorServer) -> None:
     tls_emulator.admin.reset()
     tls_emulator.admin.clear_faults()

@@ -1,5 +1,10 @@
 """template.yaml: the fixed contract (functions, layer, environment, parameters, queues, workflow,
-pipe, alarms, outputs) and least-privilege IAM over the SAM-transformed template."""
+pipe, alarms, outputs) and least-privilege IAM over the SAM-transformed template.
+
+Over 600 lines: one short test per contract of the template. The IAM half (roles, policy helpers
+and their tests) is the seam for a split, left for after the state-machine change now under way on
+another branch, which edits these tests (splitting them now would only make it conflict).
+"""
 
 from __future__ import annotations
 

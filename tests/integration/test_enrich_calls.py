@@ -12,7 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ipamsync.enrich import Ec2Reader, enrich_event, send_messages
+from ipamsync.ec2 import Ec2Reader
+from ipamsync.enrich import enrich_event, send_messages
 from ipamsync.errors import InvalidMessage, QueueRefused
 from ipamsync.events import parse_event
 from ipamsync.model import LOOKUP_SCHEMA, parse_any, parse_message

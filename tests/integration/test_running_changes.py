@@ -1,37 +1,34 @@
 """Changes to running instances, on the sync side: addresses that change hands and the refresh
 requests for their previous holders, lookups by attachment and association, and public networks
-that do not accumulate. Against the emulator over HTTP."""
+that do not accumulate. Against the emulator over HTTP. A public network deleted between an
+execution's networks and addresses steps: ``test_appliance.py`` (with and without the appliance's
+``attach_orphans``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from ipamsync.model import EventInfo, Lookup
-from ipamsync.sync.addresses import sync_addresses
-from ipamsync.sync.device import sync_device
-from ipamsync.sync.networks import sync_networks
 from ipamsync.sync.refresh import holder, lookup_holders, refresh_entries
-from tests.helpers import ACCOUNT, REGION, eni, inv, load_handler, message, run, tick
+from tests.helpers import (
+    ACCOUNT,
+    REGION,
+    eni,
+    inv,
+    load_handler,
+    lookup,
+    message,
+    owner,
+    public_networks,
+    run,
+    with_public_ip,
+)
 
 device_app = load_handler("device")
 A, B, C = "i-0000000000000eee1", "i-0000000000000eee2", "i-0000000000000eee3"
 EIP = "3.213.40.7"
 
 
-def public_networks(ctx: Any) -> set[str]:
-    i = inv(ctx)
-    return {f"{n.start}/{n.prefix}" for n in i.networks if (n.name or "").startswith("AWS public")}
-
-
-def owner(iid: str) -> str:
-    return f"aws:{ACCOUNT}:{REGION}:{iid}"
-
-
 def test_an_elastic_ip_moved_to_a_newer_observation_changes_hands_and_asks_for_the_old_holders_snapshot(ctx):
-    run(message(A, name="a", enis=[eni(0x61, ["10.20.1.161"], public={"10.20.1.161": (EIP, True)})]), ctx)
-    out = run(
-        message(B, name="b", enis=[eni(0x62, ["10.20.1.162"], public={"10.20.1.162": (EIP, True)})]), ctx
-    )
+    run(with_public_ip(A, "a", 0x61, "10.20.1.161", EIP, elastic=True), ctx)
+    out = run(with_public_ip(B, "b", 0x62, "10.20.1.162", EIP, elastic=True), ctx)
     moved = inv(ctx).address_map()[EIP]
     assert moved.metadata["ipamsync_owner"] == owner(B) and moved.name.startswith("b.")
     assert out["addresses"]["taken"] == [owner(A)]
@@ -45,25 +42,11 @@ def test_an_elastic_ip_moved_to_a_newer_observation_changes_hands_and_asks_for_t
 
 
 def test_an_older_claim_yields_and_asks_for_nothing(ctx):
-    old_a = message(A, name="a", enis=[eni(0x63, ["10.20.1.163"], public={"10.20.1.163": (EIP, True)})])
-    run(message(B, name="b", enis=[eni(0x64, ["10.20.1.164"], public={"10.20.1.164": (EIP, True)})]), ctx)
+    old_a = with_public_ip(A, "a", 0x63, "10.20.1.163", EIP, elastic=True)
+    run(with_public_ip(B, "b", 0x64, "10.20.1.164", EIP, elastic=True), ctx)
     out = run(old_a, ctx)  # A's message observed before the move arrives late
     assert out["addresses"]["yielded"] == [EIP] and out["refresh"] == []
     assert inv(ctx).address_map()[EIP].metadata["ipamsync_owner"] == owner(B)
-
-
-def lookup(**ids: tuple[str, ...]) -> Lookup:
-    event = EventInfo(
-        f"evt-{tick()}",
-        "2026-11-27T07:05:00Z",
-        "",
-        ACCOUNT,
-        REGION,
-        "aws.ec2",
-        "AWS API Call via CloudTrail",
-        "X",
-    )
-    return Lookup(event=event, **ids)
 
 
 def test_a_lookup_finds_who_held_an_attachment_an_association_or_a_public_ip(ctx):
@@ -94,9 +77,7 @@ def test_a_lookup_finds_who_held_an_attachment_an_association_or_a_public_ip(ctx
         ctx,
     )
     run(
-        message(
-            C, name="c", enis=[eni(0x68, ["10.20.1.168"], public={"10.20.1.168": ("54.210.50.8", False)})]
-        ),
+        with_public_ip(C, "c", 0x68, "10.20.1.168", "54.210.50.8"),
         ctx,
     )
     assert lookup_holders(lookup(attachment_ids=("eni-attach-0000000000000a66",)), ctx).holders == [owner(A)]
@@ -134,21 +115,15 @@ def test_public_networks_go_once_nothing_is_left_in_them(ctx):
     """Ephemeral public IPs come and go: the ipamsync-owned /24 (and /16) around one is deleted
     when the last address in it is freed, and kept while another address or /24 remains."""
     run(
-        message(
-            A, name="a", enis=[eni(0x70, ["10.20.1.170"], public={"10.20.1.170": ("54.211.7.10", False)})]
-        ),
+        with_public_ip(A, "a", 0x70, "10.20.1.170", "54.211.7.10"),
         ctx,
     )
     run(
-        message(
-            B, name="b", enis=[eni(0x71, ["10.20.1.171"], public={"10.20.1.171": ("54.211.7.11", False)})]
-        ),
+        with_public_ip(B, "b", 0x71, "10.20.1.171", "54.211.7.11"),
         ctx,
     )
     run(
-        message(
-            C, name="c", enis=[eni(0x72, ["10.20.1.172"], public={"10.20.1.172": ("54.211.9.12", False)})]
-        ),
+        with_public_ip(C, "c", 0x72, "10.20.1.172", "54.211.9.12"),
         ctx,
     )
     assert public_networks(ctx) == {"54.211.0.0/16", "54.211.7.0/24", "54.211.9.0/24"}
@@ -159,22 +134,3 @@ def test_public_networks_go_once_nothing_is_left_in_them(ctx):
     run(message(C, "stopped", name="c", enis=[eni(0x72, ["10.20.1.172"])]), ctx)
     assert public_networks(ctx) == set()
     assert "10.20.1.170" in inv(ctx).address_map()  # private addresses and networks stay
-
-
-def test_a_public_network_deleted_between_the_networks_and_addresses_steps_is_created_again(ctx):
-    run(
-        message(
-            A, name="a", enis=[eni(0x73, ["10.20.1.173"], public={"10.20.1.173": ("54.212.3.10", False)})]
-        ),
-        ctx,
-    )
-    b = message(
-        B, name="b", enis=[eni(0x74, ["10.20.1.174"], public={"10.20.1.174": ("54.212.3.11", False)})]
-    )
-    dev = sync_device(b, ctx, holder="b-exec", started=ctx.now())
-    nets = sync_networks(b, ctx)  # finds A's /24
-    run(message(A, "stopped", name="a", enis=[eni(0x73, ["10.20.1.173"])]), ctx)  # empties and deletes it
-    assert "54.212.3.0/24" not in public_networks(ctx)
-    result = sync_addresses(b, ctx, device=dev, networks=nets)
-    assert {a["address"] for a in result.addresses} == {"10.20.1.174", "54.212.3.11"}
-    assert {"54.212.0.0/16", "54.212.3.0/24"} <= public_networks(ctx)

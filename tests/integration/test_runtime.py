@@ -150,6 +150,8 @@ def test_handlers_refuse_malformed_input_with_a_named_error(lambda_env):
                 handler.lambda_handler(bad, FakeLambdaContext(name))
 
 
+# Over 80 lines: one fresh interpreter (a subprocess, as Lambda has it) and a stand-in X-Ray daemon;
+# the assertions read the segments that one run sent.
 def test_tracing_patches_requests_and_annotates_the_correlation_id(emu):
     """In a fresh interpreter with tracing on (as in Lambda), the X-Ray segments sent to the daemon
     address include one subsegment per SOLIDserver call and the correlation-id annotation."""

@@ -277,7 +277,7 @@ class _Ec2:
 
 
 def test_an_ec2_listing_that_fails_part_way_is_listing_incomplete():
-    from ipamsync.enrich import Ec2Reader
+    from ipamsync.ec2 import Ec2Reader
     from ipamsync.errors import ListingIncomplete
     from ipamsync.reconcile.listing import ec2_snapshots
 

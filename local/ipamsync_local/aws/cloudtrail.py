@@ -30,11 +30,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .eventsource import EventSource
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 SOURCE = "aws.ec2"
@@ -290,16 +291,11 @@ class EmittedCall:
         return out
 
 
-class CloudTrailSource:
+class CloudTrailSource(EventSource[EmittedCall]):
     """Turns the EC2 calls :mod:`.motohook` reports into ``PutEvents`` calls on the default bus."""
 
     def __init__(self, events_client: Any, *, event_bus_name: str = "default") -> None:
-        self.events = events_client
-        self.event_bus_name = event_bus_name
-        self.emitted: list[EmittedCall] = []
-        self.failed: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self.enabled = True
+        super().__init__(events_client, event_bus_name=event_bus_name)
         #: called with each call before it is emitted; returning False drops it (a test seam: a
         #: trail that misses an event)
         self.filter: Callable[[Ec2Call], bool] | None = None
@@ -339,29 +335,13 @@ class CloudTrailSource:
         """Put the CloudTrail event of one call on the bus."""
         detail = api_call_detail(call)
         when = call.time.astimezone(dt.UTC).replace(microsecond=0)
-        entry = {
-            "Source": SOURCE,
-            "DetailType": DETAIL_TYPE,
-            "Detail": json.dumps(detail),
-            "Resources": [],
-            "Time": when,
-            "EventBusName": self.event_bus_name,
-        }
-        result = self.events.put_events(Entries=[entry])["Entries"][0]
-        if "EventId" not in result:
-            with self._lock:
-                self.failed.append({"entry": entry, "result": result})
+        event_id = self._put(SOURCE, DETAIL_TYPE, json.dumps(detail), [], when)
+        if event_id is None:
             return None
-        event = delivered_event(str(result["EventId"]), detail, call.account_id, call.region)
-        emitted = EmittedCall(event["id"], call.name, detail.get("errorCode"), event["time"], event)
-        with self._lock:
-            self.emitted.append(emitted)
-        return emitted
-
-    def mark(self) -> int:
-        with self._lock:
-            return len(self.emitted)
+        event = delivered_event(event_id, detail, call.account_id, call.region)
+        return self._record(
+            EmittedCall(event["id"], call.name, detail.get("errorCode"), event["time"], event)
+        )
 
     def since(self, mark: int) -> list[EmittedCall]:
-        with self._lock:
-            return self.emitted[mark:]
+        return self._since(mark)

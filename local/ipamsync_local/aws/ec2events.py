@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .eventsource import EventSource
 from .fleetcalls import RunningChanges
 from .motohook import Transition
 
@@ -52,16 +53,8 @@ class EmittedEvent:
     event: dict[str, Any]
 
 
-class Ec2EventSource:
+class Ec2EventSource(EventSource[EmittedEvent]):
     """Turns EC2 transitions into ``PutEvents`` calls on the default bus."""
-
-    def __init__(self, events_client: Any, *, event_bus_name: str = "default") -> None:
-        self.events = events_client
-        self.event_bus_name = event_bus_name
-        self.emitted: list[EmittedEvent] = []
-        self.failed: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self.enabled = True
 
     def on_transitions(self, transitions: list[Transition]) -> None:
         if not self.enabled:
@@ -90,43 +83,26 @@ class Ec2EventSource:
         import datetime as dt
 
         when = (when or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-        entry = {
-            "Source": SOURCE,
-            "DetailType": DETAIL_TYPE,
-            "Detail": json.dumps({"instance-id": instance_id, "state": state}),
-            "Resources": [f"arn:aws:ec2:{region}:{account_id}:instance/{instance_id}"],
-            "Time": when,
-            "EventBusName": self.event_bus_name,
-        }
-        resp = self.events.put_events(Entries=[entry])
-        result = resp["Entries"][0]
-        if "EventId" not in result:
-            with self._lock:
-                self.failed.append({"entry": entry, "result": result})
+        detail = {"instance-id": instance_id, "state": state}
+        resources = [f"arn:aws:ec2:{region}:{account_id}:instance/{instance_id}"]
+        event_id = self._put(SOURCE, DETAIL_TYPE, json.dumps(detail), resources, when)
+        if event_id is None:
             return None
         event = {
             "version": "0",
-            "id": result["EventId"],
+            "id": event_id,
             "detail-type": DETAIL_TYPE,
             "source": SOURCE,
             "account": account_id,
             "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": region,
-            "resources": entry["Resources"],
-            "detail": {"instance-id": instance_id, "state": state},
+            "resources": resources,
+            "detail": detail,
         }
-        emitted = EmittedEvent(result["EventId"], instance_id, state, previous_state, event["time"], event)
-        with self._lock:
-            self.emitted.append(emitted)
-        return emitted
-
-    def mark(self) -> int:
-        with self._lock:
-            return len(self.emitted)
+        return self._record(EmittedEvent(event_id, instance_id, state, previous_state, event["time"], event))
 
     def since(self, mark: int, instance_ids: set[str] | None = None) -> list[EmittedEvent]:
-        with self._lock:
-            found = self.emitted[mark:]
+        found = self._since(mark)
         return [e for e in found if instance_ids is None or e.instance_id in instance_ids]
 
 

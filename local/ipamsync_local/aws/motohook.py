@@ -1,5 +1,7 @@
-"""The only module that touches moto's internals. Pinned to one moto version; see the canary tests
-(``local/tests/aws/test_moto_canary.py``), which fail loudly when any seam below moves.
+"""With :mod:`.motoec2`, :mod:`.motoquirks` and :mod:`.motoserver`, the only modules that touch moto's
+internals. Pinned to one moto version (:mod:`.motoversion`); see the canary tests
+(``local/tests/aws/test_moto_canary.py``, ``test_moto_quirks.py``), which fail loudly when any seam
+below moves.
 
 What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
 
@@ -31,11 +33,8 @@ What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
    two concurrent receives can both hand out messages of one FIFO group. Every public backend
    method runs under one re-entrant lock; long polling (``WaitTimeSeconds``) is re-implemented
    around short polls so the lock is never held while waiting.
-8. ``EC2Backend`` — describe calls iterate dicts that run/terminate calls change (``RuntimeError:
-   dictionary changed size during iteration`` when the enrich Lambda describes while the fleet
-   launches): every public method runs under one re-entrant lock. ``run_instances``,
-   ``start_instances``, ``stop_instances`` and ``terminate_instances`` also report the state
-   transitions they made (after the lock is released) so EC2 events can be produced.
+8. ``EC2Backend`` (every public method under one lock, state transitions reported) and 14.
+   ``EC2Response.<action>`` (the EC2 calls CloudTrail would record, reported): :mod:`.motoec2`.
 9. ``boto3.client``/``boto3.resource`` (not moto, but the same reason as 6): creation on the default
    session is serialised by a lock; calls on the clients are not.
 10. ``BaseExecutionWorkerCommunication.terminated`` — called by the interpreter when an execution
@@ -46,68 +45,10 @@ What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
     through the API: moto's response serializer costs ~50 ms of CPU per execution history (a third
     of an execution's whole cost). A canary test checks it equals the API's answer.
 
-12. :func:`fix_moto_quirks` (applied by :meth:`MotoHooks.install`, and by tests that use ``mock_aws``
-    directly) makes moto answer as AWS does where moto 5.2.5 does not, so the product needs no
-    workaround. They are fixes, not hooks: they stay installed for the process. Each is checked
-    against moto's own behaviour by a canary (``test_moto_canary.py``, ``quirk`` tests).
-
-    a. ``Subnet.ipv6_cidr_block_association_set`` — moto reports a subnet's IPv6 CIDR state as
-       ``{"State": {"State": "associated"}}`` (the text of a dict once serialised); AWS says
-       ``{"State": "associated"}``.
-    b. ``ElasticAddressBackend.associate_address`` — moving an Elastic IP from instance (or ENI) A
-       to B with ``AllowReassociation`` leaves A's ENI holding it too (A's ``PublicIpAddress`` and
-       its ENI's association stay); ``AllowReassociation=False`` is not enforced when the address
-       was associated through an ENI; an Elastic IP associated with an ENI that already had another
-       one leaves the other one claiming the ENI. As in AWS: A loses it (and gets a new ephemeral
-       public IP if its ENI auto-assigns one and it runs, as after ``DisassociateAddress``), a
-       second association without ``AllowReassociation`` is ``Resource.AlreadyAssociated``, the
-       replaced Elastic IP is disassociated.
-    c. ``ElasticAddress.instance_id`` (``DescribeAddresses``' ``InstanceId``, filter
-       ``instance-id``) — moto keeps the instance named in ``AssociateAddress``: empty for an
-       address associated through an ENI, stale once that ENI is detached or attached elsewhere.
-       AWS names the instance the address's ENI is attached to.
-    d. ``AssociateAddress`` with ``PrivateIpAddress`` — moto ignores it (one public IP per ENI, on
-       its primary private IP). Not modelled: naming a secondary address raises
-       ``NotImplementedError`` instead of silently associating the primary one.
-    e. ``AssignPrivateIpAddresses`` — with a count, moto draws random addresses of the subnet, the
-       network and broadcast addresses and other ENIs' addresses included (SOLIDserver refuses the
-       former); named addresses may lie outside the subnet or belong to another ENI (two ENIs then
-       hold one address, and ``AllowReassignment`` is ignored); the response lists every address of
-       the ENI. As in AWS: free addresses only, never the subnet's first four nor its last; an
-       address outside the subnet or held by another ENI is ``InvalidParameterValue`` unless
-       ``AllowReassignment`` (then it moves; a primary address never does); the response lists the
-       addresses the call assigned.
-    f. ``UnassignPrivateIpAddresses`` — moto unassigns the primary address and ignores addresses the
-       ENI does not have; AWS refuses both (``InvalidParameterValue``).
-    g. ``AssignIpv6Addresses`` — the response lists every IPv6 address of the ENI (AWS: the ones
-       assigned); an ENI in a subnet without IPv6 fails with an ``IndexError`` (AWS: an error);
-       named addresses are not checked against the subnet nor other ENIs.
-    h. ``AttachNetworkInterface`` — moto replaces whatever is at the device index (the replaced ENI
-       still claims the attachment) and attaches an ENI that is attached elsewhere; AWS refuses
-       both (``InvalidParameterValue``, ``InvalidNetworkInterface.InUse``) and an ENI of another
-       availability zone (``InvalidParameterCombination``).
-    i. ``DetachNetworkInterface`` — moto detaches the primary ENI (device index 0) unless it is the
-       instance's only one; AWS never does (``OperationNotPermitted``).
-    j. ``ModifyInstanceAttribute`` (instance type) — moto changes the type of a running instance;
-       AWS only of a stopped one (``IncorrectInstanceState``).
-
-    Left as moto has them (they change nothing ipamsync writes): ``CreateTags``/``DeleteTags`` on
-    ids EC2 does not know are accepted; ``CreateNetworkInterface`` draws random addresses (the fleet
-    helper names them, see ``ec2events.Fleet.launch``).
-
-13. :class:`MotoServer` — moto's ``ThreadedMotoServer`` on loopback, serving the same in-process
-    backends as ``mock_aws`` (the execution environments of the parallel Lambda service call it over
-    HTTP, so every seam above applies to their calls too). Its ``stop`` shuts the server down but
-    leaves the listening socket open: it is closed here. moto's server imports ``flask_cors`` (the
-    ``moto[server]`` extra, not pinned): a stand-in is registered when it is missing (loopback only,
-    no browser ever asks it); werkzeug's line per request is silenced.
-
-14. ``EC2Response.<action>`` for the EC2 calls named in :attr:`MotoHooks.ec2_calls` (the runtime
-    names :data:`ipamsync.events.CALLS`) — moto's CloudTrail records nothing. Each call, whoever
-    makes it (in-process or through :class:`MotoServer`), is reported after moto answered it
-    (:attr:`MotoHooks.on_ec2_calls`, an :class:`~.cloudtrail.Ec2Call`): its parameters as boto3
-    names them (moto's parsed request), its result or its error (an ``EC2ClientError``'s code and
-    message; anything else moto raises is a server error). The error is raised again unchanged.
+12. :func:`~.motoquirks.fix_moto_quirks` (applied by :meth:`MotoHooks.install`) makes moto answer
+    as AWS does where moto 5.2.5 does not, so the product needs no workaround: :mod:`.motoquirks`.
+13. :class:`~.motoserver.MotoServer` — moto's server on loopback, on the same backends: :mod:`.motoserver`.
+14. See 8.
 
 The SQS wrapper (7) also reports sends and visibility changes (:attr:`MotoHooks.on_sqs_activity`)
 so the pipe wakes up when a message may have become receivable instead of polling an empty queue.
@@ -118,27 +59,26 @@ Everything else (``mock_aws``, the boto3 APIs) is public.
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import enum
-import ipaddress
 import json
 import logging
-import sys
 import threading
 import time as _time
-import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import moto
-
+from . import motoec2
 from .cloudtrail import Ec2Call
 from .eventshape import RuleInfo, Transition, aws_event_shape, json_path
 from .invocation import InvalidRequestContent, Throttled
+from .motoec2 import plain
+from .motoquirks import ORIGINALS, fix_moto_quirks
+from .motoserver import MotoServer
+from .motoversion import REQUIRED_MOTO_VERSION, MotoVersionError, check_moto_version
 from .patching import Patch, locked, locked_receive, public_methods
 
 __all__ = [
+    "ORIGINALS",
     "REQUIRED_MOTO_VERSION",
     "Ec2Call",
     "InvalidRequestContent",
@@ -151,9 +91,8 @@ __all__ = [
     "aws_event_shape",
     "check_moto_version",
     "execution_history",
+    "fix_moto_quirks",
 ]
-
-REQUIRED_MOTO_VERSION = "5.2.5"
 
 #: Loggers of moto's Step Functions interpreter (quiet unless debugging).
 INTERPRETER_LOGGERS = ("moto.stepfunctions.parser", "moto.stepfunctions")
@@ -175,31 +114,6 @@ BOTO_CLIENT_FOR_MODULES = (
     "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
     "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
 )
-
-# AWS's EC2 transitions per API call: (previous states that change, states emitted in order).
-_EC2_TRANSITIONS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "start_instances": (frozenset({"stopped"}), ("pending", "running")),
-    "stop_instances": (frozenset({"pending", "running"}), ("stopping", "stopped")),
-    "terminate_instances": (
-        frozenset({"pending", "running", "stopping", "stopped"}),
-        ("shutting-down", "terminated"),
-    ),
-}
-
-
-class MotoVersionError(RuntimeError):
-    """The installed moto is not the version whose internals this module was written against."""
-
-
-def check_moto_version() -> None:
-    if moto.__version__ != REQUIRED_MOTO_VERSION:
-        raise MotoVersionError(
-            f"ipamsync's local AWS runtime patches moto {REQUIRED_MOTO_VERSION} internals, but moto "
-            f"{moto.__version__} is installed. Install the pinned version (make install) or re-check "
-            "every seam in local/ipamsync_local/aws/motohook.py against the new moto and update "
-            "REQUIRED_MOTO_VERSION (local/tests/aws/test_moto_canary.py shows what moved)."
-        )
-
 
 InvokeRouter = Callable[[str, "str | None", Any, Mapping[str, str], dict[str, str]], "bytes | None"]
 EventRouter = Callable[[str, dict[str, Any], RuleInfo], bool]
@@ -246,368 +160,6 @@ _ACTIVE: MotoHooks | None = None
 _ACTIVE_LOCK = threading.Lock()
 #: ASL parse trees by definition text (immutable once built; shared by every runtime).
 _TREES: dict[str, Any] = {}
-
-
-_FIXED = False
-
-
-def fix_moto_quirks() -> None:
-    """Make moto answer as AWS does where it does not (item 12 above). Idempotent."""
-    global _FIXED
-    if _FIXED:
-        return
-    _fix_subnet_ipv6_state()
-    _fix_elastic_ips()
-    _fix_private_ips()
-    _fix_ipv6_addresses()
-    _fix_attachments()
-    _fix_instance_type()
-    _FIXED = True
-
-
-#: What :func:`fix_moto_quirks` replaced, by ``"Class.attribute"`` (the canary tests read moto's own
-#: versions here: they still have the quirks).
-ORIGINALS: dict[str, Any] = {}
-
-
-def _replace(owner: type, name: str, new: Any) -> None:
-    if name not in vars(owner):
-        raise MotoVersionError(f"{owner.__name__}.{name} is gone: re-check fix_moto_quirks")
-    ORIGINALS[f"{owner.__name__}.{name}"] = vars(owner)[name]
-    setattr(owner, name, new)
-
-
-def _ec2_error(code: str, message: str) -> Exception:
-    from moto.ec2.exceptions import EC2ClientError
-
-    return EC2ClientError(code, message)
-
-
-def _fix_subnet_ipv6_state() -> None:
-    """12a."""
-    from moto.ec2.models.subnets import Subnet
-
-    def ipv6_cidr_block_association_set(self: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "ipv6CidrBlock": a["ipv6CidrBlock"],
-                "associationId": a["associationId"],
-                "ipv6CidrBlockState": {"state": a["ipv6CidrBlockState"]["State"]},
-            }
-            for a in self.ipv6_cidr_block_associations.values()
-            if a["ipv6CidrBlockState"]["State"] == "associated"
-        ]
-
-    _replace(Subnet, "ipv6_cidr_block_association_set", property(ipv6_cidr_block_association_set))
-
-
-def _release_public_ip(eni: Any) -> None:
-    """What AWS does to an ENI whose Elastic IP goes elsewhere: no public IP, or a new ephemeral one
-    when the ENI auto-assigns one and its instance runs (moto's own ``disassociate_address``)."""
-    eni.public_ip = None
-    if eni.instance is not None and eni.instance._state.name == "running":
-        eni.check_auto_public_ip()
-
-
-def _fix_elastic_ips() -> None:
-    """12b-12d."""
-    from moto.ec2.models.elastic_ip_addresses import ElasticAddress, ElasticAddressBackend
-    from moto.ec2.responses.elastic_ip_addresses import ElasticIPAddresses
-    from moto.ec2.utils import random_eip_association_id
-
-    def associate_address(
-        backend: Any,
-        instance: Any = None,
-        eni: Any = None,
-        address: str | None = None,
-        allocation_id: str | None = None,
-        reassociate: bool = False,
-    ) -> Any:
-        if address:
-            eip = backend.address_by_ip([address])[0]
-        else:
-            eip = backend.address_by_allocation([allocation_id])[0]
-        target = eni if eni is not None else (instance.nics[0] if instance is not None else None)
-        holder = eip.eni if eip.eni is not None else (eip.instance.nics[0] if eip.instance else None)
-        if holder is not None and holder is not target and not reassociate:
-            raise _ec2_error(
-                "Resource.AlreadyAssociated",
-                f"Resource {eip.allocation_id or eip.public_ip} is already associated.",
-            )
-        if holder is not None and holder is not target and holder.public_ip == eip.public_ip:
-            _release_public_ip(holder)  # 12b: the previous holder no longer has it
-        if target is not None and target.public_ip and target.public_ip != eip.public_ip:
-            for other in backend.address_by_ip([target.public_ip], fail_if_not_found=False):
-                other.eni = other.instance = other.association_id = None  # 12b: replaced
-        eip.instance = target.instance if target is not None else instance
-        eip.eni = target
-        if target is not None:
-            target.public_ip = eip.public_ip
-        if eip.domain == "vpc":
-            eip.association_id = random_eip_association_id()
-        return eip
-
-    _replace(ElasticAddressBackend, "associate_address", associate_address)
-
-    def instance_id(self: Any) -> str:
-        """12c: the instance the ENI holding the address is attached to."""
-        if self.eni is not None:
-            return str(self.eni.instance.id) if self.eni.instance is not None else ""
-        return str(self.instance.id) if self.instance is not None else ""
-
-    _replace(ElasticAddress, "instance_id", property(instance_id))
-    original_filter = ElasticAddress.get_filter_value
-
-    def get_filter_value(self: Any, filter_name: str, method_name: str | None = None) -> Any:
-        if filter_name == "instance-id":
-            return self.instance_id or None
-        return original_filter(self, filter_name, method_name)
-
-    _replace(ElasticAddress, "get_filter_value", get_filter_value)
-    original_response = ElasticIPAddresses.associate_address
-
-    def associate_address_response(response: Any) -> Any:
-        """12d: moto has one public IP per ENI, on its primary private IP."""
-        wanted = response._get_param("PrivateIpAddress")
-        if wanted:
-            backend = response.ec2_backend
-            if response._get_param("NetworkInterfaceId"):
-                eni = backend.get_network_interface(response._get_param("NetworkInterfaceId"))
-            else:
-                eni = backend.get_instance(response._get_param("InstanceId")).nics[0]
-            if wanted != eni.private_ip_address:
-                raise NotImplementedError(
-                    "AssociateAddress with the PrivateIpAddress of a secondary address: moto models one "
-                    f"public IP per ENI, on its primary private IP ({eni.private_ip_address}), not {wanted}"
-                )
-        return original_response(response)
-
-    _replace(ElasticIPAddresses, "associate_address", associate_address_response)
-
-
-def _reserved(cidr: str) -> tuple[int, int]:
-    """The first and last addresses of a subnet AWS hands out (not the first four, nor the last)."""
-    net = ipaddress.ip_network(cidr)
-    return int(net.network_address) + 4, int(net.broadcast_address) - 1
-
-
-def _private_ips_in_use(backend: Any, subnet_id: str) -> dict[str, Any]:
-    """Every private IPv4 address an ENI of the subnet holds, with its ENI."""
-    return {
-        str(item.get("PrivateIpAddress")): eni
-        for eni in backend.enis.values()
-        if eni.subnet is not None and eni.subnet.id == subnet_id
-        for item in eni.private_ip_addresses
-    }
-
-
-def _fix_private_ips() -> None:
-    """12e-12f."""
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
-    from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
-    from moto.moto_api._internal import mock_random
-
-    def free_address(backend: Any, subnet: Any) -> str:
-        first, last = _reserved(subnet.cidr_block)
-        used = set(_private_ips_in_use(backend, subnet.id))
-        for _ in range(64):  # moto's generator, so that a seeded run repeats its choices
-            candidate = str(ipaddress.ip_address(mock_random.randint(first, last)))
-            if candidate not in used:
-                return candidate
-        for value in range(last, first - 1, -1):
-            if str(ipaddress.ip_address(value)) not in used:
-                return str(ipaddress.ip_address(value))
-        raise _ec2_error(
-            "InsufficientFreeAddressesInSubnet", f"The specified subnet {subnet.id} has no free addresses."
-        )
-
-    def assign_private_ip_addresses(
-        backend: Any,
-        eni_id: str,
-        private_ip_addresses: list[str] | None = None,
-        secondary_ips_count: int | None = None,
-        allow_reassignment: bool = False,
-    ) -> Any:
-        eni = backend.get_network_interface(eni_id)
-        mine = {str(item.get("PrivateIpAddress")) for item in eni.private_ip_addresses}
-        if private_ip_addresses:
-            net = ipaddress.ip_network(eni.subnet.cidr_block)
-            in_use = _private_ips_in_use(backend, eni.subnet.id)
-            for ip in private_ip_addresses:
-                if ipaddress.ip_address(ip) not in net:
-                    raise _ec2_error(
-                        "InvalidParameterValue",
-                        f"Address {ip} does not fall within the subnet's address range",
-                    )
-                holder = in_use.get(ip)
-                if holder is not None and holder is not eni:
-                    primary = holder.private_ip_address == ip
-                    if primary or not allow_reassignment:
-                        raise _ec2_error("InvalidParameterValue", f"Address {ip} is in use.")
-            for ip in private_ip_addresses:
-                holder = in_use.get(ip)
-                if holder is not None and holder is not eni:  # 12e: moved, as AWS does
-                    holder.private_ip_addresses[:] = [
-                        item for item in holder.private_ip_addresses if item.get("PrivateIpAddress") != ip
-                    ]
-                if ip not in mine:
-                    eni.private_ip_addresses.append({"Primary": False, "PrivateIpAddress": ip})
-                    mine.add(ip)
-            return eni
-        for _ in range(int(secondary_ips_count or 0)):
-            ip = free_address(backend, eni.subnet)
-            eni.private_ip_addresses.append({"Primary": False, "PrivateIpAddress": ip})
-        return eni
-
-    def unassign_private_ip_addresses(
-        backend: Any, eni_id: str, private_ip_address: list[str] | None = None
-    ) -> Any:
-        eni = backend.get_network_interface(eni_id)
-        wanted = set(private_ip_address or [])
-        mine = {str(item.get("PrivateIpAddress")) for item in eni.private_ip_addresses}
-        if eni.private_ip_address in wanted:
-            raise _ec2_error(
-                "InvalidParameterValue",
-                f"The primary private IP address {eni.private_ip_address} of {eni_id} cannot be unassigned.",
-            )
-        if wanted - mine:
-            raise _ec2_error(
-                "InvalidParameterValue",
-                f"Some of the specified addresses are not assigned to interface {eni_id}",
-            )
-        eni.private_ip_addresses[:] = [
-            item for item in eni.private_ip_addresses if item.get("PrivateIpAddress") not in wanted
-        ]
-        return eni
-
-    _replace(NetworkInterfaceBackend, "assign_private_ip_addresses", assign_private_ip_addresses)
-    _replace(NetworkInterfaceBackend, "unassign_private_ip_addresses", unassign_private_ip_addresses)
-
-    def assign_response(response: Any) -> Any:
-        """12e: the response lists the addresses this call assigned, as AWS's does."""
-        from moto.core.responses import ActionResult
-
-        eni_id = response._get_param("NetworkInterfaceId")
-        before = {
-            str(item.get("PrivateIpAddress"))
-            for item in response.ec2_backend.get_network_interface(eni_id).private_ip_addresses
-        }
-        eni = response.ec2_backend.assign_private_ip_addresses(
-            eni_id,
-            response._get_param("PrivateIpAddresses", []),
-            response._get_int_param("SecondaryPrivateIpAddressCount", 0),
-            allow_reassignment=bool(response._get_bool_param("AllowReassignment", False)),
-        )
-        assigned = [
-            {"PrivateIpAddress": item["PrivateIpAddress"]}
-            for item in eni.private_ip_addresses
-            if str(item.get("PrivateIpAddress")) not in before
-        ]
-        return ActionResult({"NetworkInterfaceId": eni.id, "AssignedPrivateIpAddresses": assigned})
-
-    _replace(ElasticNetworkInterfaces, "assign_private_ip_addresses", assign_response)
-
-
-def _fix_ipv6_addresses() -> None:
-    """12g."""
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
-    from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
-
-    original = NetworkInterfaceBackend.assign_ipv6_addresses
-
-    def assign_ipv6_addresses(
-        backend: Any, eni_id: str, ipv6_addresses: list[str] | None = None, ipv6_count: int | None = None
-    ) -> Any:
-        eni = backend.get_network_interface(eni_id)
-        blocks = [a.get("ipv6CidrBlock") for a in eni.subnet.ipv6_cidr_block_associations.values()]
-        if not blocks:
-            raise _ec2_error(
-                "InvalidParameterValue", f"The subnet {eni.subnet.id} of {eni_id} has no IPv6 CIDR block."
-            )
-        nets = [ipaddress.ip_network(b) for b in blocks if b]
-        held = {
-            str(ipaddress.ip_address(a)): other
-            for other in backend.enis.values()
-            for a in other.ipv6_addresses
-        }
-        for ip in ipv6_addresses or []:
-            if not any(ipaddress.ip_address(ip) in n for n in nets):
-                raise _ec2_error("InvalidParameterValue", f"Address {ip} is not in the subnet's IPv6 range.")
-            if held.get(str(ipaddress.ip_address(ip)), eni) is not eni:
-                raise _ec2_error("InvalidParameterValue", f"Address {ip} is in use.")
-        return original(backend, eni_id, ipv6_addresses, ipv6_count)
-
-    _replace(NetworkInterfaceBackend, "assign_ipv6_addresses", assign_ipv6_addresses)
-
-    def assign_response(response: Any) -> Any:
-        """12g: the response lists the addresses this call assigned, as AWS's does."""
-        from moto.core.responses import ActionResult
-
-        eni_id = response._get_param("NetworkInterfaceId")
-        before = set(response.ec2_backend.get_network_interface(eni_id).ipv6_addresses)
-        eni = response.ec2_backend.assign_ipv6_addresses(
-            eni_id, response._get_param("Ipv6Addresses", []), response._get_int_param("Ipv6AddressCount", 0)
-        )
-        assigned = [a for a in eni.ipv6_addresses if a not in before]
-        return ActionResult({"AssignedIpv6Addresses": assigned, "NetworkInterfaceId": eni.id})
-
-    _replace(ElasticNetworkInterfaces, "assign_ipv6_addresses", assign_response)
-
-
-def _fix_attachments() -> None:
-    """12h-12i."""
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
-
-    original_attach = NetworkInterfaceBackend.attach_network_interface
-    original_detach = NetworkInterfaceBackend.detach_network_interface
-
-    def attach_network_interface(backend: Any, eni_id: str, instance_id: str, device_index: int) -> Any:
-        eni = backend.get_network_interface(eni_id)
-        instance = backend.get_instance(instance_id)
-        if eni.instance is not None:
-            raise _ec2_error("InvalidNetworkInterface.InUse", f"Interface: [{eni_id}] in use.")
-        if int(device_index) in instance.nics:
-            raise _ec2_error(
-                "InvalidParameterValue",
-                f"Instance '{instance_id}' already has an interface attached at device index "
-                f"'{device_index}'.",
-            )
-        if eni.subnet.availability_zone != instance.placement.zone:
-            raise _ec2_error(
-                "InvalidParameterCombination",
-                "You may not attach a network interface to an instance if they are not in the same "
-                "availability zone",
-            )
-        return original_attach(backend, eni_id, instance_id, device_index)
-
-    def detach_network_interface(backend: Any, attachment_id: str) -> None:
-        for eni in backend.enis.values():
-            if eni.attachment_id == attachment_id and eni.device_index == 0:
-                raise _ec2_error(
-                    "OperationNotPermitted", "The network interface at device index 0 cannot be detached."
-                )
-        original_detach(backend, attachment_id)
-
-    _replace(NetworkInterfaceBackend, "attach_network_interface", attach_network_interface)
-    _replace(NetworkInterfaceBackend, "detach_network_interface", detach_network_interface)
-
-
-def _fix_instance_type() -> None:
-    """12j."""
-    from moto.ec2.models.instances import InstanceBackend
-
-    original = InstanceBackend.modify_instance_attribute
-
-    def modify_instance_attribute(backend: Any, instance_id: str, key: str, value: Any) -> Any:
-        if key == "instance_type":
-            state = backend.get_instance(instance_id)._state.name
-            if state != "stopped":
-                raise _ec2_error(
-                    "IncorrectInstanceState", f"The instance '{instance_id}' is not in the 'stopped' state."
-                )
-        return original(backend, instance_id, key, value)
-
-    _replace(InstanceBackend, "modify_instance_attribute", modify_instance_attribute)
 
 
 class MotoHooks:
@@ -889,127 +441,13 @@ class MotoHooks:
         report.__name__ = getattr(locked, "__name__", "report")
         return report
 
-    # ------------------------------------------------------------------ 8. EC2 lock + transitions
+    # ------------------------------------------------------------------ 8, 14. EC2 (motoec2)
 
     def _install_ec2(self) -> None:
-        from moto.ec2.models import EC2Backend
-
-        lock = self.ec2_lock
-        for name in public_methods(EC2Backend):
-            method = locked(getattr(EC2Backend, name), lock)
-            if name == "run_instances":
-                method = self._run_instances_reporter(method)
-            elif name in _EC2_TRANSITIONS:
-                method = self._transition_reporter(method, name)
-            self._patches.append(Patch(EC2Backend, name, method))
-
-    def _report(self, transitions: list[Transition]) -> None:
-        if transitions and self.on_ec2_transitions is not None:
-            self.on_ec2_transitions(transitions)
-
-    def _run_instances_reporter(self, locked: Callable[..., Any]) -> Callable[..., Any]:
-        hooks = self
-
-        def run_instances(backend: Any, *args: Any, **kwargs: Any) -> Any:
-            reservation = locked(backend, *args, **kwargs)
-            now = dt.datetime.now(dt.UTC)
-            transitions = [
-                Transition(inst.id, state, prev, backend.account_id, backend.region_name, now)
-                for inst in reservation.instances
-                for prev, state in (("", "pending"), ("pending", "running"))
-            ]
-            hooks._report(transitions)
-            return reservation
-
-        return run_instances
-
-    def _transition_reporter(self, locked: Callable[..., Any], name: str) -> Callable[..., Any]:
-        hooks = self
-        changing, states = _EC2_TRANSITIONS[name]
-
-        def changed(backend: Any, *args: Any, **kwargs: Any) -> Any:
-            result = locked(backend, *args, **kwargs)
-            now = dt.datetime.now(dt.UTC)
-            transitions = []
-            for instance, previous in result:
-                prev = getattr(previous, "name", str(previous))
-                if prev not in changing:
-                    continue
-                for state in states:
-                    transitions.append(
-                        Transition(instance.id, state, prev, backend.account_id, backend.region_name, now)
-                    )
-                    prev = state
-            hooks._report(transitions)
-            return result
-
-        changed.__name__ = name
-        return changed
-
-    # ------------------------------------------------------------------ 14. EC2 API calls (CloudTrail)
+        self._patches.extend(motoec2.transition_patches(self))
 
     def _install_ec2_calls(self) -> None:
-        from moto.core.exceptions import ServiceException
-        from moto.core.utils import camelcase_to_underscores
-        from moto.ec2.responses import EC2Response
-
-        hooks = self
-        for api in self.ec2_calls:
-            name = camelcase_to_underscores(api)
-            original = getattr(EC2Response, name, None)
-            if original is None:
-                raise MotoVersionError(f"EC2Response has no {name} (the {api} call)")
-
-            def reporter(response: Any, _original: Any = original, _api: str = api) -> Any:
-                params = _plain(response._get_params())
-                base = {
-                    "name": _api,
-                    "params": params,
-                    "account_id": str(response.current_account),
-                    "region": str(response.region),
-                    "user_agent": _header(response, "User-Agent"),
-                }
-                try:
-                    result = _original(response)
-                except ServiceException as exc:
-                    hooks._report_call(
-                        Ec2Call(
-                            **base,
-                            result=None,
-                            time=_now(),
-                            error_code=str(exc.code),
-                            error_message=str(exc.message),
-                        )
-                    )
-                    raise
-                except Exception as exc:
-                    hooks._report_call(
-                        Ec2Call(
-                            **base,
-                            result=None,
-                            time=_now(),
-                            error_code="InternalError",
-                            error_message=f"{type(exc).__name__}: {str(exc)[:300]}",
-                            server_error=True,
-                        )
-                    )
-                    raise
-                value = getattr(result, "result", None)
-                hooks._report_call(
-                    Ec2Call(**base, result=_plain(value) if isinstance(value, Mapping) else None, time=_now())
-                )
-                return result
-
-            reporter.__name__ = name
-            self._patches.append(Patch(EC2Response, name, reporter))
-
-    def _report_call(self, call: Ec2Call) -> None:
-        if self.on_ec2_calls is None:
-            return
-        try:
-            self.on_ec2_calls([call])
-        except Exception:  # the EC2 call itself succeeded (or failed) regardless
-            logging.getLogger(__name__).exception("reporting the EC2 call %s failed", call.name)
+        self._patches.extend(motoec2.call_patches(self))
 
     # ------------------------------------------------------------------ 9. boto3 client creation
 
@@ -1051,29 +489,6 @@ _SQS_ACTIVITY = frozenset(
 )
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _header(response: Any, name: str) -> str:
-    headers = getattr(response, "headers", None) or {}
-    try:
-        return str(headers.get(name) or headers.get(name.lower()) or "")
-    except Exception:
-        return ""
-
-
-def _plain(node: Any) -> Any:
-    """moto's typed dicts → plain data (str enums → str; datetimes kept, as boto3 returns them)."""
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items() if v is not None}
-    if isinstance(node, list | tuple):
-        return [_plain(v) for v in node]
-    if isinstance(node, enum.Enum):
-        return node.value
-    return node
-
-
 def execution_history(execution_arn: str) -> list[dict[str, Any]]:
     """The events ``GetExecutionHistory`` returns for an execution, read from moto's backend."""
     from moto.stepfunctions.responses import get_backend
@@ -1081,57 +496,9 @@ def execution_history(execution_arn: str) -> list[dict[str, Any]]:
     parts = execution_arn.split(":")
     region, account = parts[3], parts[4]
     output = get_backend(account, region).get_execution_history(execution_arn)
-    return [_plain(e) for e in output["events"]]
+    return [plain(e) for e in output["events"]]
 
 
 def active() -> MotoHooks | None:
     """The installed hooks, if a local runtime is running in this process."""
     return _ACTIVE
-
-
-class MotoServer:
-    """moto's HTTP server on ``127.0.0.1`` (an ephemeral port unless ``port``), on the in-process
-    backends. ``start()`` returns the endpoint URL; ``stop()`` also closes the listening socket."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.port = port
-        self.url: str | None = None
-        self._server: Any = None
-        self._werkzeug_level: int | None = None
-
-    def start(self) -> str:
-        try:
-            import flask_cors  # noqa: F401
-        except ImportError:
-            stand_in = types.ModuleType("flask_cors")
-            stand_in.CORS = lambda app, *a, **kw: app  # type: ignore[attr-defined]
-            sys.modules["flask_cors"] = stand_in
-        from moto.server import ThreadedMotoServer
-
-        werkzeug = logging.getLogger("werkzeug")
-        self._werkzeug_level = werkzeug.level
-        werkzeug.setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        server.start()
-        self._server = server
-        host, port = server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-        return self.url
-
-    def get_host_and_port(self) -> tuple[str, int]:
-        assert self._server is not None, "not started"
-        host, port = self._server.get_host_and_port()
-        return str(host), int(port)
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        try:
-            server.stop()
-        finally:
-            inner = getattr(server, "_server", None)  # werkzeug's server: its socket stays open
-            if inner is not None:
-                inner.server_close()
-            if self._werkzeug_level is not None:
-                logging.getLogger("werkzeug").setLevel(self._werkzeug_level)

@@ -43,6 +43,10 @@ Where the local run differs from AWS, on purpose:
 * The pipe runs as many batches at once as the sync functions' reserved concurrency
   (``SolidServerMaxConcurrency``) unless ``pipe_workers`` says otherwise.
 * Only one ``LocalAws`` runs per process at a time (moto is process-global).
+
+Over 600 lines because :class:`LocalAws` is the one facade the tests, the demo and the bench drive
+(start and stop, drive, inspect); what it starts lives in the modules named above, and about sixty
+of its lines are this description.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def measure_size(n: int, drift: float, log: Any) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from ipamsync.enrich import Ec2Reader
+    from ipamsync.ec2 import Ec2Reader
     from ipamsync.reconcile.listing import ec2_snapshots
     from ipamsync.reconcile.plan import reconcile_event
     from ipamsync.reconcile.run import Target, plan_target

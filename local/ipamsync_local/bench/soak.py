@@ -269,12 +269,7 @@ def run(
                 bodies, actions = _observe(aws, events, instances, rng, say)
             emitted = list(aws.events_source.emitted)
             say(f"soak: {len(emitted)} events emitted and enriched ({timings['events_s']} s)")
-            copies = rng.sample(bodies, k=round(duplicate_ratio * len(bodies)))
-            deliveries = bodies + copies
-            rng.shuffle(deliveries)
-            say(f"soak: {len(deliveries)} deliveries ({len(copies)} duplicates), shuffled")
-            overlapping = set(rng.sample(range(len(deliveries)), k=round(overlap_ratio * len(deliveries))))
-            say(f"soak: {len(overlapping)} of them also executed by hand at the same time")
+            deliveries, copies, overlapping = _shuffled(bodies, rng, duplicate_ratio, overlap_ratio, say)
             admin.reset_stats()
             admin.set_faults(fault_config(fault_rate, seed))
             say(f"soak: SOLIDserver fails {fault_rate:.0%} of the calls")
@@ -306,6 +301,19 @@ def run(
         seed=seed,
         time_scale=time_scale,
     )
+
+
+def _shuffled(
+    bodies: list[Any], rng: random.Random, duplicate_ratio: float, overlap_ratio: float, say: Log
+) -> tuple[list[Any], list[Any], set[int]]:
+    """Every body plus duplicates, shuffled; which deliveries are also executed by hand at once."""
+    copies = rng.sample(bodies, k=round(duplicate_ratio * len(bodies)))
+    deliveries = bodies + copies
+    rng.shuffle(deliveries)
+    say(f"soak: {len(deliveries)} deliveries ({len(copies)} duplicates), shuffled")
+    overlapping = set(rng.sample(range(len(deliveries)), k=round(overlap_ratio * len(deliveries))))
+    say(f"soak: {len(overlapping)} of them also executed by hand at the same time")
+    return deliveries, copies, overlapping
 
 
 def _figures(

@@ -73,25 +73,9 @@ def run(args: argparse.Namespace, screen: Screen) -> int:
             )
         )
         org = stack.enter_context(LocalOrganization(aws, external_id=EXTERNAL_ID))
-        screen.line(f"hub                   account {HUB}, {EAST}: template.yaml, bus {org.hub_bus_name}")
-        for account, region in ((HUB, WEST), (MEMBER, EAST), (MEMBER, WEST)):
-            org.deploy_member(account, region)
-            screen.line(f"member stack          account {account}, {region}: forwarding rules → hub bus")
-        org.deploy_member(REFUSING, EAST, external_id="another-hubs-external-id")
-        screen.line(
-            f"member stack          account {REFUSING}, {EAST}: its read role trusts another external id"
-        )
+        _deploy_members(org, screen)
         t0 = time.monotonic()
-        launched: dict[str, tuple[str, str, str]] = {}
-        for account, region, count in FLEET:
-            fleet = org.fleet(account, region)
-            fleet.ensure_network(RANGE, name=f"vpc-{account[-4:]}-{region}")
-            for n in range(count):
-                name = f"web-{account[-4:]}-{region}-{n + 1}"
-                launched[fleet.launch(name).instance_id] = (account, region, name)
-        refused_fleet = org.fleet(REFUSING, EAST)
-        refused_fleet.ensure_network(RANGE)
-        refused_iid = refused_fleet.launch("refused-1").instance_id
+        launched, refused_iid = _launch(org)
         aws.wait_idle(300)
         synced_in = time.monotonic() - t0
 
@@ -102,52 +86,95 @@ def run(args: argparse.Namespace, screen: Screen) -> int:
             screen.section(f"SOLIDserver · IPAM (space {space})")
             screen.line(report.ipam_tree(scope(inv, space)))
 
-        names = {s.id: s.name for s in inv.spaces}
-        placed = {
-            a.metadata.get("ipamsync_owner", "").rsplit(":", 1)[-1]: (names[a.space_id], a.metadata)
-            for a in inv.addresses
-            if a.metadata.get("aws_address_kind") == "primary"
-        }
-        problems = []
-        for iid, (account, region, name) in launched.items():
-            got = placed.get(iid)
-            if got is None:
-                problems.append(f"{name} ({iid}) is not in SOLIDserver")
-            elif got[0] != f"AWS-{account}-{region}" or got[1].get("aws_account_id") != account:
-                problems.append(f"{name} ({iid}) is in {got[0]}")
-        if refused_iid in placed:
-            problems.append(f"{refused_iid} of the refusing account was synced")
-        dead = [d["body"] for d in aws.dead_letters("WorkflowDeadLetterQueue")]
-        refusals = [
-            d
-            for d in dead
-            if isinstance(d, dict)
-            and (d.get("responsePayload") or {}).get("errorType") == "MemberAccessRefused"
-        ]
-        others = [d for d in dead if d not in refusals]
-        if not refusals:
-            problems.append("the refusing account's events are not in the dead-letter queue")
-        if others:
-            problems.append(f"{len(others)} other dead letters")
-
-        screen.section("Summary")
-        reused = sum(1 for a, _, _ in FLEET)
-        screen.line(
-            f"  instances          {len(launched)} in {reused} (account, region) pairs, one range {RANGE}"
-        )
-        screen.line(f"  spaces             {', '.join(spaces)}")
-        screen.line(f"  executions         {len(aws.recorder.summaries) if aws.recorder else 0}")
-        screen.line(f"  synced in          {seconds(synced_in)} (time scale {min(args.time_scale, 0.01):g})")
-        for d in refusals[:2]:
-            payload = d["responsePayload"]
-            screen.line(f"  dead-lettered      {payload['errorType']}: {payload['errorMessage'][:110]}")
-        for p in problems:
-            screen.line(f"  ✘ {p}")
+        problems, refusals = _problems(inv, aws, launched, refused_iid)
+        _summary(screen, args, aws, launched, spaces, synced_in, refusals, problems)
         ok = not problems
         screen.line()
         verdict = "✔ organisation demo succeeded" if ok else "✘ organisation demo failed: see above"
         screen.line(screen.bold(f"{verdict} (wall time {seconds(time.monotonic() - started)})"))
         return 0 if ok else 1
+
+
+def _deploy_members(org: Any, screen: Screen) -> None:
+    screen.line(f"hub                   account {HUB}, {EAST}: template.yaml, bus {org.hub_bus_name}")
+    for account, region in ((HUB, WEST), (MEMBER, EAST), (MEMBER, WEST)):
+        org.deploy_member(account, region)
+        screen.line(f"member stack          account {account}, {region}: forwarding rules → hub bus")
+    org.deploy_member(REFUSING, EAST, external_id="another-hubs-external-id")
+    screen.line(f"member stack          account {REFUSING}, {EAST}: its read role trusts another external id")
+
+
+def _launch(org: Any) -> tuple[dict[str, tuple[str, str, str]], str]:
+    """The fleet of every (account, region) pair, by instance id; the refusing account's instance."""
+    launched: dict[str, tuple[str, str, str]] = {}
+    for account, region, count in FLEET:
+        fleet = org.fleet(account, region)
+        fleet.ensure_network(RANGE, name=f"vpc-{account[-4:]}-{region}")
+        for n in range(count):
+            name = f"web-{account[-4:]}-{region}-{n + 1}"
+            launched[fleet.launch(name).instance_id] = (account, region, name)
+    refused_fleet = org.fleet(REFUSING, EAST)
+    refused_fleet.ensure_network(RANGE)
+    return launched, str(refused_fleet.launch("refused-1").instance_id)
+
+
+def _problems(
+    inv: Any, aws: Any, launched: dict[str, tuple[str, str, str]], refused_iid: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """What is wrong (each instance in its account's and region's space, nothing of the refusing
+    account synced, its events dead-lettered and nothing else), and the refusals dead-lettered."""
+    names = {s.id: s.name for s in inv.spaces}
+    placed = {
+        a.metadata.get("ipamsync_owner", "").rsplit(":", 1)[-1]: (names[a.space_id], a.metadata)
+        for a in inv.addresses
+        if a.metadata.get("aws_address_kind") == "primary"
+    }
+    problems = []
+    for iid, (account, region, name) in launched.items():
+        got = placed.get(iid)
+        if got is None:
+            problems.append(f"{name} ({iid}) is not in SOLIDserver")
+        elif got[0] != f"AWS-{account}-{region}" or got[1].get("aws_account_id") != account:
+            problems.append(f"{name} ({iid}) is in {got[0]}")
+    if refused_iid in placed:
+        problems.append(f"{refused_iid} of the refusing account was synced")
+    dead = [d["body"] for d in aws.dead_letters("WorkflowDeadLetterQueue")]
+    refusals = [
+        d
+        for d in dead
+        if isinstance(d, dict) and (d.get("responsePayload") or {}).get("errorType") == "MemberAccessRefused"
+    ]
+    others = [d for d in dead if d not in refusals]
+    if not refusals:
+        problems.append("the refusing account's events are not in the dead-letter queue")
+    if others:
+        problems.append(f"{len(others)} other dead letters")
+    return problems, refusals
+
+
+def _summary(
+    screen: Screen,
+    args: argparse.Namespace,
+    aws: Any,
+    launched: dict[str, tuple[str, str, str]],
+    spaces: list[str],
+    synced_in: float,
+    refusals: list[dict[str, Any]],
+    problems: list[str],
+) -> None:
+    screen.section("Summary")
+    reused = sum(1 for a, _, _ in FLEET)
+    screen.line(
+        f"  instances          {len(launched)} in {reused} (account, region) pairs, one range {RANGE}"
+    )
+    screen.line(f"  spaces             {', '.join(spaces)}")
+    screen.line(f"  executions         {len(aws.recorder.summaries) if aws.recorder else 0}")
+    screen.line(f"  synced in          {seconds(synced_in)} (time scale {min(args.time_scale, 0.01):g})")
+    for d in refusals[:2]:
+        payload = d["responsePayload"]
+        screen.line(f"  dead-lettered      {payload['errorType']}: {payload['errorMessage'][:110]}")
+    for p in problems:
+        screen.line(f"  ✘ {p}")
 
 
 def _client(emu: Any) -> Any:

@@ -28,6 +28,19 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
     sub = parser.add_subparsers(dest="emulator_command", metavar="SUBCOMMAND")
 
+    _serve_parser(sub)
+    _seed_parser(sub)
+    _control_parsers(sub)
+    _show_and_reset_parsers(sub)
+
+    def usage(_: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(func=usage)
+
+
+def _serve_parser(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the emulator until Ctrl-C / SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8443, help="0 picks a free port")
@@ -53,6 +66,8 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     serve.add_argument("--ready-file", help="write the URL to this file once listening")
     serve.set_defaults(func=cmd_serve)
 
+
+def _seed_parser(sub: Any) -> None:
     seed = sub.add_parser("seed", help="create the demo space, DNS server and zones (idempotent)")
     _admin_args(seed)
     seed.add_argument("--space", default=DEFAULT_SPACE, help=f"IP space to create (default {DEFAULT_SPACE})")
@@ -73,6 +88,9 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     )
     seed.set_defaults(func=cmd_seed)
 
+
+def _control_parsers(sub: Any) -> None:
+    """faults, stats, profile: a running emulator's admin endpoints."""
     faults = sub.add_parser("faults", help="show or change fault injection")
     _admin_args(faults)
     action = faults.add_mutually_exclusive_group()
@@ -86,7 +104,6 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     _admin_args(stats)
     stats.add_argument("--reset", action="store_true", help="reset the counters after printing them")
     stats.set_defaults(func=cmd_stats)
-
     profile = sub.add_parser(
         "profile",
         help="show or change the appliance profile of a running emulator",
@@ -98,6 +115,8 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     profile.add_argument("--settings", help="settings to change: JSON text or @file")
     profile.set_defaults(func=cmd_profile)
 
+
+def _show_and_reset_parsers(sub: Any) -> None:
     show = sub.add_parser(
         "show",
         help="print the IPAM tree, devices and DNS records of an emulator (--url) or its database (--db)",
@@ -113,12 +132,6 @@ def register(subparsers: Any, name: str, help_text: str) -> None:
     reset = sub.add_parser("reset", help="delete every object of a running emulator")
     _admin_args(reset)
     reset.set_defaults(func=cmd_reset)
-
-    def usage(_: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    parser.set_defaults(func=usage)
 
 
 def _admin_args(parser: argparse.ArgumentParser) -> None:

@@ -5,6 +5,9 @@ project's shared SOLIDserver notes (``services/<logical name>_list.md``), so tha
 returns exactly these names, in this order. ``*_info`` services return the same columns as the
 matching ``*_list`` service (the descriptions are identical). Do not edit by hand: regenerate
 from the descriptions.
+
+Over 600 lines because it is data, not code: one column name per line, as the descriptions list
+them, so that a diff against a regenerated copy reads line by line.
 """
 
 from __future__ import annotations

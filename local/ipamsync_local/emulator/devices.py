@@ -159,70 +159,69 @@ def iface_add(store: Store, req: Req) -> Result:
 
     def create() -> int:
         assert device is not None
-        name = req.required("hostiface_name")
-        now = store.now()
-        oid = store.insert(
-            "hostiface",
-            {
-                "hostdev_id": device["hostdev_id"],
-                "hostiface_name": name,
-                "hostiface_type": iface_type or "interface",
-                "hostiface_mac": addr.normalize_mac("hostiface_mac", req.text("hostiface_mac")),
-                "add_time": now,
-                "modify_time": now,
-            },
-        )
-        apply_class(
-            store,
-            req,
-            prefix_names=("hostiface_class_parameters",),
-            otype="hostiface",
-            table="hostiface",
-            id_column="hostiface_id",
-            oid=oid,
-            current="",
-            class_name_param="hostiface_class_name",
-            created=True,
-        )
-        _link_address(store, req, oid, device["hostdev_id"])
-        return oid
+        return _create_iface(store, req, device, iface_type)
 
-    def edit(oid: int) -> None:
-        row = store.one("SELECT * FROM hostiface WHERE hostiface_id = ?", (oid,))
-        assert row is not None
-        changes: dict[str, object] = {"modify_time": store.now()}
-        name = req.get("hostiface_name")
-        if name and name != row["hostiface_name"]:
-            if store.one(
-                "SELECT 1 FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
-                (row["hostdev_id"], name),
-            ):
-                raise ApiError(
-                    Errno.ALREADY_EXISTS,
-                    f"device {row['hostdev_id']} already has an interface {name!r}",
-                    parameters="hostiface_name",
-                    param_value=name,
-                )
-            changes["hostiface_name"] = name
-        if iface_type is not None:
-            changes["hostiface_type"] = iface_type
-        if req.has("hostiface_mac"):
-            changes["hostiface_mac"] = addr.normalize_mac("hostiface_mac", req.text("hostiface_mac"))
-        store.update("hostiface", "hostiface_id", oid, changes)
-        apply_class(
-            store,
-            req,
-            prefix_names=("hostiface_class_parameters",),
-            otype="hostiface",
-            table="hostiface",
-            id_column="hostiface_id",
-            oid=oid,
-            current=row["class_params"],
-            class_name_param="hostiface_class_name",
-        )
-        _link_address(store, req, oid, row["hostdev_id"])
+    return upsert(req, existing, create, lambda oid: _edit_iface(store, req, oid, iface_type), "interface")
 
-    return upsert(req, existing, create, edit, "interface")
+
+def _create_iface(store: Store, req: Req, device: sqlite3.Row, iface_type: str | None) -> int:
+    name = req.required("hostiface_name")
+    now = store.now()
+    oid = store.insert(
+        "hostiface",
+        {
+            "hostdev_id": device["hostdev_id"],
+            "hostiface_name": name,
+            "hostiface_type": iface_type or "interface",
+            "hostiface_mac": addr.normalize_mac("hostiface_mac", req.text("hostiface_mac")),
+            "add_time": now,
+            "modify_time": now,
+        },
+    )
+    _iface_class(store, req, oid, "", created=True)
+    _link_address(store, req, oid, device["hostdev_id"])
+    return oid
+
+
+def _edit_iface(store: Store, req: Req, oid: int, iface_type: str | None) -> None:
+    row = store.one("SELECT * FROM hostiface WHERE hostiface_id = ?", (oid,))
+    assert row is not None
+    changes: dict[str, object] = {"modify_time": store.now()}
+    name = req.get("hostiface_name")
+    if name and name != row["hostiface_name"]:
+        if store.one(
+            "SELECT 1 FROM hostiface WHERE hostdev_id = ? AND hostiface_name = ?",
+            (row["hostdev_id"], name),
+        ):
+            raise ApiError(
+                Errno.ALREADY_EXISTS,
+                f"device {row['hostdev_id']} already has an interface {name!r}",
+                parameters="hostiface_name",
+                param_value=name,
+            )
+        changes["hostiface_name"] = name
+    if iface_type is not None:
+        changes["hostiface_type"] = iface_type
+    if req.has("hostiface_mac"):
+        changes["hostiface_mac"] = addr.normalize_mac("hostiface_mac", req.text("hostiface_mac"))
+    store.update("hostiface", "hostiface_id", oid, changes)
+    _iface_class(store, req, oid, row["class_params"])
+    _link_address(store, req, oid, row["hostdev_id"])
+
+
+def _iface_class(store: Store, req: Req, oid: int, current: str, *, created: bool = False) -> None:
+    apply_class(
+        store,
+        req,
+        prefix_names=("hostiface_class_parameters",),
+        otype="hostiface",
+        table="hostiface",
+        id_column="hostiface_id",
+        oid=oid,
+        current=current,
+        class_name_param="hostiface_class_name",
+        created=created,
+    )
 
 
 def _link_address(store: Store, req: Req, iface_id: int, dev_id: int) -> None:

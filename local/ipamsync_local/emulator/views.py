@@ -1,9 +1,7 @@
-"""Output columns of every list/info/count service, as SQL over the emulator's tables.
-
-Every returned column listed in :mod:`.columns` is either computed from the data (a SQL
-expression) or, for what the emulator does not model (pools, VLANs, DHCP, SNMP...), a constant
-default: ``"0"`` for ids, counters, sizes and times, ``"#"`` for names of absent objects, ``""``
-otherwise. Both kinds can be used in WHERE and ORDERBY; only computed ones are selected.
+"""Output columns of every list/info/count service, as SQL over the emulator's tables: the IPAM
+views and the appliance's here, Device Manager's in :mod:`.views_devices`, DNS's in
+:mod:`.views_dns` (re-exported: the services table reads every view from this module). How a view
+is built (computed columns, constant defaults): :mod:`.viewbuild`.
 
 Tag types (``TAGS=<type>.<param>`` -> column ``tag_<type>_<param>``) per list service:
 
@@ -23,97 +21,29 @@ dns_rr_list              ``rr``, ``dnszone``, ``dns``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from . import columns as spec
 from .profile import Appliance
 from .store import View
-from .where import Column
+from .viewbuild import I, T, build, hex4, opt_hex4, pct
+from .views_devices import HOSTDEV, HOSTIFACE
+from .views_dns import DNS_RR, DNS_SERVER, DNS_ZONE
 
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def T(expr: str) -> Column:
-    return Column(expr, "text")
-
-
-def I(expr: str) -> Column:  # noqa: E743
-    return Column(expr, "int")
-
-
-_ZERO_SUFFIXES = (
-    "_id",
-    "_size",
-    "_count",
-    "_percent",
-    "_total",
-    "_used",
-    "_free",
-    "_level",
-    "_time",
-    "_port",
-    "_delay",
-    "_days",
-    "_offset",
-    "_lag_count",
-)
-
-
-def default_for(name: str) -> str:
-    """The constant an unmodelled column answers."""
-    if name.endswith("_class_name"):
-        return ""
-    if name.endswith("_name"):
-        return "#"
-    if name.endswith(_ZERO_SUFFIXES):
-        return "0"
-    return ""
-
-
-def build(
-    name: str,
-    order: tuple[str, ...],
-    *,
-    from_sql: str,
-    id_column: str,
-    mapped: Mapping[str, Column],
-    tag_types: Mapping[str, tuple[str, str]],
-    overrides: Mapping[str, str] | None = None,
-    order_tail: tuple[str, ...] = (),
-) -> View:
-    overrides = overrides or {}
-    columns: dict[str, Column] = {}
-    constants: dict[str, str] = {}
-    for col in order:
-        if col in mapped:
-            columns[col] = mapped[col]
-        else:
-            value = overrides.get(col, default_for(col))
-            constants[col] = value
-            columns[col] = T(_lit(value))
-    unknown = set(mapped) - set(order)
-    if unknown:  # a typo here would silently hide a column: fail at import instead
-        raise ValueError(f"{name}: mapped columns not in the service description: {sorted(unknown)}")
-    return View(name, from_sql, id_column, columns, dict(tag_types), constants, order, order_tail)
-
-
-def _hex4(expr: str) -> str:
-    return f"printf('%08x', {expr})"
-
-
-def _opt_hex4(alias: str, expr: str) -> str:
-    return f"CASE WHEN {alias}.rowid IS NULL THEN '' ELSE printf('%08x', {expr}) END"
-
-
-def _if_v4(expr: str) -> str:
-    return f"CASE WHEN length({expr}) = 8 THEN {expr} ELSE '' END"
-
-
-def _pct(part: str, whole: str) -> str:
-    return f"printf('%.2f', CASE WHEN ({whole}) > 0 THEN 100.0 * ({part}) / ({whole}) ELSE 0 END)"
-
+__all__ = [
+    "ADDRESS",
+    "ADDRESS6",
+    "ADDRESS6_WITH_FREE",
+    "ADDRESS_WITH_FREE",
+    "DNS_RR",
+    "DNS_SERVER",
+    "DNS_ZONE",
+    "HOSTDEV",
+    "HOSTIFACE",
+    "MEMBER",
+    "SITE",
+    "SUBNET",
+    "SUBNET6",
+    "for_profile",
+]
 
 # --------------------------------------------------------------------------- spaces
 
@@ -169,9 +99,9 @@ SUBNET = build(
     mapped={
         "type": T("CASE WHEN n.subnet_level = 0 THEN 'block' ELSE 'subnet' END"),
         "subnet_id": I("n.subnet_id"),
-        "start_ip_addr": T(_hex4("n.start_addr")),
+        "start_ip_addr": T(hex4("n.start_addr")),
         "start_hostaddr": T("n.start_host"),
-        "end_ip_addr": T(_hex4("n.end_addr")),
+        "end_ip_addr": T(hex4("n.end_addr")),
         "end_hostaddr": T("n.end_host"),
         "subnet_name": T("n.subnet_name"),
         "subnet_size": I(_N_SIZE),
@@ -183,11 +113,11 @@ SUBNET = build(
         "is_terminal": I("n.is_terminal"),
         "lock_network_broadcast": I("n.lock_network_broadcast"),
         "subnet_allocated_size": I(_N_ALLOCATED),
-        "subnet_allocated_percent": T(_pct(_N_ALLOCATED, _N_SIZE)),
+        "subnet_allocated_percent": T(pct(_N_ALLOCATED, _N_SIZE)),
         "subnet_used_size": I(_N_USED),
-        "subnet_used_percent": T(_pct(_N_USED, _N_SIZE)),
+        "subnet_used_percent": T(pct(_N_USED, _N_SIZE)),
         "subnet_ip_used_size": I(_N_IP_USED),
-        "subnet_ip_used_percent": T(_pct(_N_IP_USED, _N_SIZE)),
+        "subnet_ip_used_percent": T(pct(_N_IP_USED, _N_SIZE)),
         "subnet_ip_free_size": I(f"({_N_SIZE} - {_N_IP_USED} - {_N_LOCKED})"),
         "site_description": T("s.site_description"),
         "site_name": T("s.site_name"),
@@ -196,8 +126,8 @@ SUBNET = build(
         "tree_id_path": T("n.subnet_path"),
         "site_class_name": T("s.class_name"),
         "parent_subnet_name": T("COALESCE(p.subnet_name, '#')"),
-        "parent_start_ip_addr": T(_opt_hex4("p", "p.start_addr")),
-        "parent_end_ip_addr": T(_opt_hex4("p", "p.end_addr")),
+        "parent_start_ip_addr": T(opt_hex4("p", "p.start_addr")),
+        "parent_end_ip_addr": T(opt_hex4("p", "p.end_addr")),
         "parent_subnet_size": I("COALESCE(p.end_addr - p.start_addr + 1, 0)"),
         "parent_subnet_level": I("COALESCE(p.subnet_level, 0)"),
         "parent_subnet_path": T("COALESCE(p.subnet_path, '')"),
@@ -247,8 +177,8 @@ SUBNET6 = build(
         "site_id": I("n.site_id"),
         "is_terminal": I("n.is_terminal"),
         "subnet6_prefix": I("n.prefix"),
-        "percent_allocated": T(_pct(_N6_ALLOCATED, "CAST(n.size_text AS REAL)")),
-        "percent_used": T(_pct(_N6_IP_USED, "CAST(n.size_text AS REAL)")),
+        "percent_allocated": T(pct(_N6_ALLOCATED, "CAST(n.size_text AS REAL)")),
+        "percent_used": T(pct(_N6_IP_USED, "CAST(n.size_text AS REAL)")),
         "site_description": T("s.site_description"),
         "site_name": T("s.site_name"),
         "tree_level": I("n.subnet_level"),
@@ -323,7 +253,7 @@ def _address_view(free: bool) -> View:
         "tree_level": I("COALESCE(n.subnet_level + 1, 1)"),
         "tree_path": T("COALESCE(n.subnet_path || n.subnet_id || '#', '#')"),
         "tree_id_path": T("COALESCE(n.subnet_path || n.subnet_id || '#', '#')"),
-        "ip_addr": T(_hex4("a.addr")),
+        "ip_addr": T(hex4("a.addr")),
         "hostaddr": T("a.hostaddr"),
         "name": T("a.name"),
         "mac_addr": T("CASE WHEN a.mac_addr = '' THEN 'EIP:' || printf('%08x', a.addr) ELSE a.mac_addr END"),
@@ -332,9 +262,9 @@ def _address_view(free: bool) -> View:
         "parent_subnet_name": T("COALESCE(p.subnet_name, '#')"),
         "parent_subnet_size": I("COALESCE(p.end_addr - p.start_addr + 1, 0)"),
         "parent_subnet_class_name": T("COALESCE(p.class_name, '')"),
-        "parent_subnet_start_ip_addr": T(_opt_hex4("p", "p.start_addr")),
+        "parent_subnet_start_ip_addr": T(opt_hex4("p", "p.start_addr")),
         "parent_subnet_start_hostaddr": T("COALESCE(p.start_host, '')"),
-        "parent_subnet_end_ip_addr": T(_opt_hex4("p", "p.end_addr")),
+        "parent_subnet_end_ip_addr": T(opt_hex4("p", "p.end_addr")),
         "parent_subnet_end_hostaddr": T("COALESCE(p.end_host, '')"),
         "subnet_name": T("COALESCE(n.subnet_name, '#')"),
         "site_id": I("a.site_id"),
@@ -513,229 +443,6 @@ def for_profile(view: View, profile: Appliance) -> View:
             return ADDRESS6_WITH_FREE
     return view
 
-
-# --------------------------------------------------------------------------- devices
-
-
-def _ip_list(link_column: str, owner: str, formatted: bool) -> str:
-    """Addresses linked to a device/interface: ``hex&space;...`` or ``10.0.0.5 (space), ...``."""
-    if formatted:
-        item4 = "x.hostaddr || ' (' || st.site_name || ')'"
-        item6 = item4
-        sep = "', '"
-    else:
-        item4 = "printf('%08x', x.addr) || '&' || st.site_name || ';'"
-        item6 = "x.addr_hex || '&' || st.site_name || ';'"
-        sep = "''"
-    return (
-        f"COALESCE((SELECT group_concat(item, {sep}) FROM ("
-        f"SELECT {item4} AS item, 4 AS v, printf('%032x', x.addr) AS k FROM ip4 x"
-        f" JOIN site st ON st.site_id = x.site_id WHERE x.{link_column} = {owner}"
-        f" UNION ALL SELECT {item6}, 6, x.addr_hex FROM ip6 x"
-        f" JOIN site st ON st.site_id = x.site_id WHERE x.{link_column} = {owner}"
-        " ORDER BY 2, 3)), '')"
-    )
-
-
-def _nb_ip(owner: str) -> str:
-    return (
-        f"((SELECT COUNT(*) FROM ip4 x WHERE x.hostiface_id = {owner})"
-        f" + (SELECT COUNT(*) FROM ip6 x WHERE x.hostiface_id = {owner}))"
-    )
-
-
-_IFACE_TOTAL = "(SELECT COUNT(*) FROM hostiface f WHERE f.hostdev_id = d.hostdev_id)"
-_IFACE_USED = (
-    "(SELECT COUNT(*) FROM hostiface f WHERE f.hostdev_id = d.hostdev_id"
-    " AND (EXISTS (SELECT 1 FROM ip4 x WHERE x.hostiface_id = f.hostiface_id)"
-    " OR EXISTS (SELECT 1 FROM ip6 x WHERE x.hostiface_id = f.hostiface_id)))"
-)
-
-HOSTDEV = build(
-    "hostdev",
-    spec.HOSTDEV,
-    from_sql="hostdev d LEFT JOIN site hs ON hs.site_id = d.hostdev_site_id",
-    id_column="d.hostdev_id",
-    mapped={
-        "hostdev_id": I("d.hostdev_id"),
-        "hostdev_name": T("d.hostdev_name"),
-        "hostdev_class_name": T("d.class_name"),
-        "hostdev_ip_addr": T(_ip_list("hostdev_id", "d.hostdev_id", formatted=False)),
-        "hostdev_ip_formated": T(_ip_list("hostdev_id", "d.hostdev_id", formatted=True)),
-        "hostdev_site_id": I("d.hostdev_site_id"),
-        "hostdev_site_name": T("COALESCE(hs.site_name, '#')"),
-        "iface_total": I(_IFACE_TOTAL),
-        "iface_used": I(_IFACE_USED),
-        "iface_used_percent": T(_pct(_IFACE_USED, _IFACE_TOTAL)),
-        "iface_free": I(f"({_IFACE_TOTAL} - {_IFACE_USED})"),
-        "hostdev_class_parameters": T("d.class_params"),
-    },
-    tag_types={"hostdev": ("hostdev", "d.hostdev_id")},
-    overrides={"row_enabled": "1"},
-)
-
-_IFACE_SITE = (
-    "COALESCE((SELECT x.site_id FROM ip4 x WHERE x.hostiface_id = i.hostiface_id ORDER BY x.addr LIMIT 1),"
-    " (SELECT x.site_id FROM ip6 x WHERE x.hostiface_id = i.hostiface_id ORDER BY x.addr_hex LIMIT 1), 0)"
-)
-
-HOSTIFACE = build(
-    "hostiface",
-    spec.HOSTIFACE,
-    from_sql="hostiface i JOIN hostdev d ON d.hostdev_id = i.hostdev_id",
-    id_column="i.hostiface_id",
-    mapped={
-        "hostdev_id": I("i.hostdev_id"),
-        "hostdev_name": T("d.hostdev_name"),
-        "hostdev_class_name": T("d.class_name"),
-        "hostiface_id": I("i.hostiface_id"),
-        "hostiface_name": T("i.hostiface_name"),
-        "hostiface_type": T("i.hostiface_type"),
-        "hostiface_class_name": T("i.class_name"),
-        "hostiface_mac": T("i.hostiface_mac"),
-        "add_time": I("i.add_time"),
-        "modify_time": I("i.modify_time"),
-        "hostiface_ip_addr": T(_ip_list("hostiface_id", "i.hostiface_id", formatted=False)),
-        "hostiface_ip_formated": T(_ip_list("hostiface_id", "i.hostiface_id", formatted=True)),
-        "hostiface_site_id": I(_IFACE_SITE),
-        "hostiface_site_name": T(
-            f"COALESCE((SELECT st.site_name FROM site st WHERE st.site_id = {_IFACE_SITE}), '#')"
-        ),
-        "hostiface_manual_link": T(f"CASE WHEN {_nb_ip('i.hostiface_id')} > 0 THEN '1' ELSE '0' END"),
-        "nb_ip": I(_nb_ip("i.hostiface_id")),
-        "hostiface_class_parameters": T("i.class_params"),
-        "hostdev_class_parameters": T("d.class_params"),
-    },
-    tag_types={"hostiface": ("hostiface", "i.hostiface_id"), "hostdev": ("hostdev", "d.hostdev_id")},
-    overrides={
-        "row_enabled": "1",
-        "hostiface_auto_link": "0",
-        "iplnetdev_enabled": "0",
-        "iplport_enabled": "0",
-    },
-)
-
-# --------------------------------------------------------------------------- DNS
-
-_DNS_DEFAULTS = {
-    "dns_state": "OK",
-    "dns_synching": "0",
-    "row_enabled": "1",
-    "dns_recursion": "yes",
-    "isolated": "0",
-    "ipmdns_protocol": "https",
-    "dns_hybrid": "0",
-    "dns_force_hybrid": "0",
-    "dns_cloud": "0",
-    "dns_cloud_private": "0",
-    "gss_enabled": "0",
-    "stat_enabled": "0",
-    "dnsblast_enabled": "0",
-    "dnssec_validation": "no",
-    "dnsgslb_supported": "0",
-    "dnsguardian_supported": "0",
-    "dnsguardian_gui_management_supported": "0",
-    "ipmdns_is_package": "0",
-    "querylog_state": "0",
-    "dns_notify": "yes",
-    "vdns_arch": "",
-    "vdns_parent_arch": "",
-    "vdns_members_name": "",
-}
-
-DNS_SERVER = build(
-    "dns_server",
-    spec.DNS_SERVER,
-    from_sql="dns_server v",
-    id_column="v.dns_id",
-    mapped={
-        "dns_id": I("v.dns_id"),
-        "dns_name": T("v.dns_name"),
-        "dns_type": T("v.dns_type"),
-        "ip_addr": T(_hex4("v.ip_addr")),
-        "dns_class_name": T("v.class_name"),
-        "dns_class_parameters": T("v.class_params"),
-    },
-    tag_types={"dns": ("dns_server", "v.dns_id")},
-    overrides=_DNS_DEFAULTS,
-)
-
-DNS_ZONE = build(
-    "dns_zone",
-    spec.DNS_ZONE,
-    from_sql="dns_zone z JOIN dns_server v ON v.dns_id = z.dns_id",
-    id_column="z.dnszone_id",
-    mapped={
-        "dnszone_id": I("z.dnszone_id"),
-        "dnszone_name": T("z.dnszone_name"),
-        "dnszone_name_utf": T("z.dnszone_name"),
-        "dnszone_sort_zone": T("z.dnszone_name"),
-        "dnszone_rev_sort_zone": T("z.dnszone_name"),
-        "dnszone_is_reverse": I("z.dnszone_is_reverse"),
-        "dnszone_type": T("z.dnszone_type"),
-        "dnszone_class_name": T("z.class_name"),
-        "dnszone_class_parameters": T("z.class_params"),
-        "dns_id": I("z.dns_id"),
-        "dns_name": T("v.dns_name"),
-        "dns_type": T("v.dns_type"),
-        "dns_class_name": T("v.class_name"),
-        "dns_class_parameters": T("v.class_params"),
-        "ip_addr": T(_hex4("v.ip_addr")),
-    },
-    tag_types={"dnszone": ("dns_zone", "z.dnszone_id"), "dns": ("dns_server", "v.dns_id")},
-    overrides={
-        **_DNS_DEFAULTS,
-        "dnszone_synching": "0",
-        "dnszone_is_rpz": "0",
-        "dnszone_ad_integrated": "0",
-        "dnszone_xfer_done": "1",
-        "use_update_policy": "0",
-        "ddns_scavenging": "0",
-    },
-)
-
-DNS_RR = build(
-    "dns_rr",
-    spec.DNS_RR,
-    from_sql="dns_rr r JOIN dns_zone z ON z.dnszone_id = r.dnszone_id"
-    " JOIN dns_server v ON v.dns_id = r.dns_id",
-    id_column="r.rr_id",
-    mapped={
-        "rr_all_value": T("r.rr_all_value"),
-        "dnszone_sort_zone": T("z.dnszone_name"),
-        "dnszone_type": T("z.dnszone_type"),
-        "rr_full_name": T("r.rr_full_name"),
-        "rr_full_name_utf": T("r.rr_full_name"),
-        "rr_name_ip_addr": T("r.rr_name_ip_addr"),
-        "rr_name_ip4_addr": T(_if_v4("r.rr_name_ip_addr")),
-        "rr_value_ip_addr": T("r.rr_value_ip_addr"),
-        "rr_value_ip4_addr": T(_if_v4("r.rr_value_ip_addr")),
-        "rr_glue": T("r.rr_glue"),
-        "rr_type": T("r.rr_type"),
-        "ttl": I("r.ttl"),
-        "rr_class_name": T("r.class_name"),
-        **{f"value{i}": T(f"r.value{i}") for i in range(1, 8)},
-        "dnszone_id": I("r.dnszone_id"),
-        "rr_id": I("r.rr_id"),
-        "dns_id": I("r.dns_id"),
-        "dnszone_name_utf": T("z.dnszone_name"),
-        "dnszone_name": T("z.dnszone_name"),
-        "dns_name": T("v.dns_name"),
-        "dns_type": T("v.dns_type"),
-        "dnszone_is_reverse": I("z.dnszone_is_reverse"),
-        "dns_class_name": T("v.class_name"),
-        "dnszone_class_name": T("z.class_name"),
-        "rr_last_update_time": I("r.last_update"),
-        "delayed_delete_time": T("CASE WHEN r.deleted_at IS NULL THEN '0' ELSE '1' END"),
-        "rr_class_parameters": T("r.class_params"),
-    },
-    tag_types={
-        "rr": ("dns_rr", "r.rr_id"),
-        "dnszone": ("dns_zone", "z.dnszone_id"),
-        "dns": ("dns_server", "v.dns_id"),
-    },
-    overrides={"dnszone_is_rpz": "0", "dns_cloud": "0", "rr_auth_gsstsig": "0"},
-)
 
 # --------------------------------------------------------------------------- appliance
 

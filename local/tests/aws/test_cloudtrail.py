@@ -88,6 +88,9 @@ def delivered(recorder: Recorder, event_id: str) -> dict[str, Any]:
     return found[0]
 
 
+# Over 80 lines: one pass over every followed call on one shared runtime: each call acts on what the
+# calls before it made (instance, ENI, address, association), and each event is checked against its
+# fixture.
 def test_every_call_emits_the_fixtures_shape_and_the_rule_routes_it(
     shared: tuple[LocalAws, Recorder],
 ) -> None:

@@ -64,6 +64,9 @@ def _hints_work_as_printed(section: str) -> None:
         assert done.returncode == 0 and done.stdout.strip(), (command, done.stderr[-2000:])
 
 
+# Over 80 lines: one demo run (a subprocess of tens of seconds) whose whole output the assertions
+# read, then a second run that must continue on the emulator the first left; a test per phase would
+# rerun it.
 def test_the_demo_runs_fresh_then_continues_on_the_same_emulator(tmp_path: Path) -> None:
     first = _demo(tmp_path)
     out = first.stdout

@@ -34,6 +34,8 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=30, check=False)
 
 
+# Over 80 lines: one emulator process through its whole life (serve, seed, faults, stats, SIGTERM,
+# restart on the same database): each command acts on the state the one before left.
 def test_serve_seed_faults_stats_and_sigterm(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     db = tmp_path / "state" / "emulator.db"

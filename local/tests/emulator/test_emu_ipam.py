@@ -330,6 +330,8 @@ def test_address_delete_by_id_or_address(api: Api, net: Net) -> None:
 # --------------------------------------------------------------------------- IPv6
 
 
+# Over 80 lines: one walk through an IPv6 block, subnet and its addresses in which each call reads
+# or edits what the one before made (the IPv4 counterparts are short tests on shared fixtures).
 def test_ipv6_networks_and_addresses(api: Api, net: Net) -> None:
     block = api.one("ip6_block6_subnet6_info", subnet6_id=net.block6_id)
     assert block["start_ip6_addr"] == "20010db8000000000000000000000000"

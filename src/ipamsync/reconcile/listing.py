@@ -5,7 +5,7 @@
   per call (``hostdev_id > last``: rows added or removed meanwhile cannot shift a page).
 * EC2 second: every instance, ``DescribeInstances`` pages of 1,000, each page's VPCs, subnets and
   Elastic IPs in batched reads, turned into the same snapshot enrich builds
-  (:func:`ipamsync.enrich.snapshot`). Listing SOLIDserver first means every device listed
+  (:func:`ipamsync.snapshot.snapshot`). Listing SOLIDserver first means every device listed
   existed before EC2 was listed: an instance launched in between is in EC2's listing.
 
 Any failure part-way is :class:`~ipamsync.errors.ListingIncomplete`: nothing may be planned from
@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ipamsync.enrich import Ec2Reader, read_views, snapshot
+from ipamsync.ec2 import Ec2Reader, read_views
 from ipamsync.errors import ListingIncomplete
 from ipamsync.model import EventInfo, Message
 from ipamsync.settings import Settings
+from ipamsync.snapshot import snapshot
 from ipamsync.solidserver.api import Device, SolidServer
 from ipamsync.solidserver.where import Where
 from ipamsync.sync.common import OWNER

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ipamsync.accounts import AccountDirectory, Coverage, targets
-from ipamsync.enrich import Ec2Reader, send_messages
+from ipamsync.ec2 import Ec2Reader
+from ipamsync.enrich import send_messages
 from ipamsync.errors import ConfigurationError, InvalidMessage
 from ipamsync.model import ACCOUNT, REGION, format_time
 from ipamsync.reconcile.listing import Listed, ec2_snapshots, owned_devices

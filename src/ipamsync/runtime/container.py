@@ -20,7 +20,7 @@ from ipamsync.errors import ConfigurationError
 from ipamsync.runtime import credentials
 
 if TYPE_CHECKING:
-    from ipamsync.enrich import Ec2Reader
+    from ipamsync.ec2 import Ec2Reader
     from ipamsync.settings import Settings
     from ipamsync.sync.common import SyncContext
 
@@ -131,7 +131,7 @@ class EnrichClients:
     def ec2_reader(self, region: str, account: str = "") -> Ec2Reader:
         """The EC2 reader of ``account`` (default: the hub's) in ``region``; a member's credentials
         come from its role, cached until they expire."""
-        from ipamsync.enrich import Ec2Reader
+        from ipamsync.ec2 import Ec2Reader
 
         client = self.members.client("ec2", account or self.coverage.hub_account, region)
         key = (account or self.coverage.hub_account, region)

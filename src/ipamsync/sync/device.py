@@ -5,6 +5,10 @@ EC2 was observed for the newest message applied to this instance. A message obse
 that time is stale: the execution stops there and nothing is written. After termination the
 device stays as a *tombstone* (``ipamsync_tombstone=<expiry>``) so that a late message for the
 instance cannot bring it back; :func:`collect_tombstones` removes expired tombstones.
+
+Over 600 lines because the freshness guard, the lease contest (:func:`guarded`, :func:`contest`)
+and the tombstones all read and write the device's own metadata in one place; it is left whole
+while the concurrency fix in this module and ``dns.py`` lands (a split would collide with it).
 """
 
 from __future__ import annotations

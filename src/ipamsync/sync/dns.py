@@ -202,6 +202,10 @@ def _sync(msg: Message, ctx: SyncContext, device: DeviceResult | None, result: D
             result.records.append({"name": w.fqdn, "type": w.type, "value": w.value, "id": rid})
 
 
+# Over 80 lines: placing one record is one retry loop (up to three reads of SOLIDserver) whose
+# branches — update ours, adopt the appliance's, contest another instance's, create — each end by
+# reading again what changed under them. Left whole while the concurrency fix in this module and
+# device.py lands (splitting it into helpers would collide with that change).
 def _place(
     ctx: SyncContext,
     msg: Message,
