@@ -42,6 +42,7 @@ from ipamsync.solidserver.config import Credentials, Secret
 from ipamsync.solidserver.where import Where
 from ipamsync_local.aws import LocalAws
 from ipamsync_local.aws.executions import state_of_events
+from ipamsync_local.aws.pipe import record_body
 from ipamsync_local.demo import fleet as demo_fleet
 from ipamsync_local.emulator import EmulatorServer
 from ipamsync_local.emulator import server as emulator_server
@@ -319,7 +320,7 @@ class Run:
         bodies = []
         for s in sorted(self.executions(), key=lambda s: s.start or ""):
             records = json.loads(self.history(s.name)[0]["executionStartedEventDetails"]["input"])
-            bodies += [json.loads(r["body"]) for r in records]
+            bodies += [record_body(r) for r in records]
         return bodies
 
     def dead_letters(self, queue: str) -> list[dict[str, Any]]:
@@ -680,4 +681,6 @@ def pipeline_fixture(parameters: Mapping[str, str] | None = None, **kw: Any):
 
 
 def body(record: Mapping[str, Any]) -> dict[str, Any]:
-    return json.loads(record["body"])
+    """A record's message (a JSON string as SQS holds it, or the object the pipe's InputTemplate
+    put in the execution's input)."""
+    return record_body(record)
