@@ -183,6 +183,8 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
             "message.$": BODY,
             "execution.$": "$$.Execution.Name",
             "started.$": "$$.Execution.StartTime",
+            # the batch's size: the step refuses more than the one record every step reads
+            "batch.$": "States.ArrayLength($$.Execution.Input)",
         },
     }
     assert device["ResultSelector"] == {
