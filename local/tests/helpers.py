@@ -247,3 +247,24 @@ def make_net(api: Api) -> Net:
         subnet6_name="subnet-a-v6",
     )
     return Net(site_id, block_id, subnet_id, block6_id, subnet6_id)
+
+
+class Recorder:
+    """Stands in for the enrich function: records what EventBridge delivers."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with self.lock:
+            self.events.append(event)
+        return {"recorded": True}
+
+    def of_type(self, detail_type: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.events if e.get("detail-type") == detail_type]
+
+    def for_instance(self, instance_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.events if e["detail"].get("instance-id") == instance_id]

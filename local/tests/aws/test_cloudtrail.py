@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import re
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -26,26 +25,9 @@ from ipamsync_local.aws.cloudtrail import (
     request_parameters,
     response_elements,
 )
-from local.tests.helpers import EVENTS, Script
+from local.tests.helpers import EVENTS, Recorder, Script
 
 API_CALL = "AWS API Call via CloudTrail"
-
-
-class Recorder:
-    """Stands in for the enrich function: records what EventBridge delivers."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with self.lock:
-            self.events.append(event)
-        return {"recorded": True}
-
-    def calls(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [e for e in self.events if e.get("detail-type") == API_CALL]
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +65,7 @@ def fixture(name: str) -> dict[str, Any]:
 
 
 def delivered(recorder: Recorder, event_id: str) -> dict[str, Any]:
-    found = [e for e in recorder.calls() if e["id"] == event_id]
+    found = [e for e in recorder.of_type(API_CALL) if e["id"] == event_id]
     assert len(found) == 1, f"{event_id} delivered {len(found)} time(s)"
     return found[0]
 
@@ -198,7 +180,7 @@ def test_failed_calls_are_emitted_with_their_error_and_filtered_by_the_rule(
     assert aws.fleet is not None and aws.calls_source is not None
     iid = aws.fleet.launch("ct-failed").instance_id
     aws.wait_idle(30)
-    before = len(recorder.calls())
+    before = len(recorder.of_type(API_CALL))
     mark = aws.calls_source.mark()
     with pytest.raises(ClientError, match=r"InvalidAllocationID\.NotFound"):
         aws.ec2.associate_address(
@@ -213,7 +195,9 @@ def test_failed_calls_are_emitted_with_their_error_and_filtered_by_the_rule(
         ("AssociateAddress", "Client.InvalidAllocationID.NotFound"),
         ("ModifyInstanceAttribute", "Client.IncorrectInstanceState"),
     ]
-    assert len(recorder.calls()) == before, "the rule's pattern (errorCode exists: false) filters them"
+    assert len(recorder.of_type(API_CALL)) == before, (
+        "the rule's pattern (errorCode exists: false) filters them"
+    )
 
     event = failed[0].event
     expected = fixture("associate-address-failed")

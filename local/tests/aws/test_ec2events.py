@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,26 +12,9 @@ from typing import Any
 import pytest
 
 from ipamsync_local.aws import LocalAws
-from local.tests.helpers import Script
+from local.tests.helpers import Recorder, Script
 
 AWS_KEYS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
-
-
-class Recorder:
-    """Stands in for the enrich function: records what EventBridge delivers."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with self.lock:
-            self.events.append(event)
-        return {"recorded": True}
-
-    def for_instance(self, instance_id: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [e for e in self.events if e["detail"].get("instance-id") == instance_id]
 
 
 @pytest.fixture(scope="module")
