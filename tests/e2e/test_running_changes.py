@@ -12,7 +12,7 @@ association ids, and records).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -38,6 +38,18 @@ def _call_runs(p: Pipeline, instance_id: str, since: int) -> list[Any]:
     return runs
 
 
+def _applied(p: Pipeline, instance_id: str, call: Callable[[], Any], *names: str) -> Any:
+    """Make the EC2 call(s) (no state change), wait, and check that the instance's executions since
+    then succeeded and that SOLIDserver holds exactly the truth for it; the fleet's action."""
+    since = len(p.executions_of(instance_id))
+    action = call()
+    _no_restart(action, *names)
+    p.settle()
+    _call_runs(p, instance_id, since)
+    p.exact(instance_id)
+    return action
+
+
 def _addresses_of(p: Pipeline, instance_id: str) -> dict[str, Any]:
     inv = p.inventory()
     device = inv.device_of(instance_id)
@@ -61,24 +73,14 @@ def test_elastic_ip_associated_and_disassociated(pipeline: Pipeline) -> None:
     p = pipeline
     iid = p.launch("ct-eip")
     p.settle()
-    runs = len(p.executions_of(iid))
-    associated = p.aws.fleet.associate_address(iid)
-    _no_restart(associated, "AssociateAddress")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    associated = _applied(p, iid, lambda: p.aws.fleet.associate_address(iid), "AssociateAddress")
     eip = associated.details["public_ip"]
     held = _addresses_of(p, iid)[eip]
     assert held.metadata["aws_public_ip_kind"] == "elastic"
     assert held.metadata["aws_association_id"] == associated.details["association_id"]
     assert p.inventory().device_of(iid).metadata["aws_public_ip"] == eip  # type: ignore[union-attr]
 
-    runs = len(p.executions_of(iid))
-    dropped = p.aws.fleet.disassociate_address(iid)
-    _no_restart(dropped, "DisassociateAddress")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    _applied(p, iid, lambda: p.aws.fleet.disassociate_address(iid), "DisassociateAddress")
     assert eip not in p.inventory().address_map()
     _dead_letters_empty(p)
 
@@ -87,12 +89,9 @@ def test_eni_attached_and_detached(pipeline: Pipeline) -> None:
     p = pipeline
     iid = p.launch("ct-eni")
     p.settle()
-    runs = len(p.executions_of(iid))
-    attached = p.aws.fleet.attach_eni(iid, secondary_ips=1)
-    _no_restart(attached, "AttachNetworkInterface")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    attached = _applied(
+        p, iid, lambda: p.aws.fleet.attach_eni(iid, secondary_ips=1), "AttachNetworkInterface"
+    )
     inv = p.inventory()
     device = inv.device_of(iid)
     assert device is not None and device.metadata["aws_eni_count"] == "2"
@@ -101,12 +100,12 @@ def test_eni_attached_and_detached(pipeline: Pipeline) -> None:
     for ip in attached.details["private_ips"]:
         assert mine[ip].metadata["aws_attachment_id"] == attached.details["attachment_id"]
 
-    runs = len(p.executions_of(iid))
-    detached = p.aws.fleet.detach_eni(iid, attached.details["eni_id"], delete=True)
-    _no_restart(detached, "DetachNetworkInterface")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    _applied(
+        p,
+        iid,
+        lambda: p.aws.fleet.detach_eni(iid, attached.details["eni_id"], delete=True),
+        "DetachNetworkInterface",
+    )
     inv = p.inventory()
     assert [i.name for i in inv.interfaces if i.device_id == device.id] == ["eth0"]
     assert not set(attached.details["private_ips"]) & set(inv.address_map())
@@ -126,12 +125,7 @@ def test_secondary_private_ip_assigned_and_unassigned(pipeline: Pipeline) -> Non
     p.exact(iid)
     assert ip in _addresses_of(p, iid)
 
-    runs = len(p.executions_of(iid))
-    removed = p.aws.fleet.unassign_private_ip(iid, ip)
-    _no_restart(removed, "UnassignPrivateIpAddresses")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    _applied(p, iid, lambda: p.aws.fleet.unassign_private_ip(iid, ip), "UnassignPrivateIpAddresses")
     assert ip not in p.inventory().address_map()
     _dead_letters_empty(p)
 
@@ -149,12 +143,7 @@ def test_ipv6_address_assigned_and_unassigned(pipeline: Pipeline) -> None:
     p.exact(iid)
     assert str(ipaddress.ip_address(ip)) in {str(ipaddress.ip_address(a)) for a in _addresses_of(p, iid)}
 
-    runs = len(p.executions_of(iid))
-    removed = p.aws.fleet.unassign_ipv6(iid, ip)
-    _no_restart(removed, "UnassignIpv6Addresses")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    _applied(p, iid, lambda: p.aws.fleet.unassign_ipv6(iid, ip), "UnassignIpv6Addresses")
     assert str(ipaddress.ip_address(ip)) not in {
         str(ipaddress.ip_address(a)) for a in p.inventory().address_map()
     }
@@ -165,22 +154,12 @@ def test_tags_set_and_removed(pipeline: Pipeline) -> None:
     p = pipeline
     iid = p.launch("ct-tags", tags={"team": "blue"})
     p.settle()
-    runs = len(p.executions_of(iid))
-    tagged = p.aws.fleet.tag(iid, {"team": "red", "cost-center": "CC-7"})
-    _no_restart(tagged, "CreateTags")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    _applied(p, iid, lambda: p.aws.fleet.tag(iid, {"team": "red", "cost-center": "CC-7"}), "CreateTags")
     device = p.inventory().device_of(iid)
     assert device is not None
     assert device.metadata["aws_tag_team"] == "red" and device.metadata["aws_tag_cost_center"] == "CC-7"
 
-    runs = len(p.executions_of(iid))
-    untagged = p.aws.fleet.untag(iid, ["Name", "cost-center"])
-    _no_restart(untagged, "DeleteTags")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    _applied(p, iid, lambda: p.aws.fleet.untag(iid, ["Name", "cost-center"]), "DeleteTags")
     device = p.inventory().device_of(iid)
     assert device is not None and "aws_tag_cost_center" not in device.metadata
     assert device.name == iid, "no Name tag: the device is named after the instance"
@@ -193,12 +172,7 @@ def test_instance_type_changed_while_stopped(pipeline: Pipeline) -> None:
     p.settle()
     p.aws.fleet.stop(iid)
     p.settle()
-    runs = len(p.executions_of(iid))
-    changed = p.aws.fleet.set_instance_type(iid, "m5.large")
-    _no_restart(changed, "ModifyInstanceAttribute")
-    p.settle()
-    _call_runs(p, iid, runs)
-    p.exact(iid)
+    _applied(p, iid, lambda: p.aws.fleet.set_instance_type(iid, "m5.large"), "ModifyInstanceAttribute")
     device = p.inventory().device_of(iid)
     assert device is not None and device.metadata["aws_instance_type"] == "m5.large"
     _dead_letters_empty(p)
