@@ -178,6 +178,9 @@ class Environment:
         self.pid: int | None = None
         self.invocations = 0
         self._reader: threading.Thread | None = None
+        #: kill() runs from the runtime's stop and from an invocation whose environment died or timed
+        #: out, at the same moment: one of them closes the process (Process.close twice raises)
+        self._kill_lock = threading.Lock()
 
     def start(self, ctx: Any) -> dict[str, Any] | None:
         """Start the process and run the init phase; None when ready, else Lambda's init error."""
@@ -248,19 +251,20 @@ class Environment:
         self.kill()
 
     def kill(self) -> None:
-        process = self.process
-        if process is None:
-            return
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-        with contextlib.suppress(OSError):
-            self.conn.close()
-        if self._reader is not None:
-            self._reader.join(5)
-        with contextlib.suppress(ValueError):
-            process.close()
-        self.process = None
+        with self._kill_lock:
+            process = self.process
+            if process is None:
+                return
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+            with contextlib.suppress(OSError):
+                self.conn.close()
+            if self._reader is not None and self._reader is not threading.current_thread():
+                self._reader.join(5)
+            with contextlib.suppress(ValueError):
+                process.close()
+            self.process = None
 
     @property
     def alive(self) -> bool:

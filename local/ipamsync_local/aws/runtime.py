@@ -414,22 +414,28 @@ class LocalAws:
         return pipe
 
     def stop(self) -> None:
-        if self.pipe is not None:
-            self.pipe.stop()
-        if self.lambdas is not None:
-            self.lambdas.stop()
-        if self.moto_server is not None:
-            self.moto_server.stop()
-            self.moto_server = None
-        if self.hooks is not None:
-            self.hooks.uninstall()
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-        self.started = False
+        """Stop everything; a part that fails to stop does not keep the others (moto's mock, the
+        process-wide hooks) running: its error is raised once the rest is down."""
+        try:
+            if self.pipe is not None:
+                self.pipe.stop()
+            if self.lambdas is not None:
+                self.lambdas.stop()
+        finally:
+            try:
+                if self.moto_server is not None:
+                    self.moto_server.stop()
+                    self.moto_server = None
+            finally:
+                if self.hooks is not None:
+                    self.hooks.uninstall()
+                if self._mock is not None:
+                    self._mock.stop()
+                    self._mock = None
+                if self._log_file is not None:
+                    self._log_file.close()
+                    self._log_file = None
+                self.started = False
 
     def _scaled_environment(self) -> dict[str, str]:
         """The designed waits the functions read from their environment, scaled like the queue's

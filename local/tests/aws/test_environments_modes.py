@@ -140,3 +140,24 @@ def test_environments_end_when_the_with_block_raises(tmp_path: Path) -> None:
         pids.append(invoke(aws, {"action": "where"})["pid"])
         raise RuntimeError("boom")
     assert pids and not alive(pids[0])
+
+
+def test_a_runtime_whose_lambdas_fail_to_stop_still_frees_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part that raises while stopping must not leave moto's mock and the process-wide hooks
+    installed: the next runtime in the process starts (one failed teardown used to fail every
+    later test of a worker with "another local AWS runtime is running in this process")."""
+    aws = runtime(tmp_path / "first").start()
+    assert aws.lambdas is not None
+    real_stop = aws.lambdas.stop
+
+    def failing_stop() -> None:
+        real_stop()
+        raise AttributeError("'ForkServerProcess' object has no attribute '_sentinel'")
+
+    monkeypatch.setattr(aws.lambdas, "stop", failing_stop)
+    with pytest.raises(AttributeError, match="_sentinel"):
+        aws.stop()
+    with runtime(tmp_path / "second") as again:
+        assert invoke(again, {"action": "where"})["pid"]
