@@ -35,6 +35,15 @@ import ipamsync.runtime.observability  # noqa: E402, F401
 from tests.helpers import PASSWORD, TOKEN_ID, TOKEN_SECRET, USERNAME, FakeLambdaContext  # noqa: E402
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules with a ``slow`` test (the whole local pipeline: tens of seconds each) run first.
+    xdist's ``loadscope`` hands modules to the workers in this order, so a long module collected
+    last (the demo, the console) no longer keeps one worker busy while the other waits. The order
+    inside a module, and between the other modules, is kept (a stable sort)."""
+    slow = {item.module.__name__ for item in items if item.module and item.get_closest_marker("slow")}
+    items.sort(key=lambda item: 0 if item.module and item.module.__name__ in slow else 1)
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for k, v in FAKE_AWS.items():

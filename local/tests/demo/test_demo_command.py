@@ -10,8 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ipamsync_local.demo.target import metric_calls
 from tests.helpers import ROOT
+
+#: the whole demo, twice, through the full local pipeline (≈ 70 s)
+pytestmark = pytest.mark.slow
 
 
 def _demo(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
