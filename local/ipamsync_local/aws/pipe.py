@@ -38,6 +38,7 @@ from typing import Any
 
 from ipamsync.model import LOOKUP_SCHEMA
 
+from .eventshape import json_path
 from .scheduler import Scheduler
 from .template import PipeSpec, QueueSpec, StateMachineSpec
 
@@ -116,8 +117,6 @@ def render_input(template: str, record: Mapping[str, Any], variables: Mapping[st
     (dot notation and array indices) and the reserved ``<aws.pipes.…>`` variables; a variable between
     quotes is inserted as text, one without quotes as JSON. The SQS ``body`` is parsed when it is
     JSON (the pipes' implicit body parsing), so ``<$.body>`` inserts the message as an object."""
-    from .eventshape import json_path
-
     view = dict(record)
     raw = record.get("body")
     if isinstance(raw, str):

@@ -347,19 +347,7 @@ def rr_add(store: Store, req: Req) -> Result:
                 "last_update": store.now(),
             },
         )
-        if store.profile.record_metadata:
-            apply_class(
-                store,
-                req,
-                prefix_names=("rr_class_parameters",),
-                otype="dns_rr",
-                table="dns_rr",
-                id_column="rr_id",
-                oid=oid,
-                current="",
-                class_name_param="rr_class_name",
-                created=True,
-            )
+        _rr_class(store, req, oid, "", created=True)
         return oid
 
     def edit(oid: int) -> int:
@@ -424,21 +412,28 @@ def _rr_apply_edit(store: Store, req: Req, row: sqlite3.Row, values: dict[str, s
         changes["ttl"] = ttl
     changes["last_update"] = store.now()
     store.update("dns_rr", "rr_id", row["rr_id"], changes)
-    if store.profile.record_metadata:
-        apply_class(
-            store,
-            req,
-            prefix_names=("rr_class_parameters",),
-            otype="dns_rr",
-            table="dns_rr",
-            id_column="rr_id",
-            oid=row["rr_id"],
-            current=row["class_params"],
-            class_name_param="rr_class_name",
-        )
+    _rr_class(store, req, int(row["rr_id"]), row["class_params"])
     if store.profile.rr_ids_change:
         return _renumber(store, row["rr_id"])
     return int(row["rr_id"])
+
+
+def _rr_class(store: Store, req: Req, oid: int, current: str, *, created: bool = False) -> None:
+    """A record's class parameters, kept only by profiles whose records carry metadata."""
+    if not store.profile.record_metadata:
+        return
+    apply_class(
+        store,
+        req,
+        prefix_names=("rr_class_parameters",),
+        otype="dns_rr",
+        table="dns_rr",
+        id_column="rr_id",
+        oid=oid,
+        current=current,
+        class_name_param="rr_class_name",
+        created=created,
+    )
 
 
 def rr_delete(store: Store, req: Req) -> Result:
