@@ -222,14 +222,14 @@ V6_REVERSE = ipaddress.ip_network("2600:1f18:4a3:6900::/56").network_address.rev
 
 
 def run(msg: Message, ctx: Any, *, execution: str | None = None) -> dict[str, Any]:
-    """The state machine's path: device → (stale or unchanged? stop) → networks (unless gone) →
-    addresses ∥ DNS → release (naming refresh requests for the instances addresses were taken
-    from, as ``refresh``); after a failure the lease is given back before the error is raised."""
+    """The state machine's path: device → (stale, unchanged or complete? stop) → networks (unless
+    gone) → addresses → DNS, which gives the lease back (naming refresh requests for the instances
+    addresses were taken from, as ``refresh``); after a failure the lease is given up before the
+    error is raised."""
     from ipamsync.sync.addresses import sync_addresses
     from ipamsync.sync.device import release_device, sync_device
-    from ipamsync.sync.dns import sync_dns
+    from ipamsync.sync.dns import sync_dns_and_finish
     from ipamsync.sync.networks import NetworksResult, sync_networks
-    from ipamsync.sync.refresh import refresh_entries
 
     holder = execution or f"test-{uuid.uuid4().hex[:12]}"
     try:
@@ -238,17 +238,17 @@ def run(msg: Message, ctx: Any, *, execution: str | None = None) -> dict[str, An
             return {"device": dev.to_dict()}
         nets = NetworksResult() if dev.lifecycle == "gone" else sync_networks(msg, ctx)
         ips = sync_addresses(msg, ctx, device=dev, networks=nets)
-        dns = sync_dns(msg, ctx, device=dev)
+        dns = sync_dns_and_finish(msg, ctx, device=dev, taken=ips.taken)
     except Exception:
         release_device(msg, ctx, holder=holder, lease_id=None, failed=True)
         raise
-    release_device(msg, ctx, holder=holder, lease_id=dev.lease_id)
+    out = dns.to_dict()
     return {
         "device": dev.to_dict(),
         "networks": nets.to_dict(),
         "addresses": ips.to_dict(),
         "dns": dns.to_dict(),
-        "refresh": refresh_entries(ips.taken, f"address taken by {msg.instance.id}"),
+        "refresh": out["refresh"]["entries"],
     }
 
 

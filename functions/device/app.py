@@ -4,10 +4,11 @@
   applied? If not, take the instance's lease and bring the device and its interfaces to what the
   message describes. Output: ``DeviceResult.to_dict()``. For a lookup (``ipamsync.lookup/1``): the
   instances that held what it names, and refresh requests for them (``LookupResult.to_dict()``).
-* ``ReleaseDevice`` — input ``{"release": "succeeded", "message", "execution", "device", "taken"}``
-  (step ``device-release``): give the lease back after the last step, and name the refresh
-  requests for the instances addresses were taken from; ``ReleaseAfterFailure`` — input
-  ``{"release": "failed", "message", "execution"}``: give up the lease the execution may hold.
+* ``ReleaseAfterFailure`` — input ``{"release": "failed", "message", "execution"}`` (step
+  ``device-release``): give up the lease the execution may hold. ``"release": "succeeded"`` (with
+  ``device`` and ``taken``) is what the former last step, ``ReleaseDevice``, sent: the last step is
+  now ``SyncDns``, which gives the lease back itself; it is still served, so that executions
+  running across an upgrade finish.
 * the hourly collection — input ``{"action": "gc"}`` (step ``device-gc``): expired tombstones and
   leases.
 """
@@ -18,8 +19,15 @@ from ipamsync.model import Lookup
 from ipamsync.runtime.handler import maintenance_handler, sync_handler
 from ipamsync.steps import DeviceInput, ReleaseInput
 from ipamsync.sync.common import SyncContext
-from ipamsync.sync.device import DeviceResult, ReleaseResult, collect_tombstones, release_device, sync_device
-from ipamsync.sync.refresh import LookupResult, lookup_holders, refresh_entries
+from ipamsync.sync.device import (
+    DeviceResult,
+    ReleaseResult,
+    collect_tombstones,
+    finish,
+    release_device,
+    sync_device,
+)
+from ipamsync.sync.refresh import LookupResult, lookup_holders
 
 
 def sync(inputs: DeviceInput, ctx: SyncContext) -> DeviceResult | LookupResult:
@@ -29,12 +37,9 @@ def sync(inputs: DeviceInput, ctx: SyncContext) -> DeviceResult | LookupResult:
 
 
 def release(inputs: ReleaseInput, ctx: SyncContext) -> ReleaseResult:
-    lease_id = inputs.device.lease_id if inputs.device else None
-    result = release_device(
-        inputs.message, ctx, holder=inputs.execution, lease_id=lease_id, failed=inputs.failed
-    )
-    result.refresh = refresh_entries(inputs.taken, f"address taken by {inputs.message.instance.id}")
-    return result
+    if inputs.failed:
+        return release_device(inputs.message, ctx, holder=inputs.execution, lease_id=None, failed=True)
+    return finish(ctx, inputs.message, inputs.device, inputs.taken)
 
 
 def gc(ctx: SyncContext) -> dict[str, int]:

@@ -14,9 +14,12 @@ SyncDevice      ``{"message", "execution", "started", "batch"}`` (the execution'
                 (``ipamsync.lookup/1``)
 SyncNetworks    ``{"message"}``
 SyncAddresses   ``{"message", "device": DeviceResult, "networks": NetworksResult}``
-SyncDns         ``{"message", "device": DeviceResult}``
-ReleaseDevice   ``{"release": "succeeded" | "failed", "message", "execution", "device"?, "taken"?}``
-                (``taken``: the owners the addresses step took addresses from)
+SyncDns         ``{"message", "device": DeviceResult, "finish": true, "taken", "retry"}`` (the
+                execution's last step: it gives the lease back; ``taken``: the owners the
+                addresses step took addresses from; ``retry``: ``$$.State.RetryCount``)
+ReleaseAfterFailure ``{"release": "failed", "message", "execution"}``; ``"release": "succeeded"``
+                (with ``device`` and ``taken``) is what the former last step, ``ReleaseDevice``,
+                sent: still accepted, so that executions running across an upgrade finish
 ==============  ==================================================================================
 
 Invoked on its own (``sam local invoke``, no ``execution``), a step holds the instance's lease for
@@ -83,6 +86,14 @@ def _started(event: Mapping[str, Any]) -> datetime | None:
         raise InvalidMessage("invalid step input: started must be an ISO 8601 time") from None
 
 
+def _taken(event: Mapping[str, Any]) -> tuple[str, ...]:
+    """The owners the addresses step took addresses from (at most 100 are kept)."""
+    taken = event.get("taken") or []
+    if not isinstance(taken, list) or not all(isinstance(t, str) and len(t) < 256 for t in taken):
+        raise InvalidMessage("invalid step input: taken must be a list of owner values")
+    return tuple(taken[:100])
+
+
 @dataclass(frozen=True)
 class DeviceInput:
     """Input of ``SyncDevice``: the message, and the execution that takes the instance's lease."""
@@ -108,7 +119,8 @@ class DeviceInput:
 
 @dataclass(frozen=True)
 class ReleaseInput:
-    """Input of ``ReleaseDevice``: the execution whose lease is given back, and (when ``SyncDevice``
+    """Input of ``ReleaseAfterFailure`` (and of the former ``ReleaseDevice``): the execution whose
+    lease is given back, and (when ``SyncDevice``
     succeeded) its result, which names the lease."""
 
     message: Message
@@ -126,15 +138,12 @@ class ReleaseInput:
         if outcome not in ("succeeded", "failed"):
             raise InvalidMessage('invalid step input: release must be "succeeded" or "failed"')
         device = _part(data, "device")
-        taken = data.get("taken") or []
-        if not isinstance(taken, list) or not all(isinstance(t, str) and len(t) < 256 for t in taken):
-            raise InvalidMessage("invalid step input: taken must be a list of owner values")
         return cls(
             _message(data),
             _execution(data),
             DeviceResult.from_dict(device) if device else None,
             failed=outcome == "failed",
-            taken=tuple(taken[:100]),
+            taken=_taken(data),
         )
 
 
@@ -151,16 +160,31 @@ class MessageInput:
 
 @dataclass(frozen=True)
 class DnsInput:
-    """Input of the DNS step: the message and what the device step found (its lease)."""
+    """Input of the DNS step, the execution's last: the message, what the device step found (its
+    lease), and what the execution's end needs (``taken``: the owners the addresses step took
+    addresses from; ``retry``: ``$$.State.RetryCount``). ``finish`` is set by the state machine:
+    the step then gives the lease back (a step invoked on its own holds a lease of its own)."""
 
     message: Message
     device: DeviceResult | None = None
+    finish: bool = False
+    taken: tuple[str, ...] = ()
+    retry: int = 0
 
     @classmethod
     def from_event(cls, event: Any) -> DnsInput:
         data = _event(event)
         device = _part(data, "device")
-        return cls(_message(data), DeviceResult.from_dict(device) if device is not None else None)
+        retry = data.get("retry", 0)
+        if not isinstance(retry, int) or isinstance(retry, bool) or retry < 0:
+            raise InvalidMessage("invalid step input: retry must be a count")
+        return cls(
+            _message(data),
+            DeviceResult.from_dict(device) if device is not None else None,
+            finish=data.get("finish") is True,
+            taken=_taken(data),
+            retry=retry,
+        )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from ipamsync.errors import PERMANENT_ERROR_NAMES, RETRY_POLICY, TRANSIENT_ERROR_NAMES
+from ipamsync.errors import (
+    BEST_EFFORT_RETRY_POLICY,
+    PERMANENT_ERROR_NAMES,
+    RETRY_POLICY,
+    TRANSIENT_ERROR_NAMES,
+)
 from tests.infrastructure.helpers import (
     ASL,
     README,
@@ -25,7 +30,6 @@ LAMBDA_TASKS = {
     "SyncNetworks": "NetworksFunctionArn",
     "SyncAddresses": "AddressesFunctionArn",
     "SyncDns": "DnsFunctionArn",
-    "ReleaseDevice": "DeviceFunctionArn",
     "ReleaseAfterFailure": "DeviceFunctionArn",
 }
 #: The tasks whose failure is caught into the release-then-dead-letter path.
@@ -108,10 +112,8 @@ def test_state_names(all_states: dict[str, Any]) -> None:
         "NothingToDo",
         "SkipNetworks",
         "SyncNetworks",
-        "SyncAddressesAndDns",
         "SyncAddresses",
         "SyncDns",
-        "ReleaseDevice",
         "NeedsRefresh",
         "RequestRefresh",
         "Synced",
@@ -191,6 +193,7 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
         "device": {
             "stale.$": "$.Payload.stale",
             "unchanged.$": "$.Payload.unchanged",
+            "complete.$": "$.Payload.complete",
             "lifecycle.$": "$.Payload.lifecycle",
             "device_id.$": "$.Payload.device_id",
             "interfaces.$": "$.Payload.interfaces",
@@ -206,7 +209,7 @@ def test_device_runs_first_and_returns_the_guard_fields(item_states: dict[str, A
 def test_choices(item_states: dict[str, Any]) -> None:
     is_done = item_states["IsDone"]
     assert is_done["Default"] == "SyncNetworks"
-    [lookup, rule, gone] = is_done["Choices"]
+    [lookup, rule, complete, gone] = is_done["Choices"]
     # a lookup (no lease, nothing to write) goes straight to its refresh requests
     assert lookup["Next"] == "NeedsRefresh"
     assert {"Variable": "$.device.lifecycle", "StringEquals": "lookup"} in lookup["And"]
@@ -215,6 +218,9 @@ def test_choices(item_states: dict[str, Any]) -> None:
     assert {"Variable": "$.device.stale", "BooleanEquals": True} in tests
     assert {"Variable": "$.device.unchanged", "BooleanEquals": True} in tests
     assert item_states["NothingToDo"]["Type"] == "Succeed"
+    # only the device's own fields changed: SyncDevice wrote them and gave the lease back
+    assert complete["Next"] == "Synced"
+    assert {"Variable": "$.device.complete", "BooleanEquals": True} in complete["And"]
 
     assert gone["Next"] == "SkipNetworks"
     assert {"Variable": "$.device.lifecycle", "StringEquals": "gone"} in gone.get("And", [gone])
@@ -222,10 +228,10 @@ def test_choices(item_states: dict[str, Any]) -> None:
     assert skip["Type"] == "Pass"
     assert skip["Result"] == {"space_id": None, "public_space_id": None}
     assert skip["ResultPath"] == "$.networks"
-    assert skip["Next"] == "SyncAddressesAndDns"
+    assert skip["Next"] == "SyncAddresses"
 
 
-def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
+def test_networks_then_addresses_then_dns_which_finishes(item_states: dict[str, Any]) -> None:
     networks = item_states["SyncNetworks"]
     assert networks["Parameters"] == {
         "FunctionName": "${NetworksFunctionArn}",
@@ -236,48 +242,32 @@ def test_networks_then_addresses_and_dns(item_states: dict[str, Any]) -> None:
         "public_space_id.$": "$.Payload.public_space_id",
     }
     assert networks["ResultPath"] == "$.networks"
-    assert networks["Next"] == "SyncAddressesAndDns"
+    assert networks["Next"] == "SyncAddresses"
 
-    par = item_states["SyncAddressesAndDns"]
-    assert par["Type"] == "Parallel"
-    [addresses, dns] = par["Branches"]
-    assert addresses["StartAt"] == "SyncAddresses"
-    assert dns["StartAt"] == "SyncDns"
-    ip_task = addresses["States"]["SyncAddresses"]
-    dns_task = dns["States"]["SyncDns"]
+    ip_task = item_states["SyncAddresses"]
+    dns_task = item_states["SyncDns"]
     assert ip_task["Parameters"] == {
         "FunctionName": "${AddressesFunctionArn}",
         "Payload": {"message.$": BODY, "device.$": "$.device", "networks.$": "$.networks"},
     }
-    assert dns_task["Parameters"] == {
-        "FunctionName": "${DnsFunctionArn}",
-        "Payload": {"message.$": BODY, "device.$": "$.device"},
-    }
     # only what later states need travels on (each state's input and output is logged)
     assert ip_task["ResultSelector"] == {"taken.$": "$.Payload.taken"}
-    assert "OutputPath" not in ip_task
-    assert dns_task["OutputPath"] == "$.Payload"
-    for task in (ip_task, dns_task):
-        assert task["End"] is True
-    # the DNS result is in its task's own log events; nothing later reads it
-    assert par["ResultSelector"] == {"addresses.$": "$[0]"}
-    assert par["ResultPath"] == "$.sync"
-    assert par["Next"] == "ReleaseDevice"
-    release = item_states["ReleaseDevice"]
-    assert release["Parameters"]["Payload"] == {
-        "release": "succeeded",
-        "message.$": BODY,
-        "execution.$": "$$.Execution.Name",
-        "device.$": "$.device",
-        "taken.$": "$.sync.addresses.taken",
+    assert ip_task["ResultPath"] == "$.addresses" and ip_task["Next"] == "SyncDns"
+    # the last step: DNS, then the lease given back (no ReleaseDevice task, no Parallel)
+    assert dns_task["Parameters"] == {
+        "FunctionName": "${DnsFunctionArn}",
+        "Payload": {
+            "message.$": BODY,
+            "device.$": "$.device",
+            "finish": True,
+            "taken.$": "$.addresses.taken",
+            "retry.$": "$$.State.RetryCount",
+        },
     }
-    # the release names the refresh requests for the owners addresses were taken from
-    assert release["ResultSelector"] == {"entries.$": "$.Payload.refresh.entries"}
-    assert release["ResultPath"] == "$.device.refresh" and release["Next"] == "NeedsRefresh"
-    # the sync is done: a release that fails leaves the lease to expire, the execution succeeds
-    assert release["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.release_error", "Next": "Synced"}
-    ]
+    # it names the refresh requests for the owners addresses were taken from
+    assert dns_task["ResultSelector"] == {"entries.$": "$.Payload.refresh.entries"}
+    assert dns_task["ResultPath"] == "$.device.refresh" and dns_task["Next"] == "NeedsRefresh"
+    assert not [s for s in item_states.values() if s["Type"] == "Parallel"]
     needs = item_states["NeedsRefresh"]
     assert needs["Choices"] == [
         {"Variable": "$.device.refresh.entries[0]", "IsPresent": True, "Next": "RequestRefresh"}
@@ -329,16 +319,18 @@ def test_every_lambda_task_is_known(asl: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
 def test_lambda_task_timeout_and_retries_come_from_the_errors_module(asl: dict[str, Any], name: str) -> None:
-    """Every Lambda task retries exactly ``ipamsync.errors.RETRY_POLICY`` — built from the error
-    classes themselves — so the ASL and the named errors cannot drift apart."""
+    """Every sync Lambda task retries exactly ``ipamsync.errors.RETRY_POLICY`` — built from the error
+    classes themselves — so the ASL and the named errors cannot drift apart; ``ReleaseAfterFailure``
+    (best effort: the lease expires on its own) retries Lambda's own errors only."""
     state, _ = lambda_tasks(asl)[name]
     assert state["TimeoutSeconds"] == 60
-    assert state["Retry"] == [dict(r) for r in RETRY_POLICY], (
-        "regenerate the Retry blocks from ipamsync.errors.RETRY_POLICY: "
-        + json.dumps([dict(r) for r in RETRY_POLICY])
+    policy = BEST_EFFORT_RETRY_POLICY if name == "ReleaseAfterFailure" else RETRY_POLICY
+    assert state["Retry"] == [dict(r) for r in policy], (
+        "regenerate the Retry blocks from ipamsync.errors: " + json.dumps([dict(r) for r in policy])
     )
-    transient = next(r for r in state["Retry"] if "SolidServerUnavailable" in r["ErrorEquals"])
-    assert transient["ErrorEquals"] == list(TRANSIENT_ERROR_NAMES)
+    if name != "ReleaseAfterFailure":
+        transient = next(r for r in state["Retry"] if "SolidServerUnavailable" in r["ErrorEquals"])
+        assert transient["ErrorEquals"] == list(TRANSIENT_ERROR_NAMES)
 
 
 @pytest.mark.parametrize("name", SYNC_TASKS)
@@ -433,19 +425,16 @@ def max_wait(retrier: dict[str, Any]) -> float:
 
 
 def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
-    """Worst-case waiting: the success path (Device → Networks → max(Addresses, DNS) → Release →
-    RequestRefresh) and the failure path (the same sync tasks, the last one failing, → ReleaseAfterFailure → DeadLetter)."""
+    """Worst-case waiting: the success path (Device → Networks → Addresses → DNS, which gives the
+    lease back → RequestRefresh) and the failure path (the same sync tasks, the last one failing,
+    → ReleaseAfterFailure → DeadLetter)."""
     tasks = {name: state for name, (state, _) in lambda_tasks(asl).items()}
     per_task = {name: sum(max_wait(r) for r in state["Retry"]) for name, state in tasks.items()}
     item = asl["States"]
     dead_letter = sum(max_wait(r) for r in item["DeadLetter"]["Retry"])
-    sync = (
-        per_task["SyncDevice"]
-        + per_task["SyncNetworks"]
-        + max(per_task["SyncAddresses"], per_task["SyncDns"])
-    )
+    sync = per_task["SyncDevice"] + per_task["SyncNetworks"] + per_task["SyncAddresses"] + per_task["SyncDns"]
     refresh = sum(max_wait(r) for r in item["RequestRefresh"]["Retry"])
-    success = sync + per_task["ReleaseDevice"] + refresh
+    success = sync + refresh
     failure = sync + per_task["ReleaseAfterFailure"] + dead_letter
     return {
         "per_task": max(per_task.values()),
@@ -457,7 +446,7 @@ def retry_budget(asl: dict[str, Any]) -> dict[str, float]:
 
 def test_retry_budget_well_inside_the_express_limit(asl: dict[str, Any]) -> None:
     budget = retry_budget(asl)
-    # Worst-case sleeping along Device -> Networks -> max(Addresses, DNS) -> Release(AfterFailure) -> DeadLetter leaves
+    # Worst-case sleeping along Device -> Networks -> Addresses -> DNS (-> ReleaseAfterFailure -> DeadLetter) leaves
     # at least 25 % of the 5 minutes for the attempts themselves.
     assert budget["total"] <= 0.75 * EXPRESS_LIMIT_SECONDS, budget
 

@@ -1,7 +1,7 @@
 """Run statemachine/sync.asl.json in moto's Step Functions interpreter with scripted Lambda results.
 
-Proves what the static checks cannot: the paths, ResultSelectors, Choice rules, the Parallel's
-result shape, and that a failure really lands in the workflow dead-letter queue and fails the
+Proves what the static checks cannot: the paths, ResultSelectors, Choice rules, the
+results' shape, and that a failure really lands in the workflow dead-letter queue and fails the
 execution. The Lambda seam is moto's private ``LambdaSimpleBackend.invoke`` (moto is pinned;
 ``test_lambda_seam_canary`` fails first if it moves).
 """
@@ -35,6 +35,7 @@ DEVICE_OK = {
     "instance_id": "i-0a1b2c3d4e5f67890",
     "stale": False,
     "unchanged": False,
+    "complete": False,
     "lifecycle": "running",
     "device_id": "42",
     "interfaces": {"eni-0123456789abcdef0": "7"},
@@ -79,11 +80,9 @@ class Harness:
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         name = function_name.rsplit(":", 1)[-1]
         payload = json.loads(body) if body else {}
-        if "release" in payload:  # the device function giving the lease back: ReleaseDevice/AfterFailure
+        if "release" in payload:  # the device function giving up the lease: ReleaseAfterFailure
             self.calls.append((f"{name}:release-{payload['release']}", payload))
-            # like the real step: a refresh request per owner the addresses step took from
-            entries = [refresh_entry(o) for o in payload.get("taken") or []]
-            return json.dumps({"released": 1, "refresh": {"entries": entries}}).encode()
+            return json.dumps({"released": 1, "refresh": {"entries": []}}).encode()
         self.calls.append((name, payload))
         results = self.script.get(name) or [{}]
         result = results.pop(0) if len(results) > 1 else results[0]
@@ -92,6 +91,11 @@ class Harness:
             return json.dumps(
                 {"errorType": result, "errorMessage": f"scripted {result}", "stackTrace": []}
             ).encode()
+        if payload.get("finish") is True:
+            # like the real last step: the lease given back, a refresh request per owner the
+            # addresses step took from
+            entries = [refresh_entry(o) for o in payload.get("taken") or []]
+            result = {**result, "released": 1, "refresh": {"entries": entries}}
         return json.dumps(result).encode()
 
     def execute(self, script: Script, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -193,15 +197,21 @@ def test_lambda_seam_canary(harness: Harness) -> None:
 def test_happy_path(harness: Harness) -> None:
     desc = harness.execute(OK)
     assert desc["status"] == "SUCCEEDED", desc
-    called = harness.called()
-    assert called[:2] == ["device", "networks"]
-    assert sorted(called[2:4]) == ["addresses", "dns"]
-    assert called[4:] == ["device:release-succeeded"]
+    assert harness.called() == ["device", "networks", "addresses", "dns"]  # no release task
     payloads = dict(harness.calls)
     body = INPUT[0]["body"]  # each step gets its record's body from the execution's input, by index
     device = {
         k: DEVICE_OK[k]
-        for k in ("stale", "unchanged", "lifecycle", "device_id", "interfaces", "lease_id", "refresh")
+        for k in (
+            "stale",
+            "unchanged",
+            "complete",
+            "lifecycle",
+            "device_id",
+            "interfaces",
+            "lease_id",
+            "refresh",
+        )
     }
     networks = {"space_id": NETWORKS_OK["space_id"], "public_space_id": NETWORKS_OK["public_space_id"]}
     name = desc["executionArn"].rsplit(":", 1)[-1]
@@ -209,29 +219,23 @@ def test_happy_path(harness: Harness) -> None:
     assert payloads["device"]["started"]  # the execution's start: when its lease expires
     assert payloads["networks"] == {"message": body}
     assert payloads["addresses"] == {"message": body, "device": device, "networks": networks}
-    assert payloads["dns"] == {"message": body, "device": device}
-    release = payloads["device:release-succeeded"]
-    assert release == {
-        "release": "succeeded",
-        "message": body,
-        "execution": name,
-        "device": device,
-        "taken": [],
-    }
-    # the execution's output is what the steps found (with the release's refresh entries), not the
-    # message again: every state's input and output is logged
+    # the last step gives the lease back: it is told so, with what the addresses step took, and
+    # its attempt number (a retry checks first that the lease is still held)
+    assert payloads["dns"] == {"message": body, "device": device, "finish": True, "taken": [], "retry": 0}
+    # the execution's output is what the steps found (with the last step's refresh entries), not
+    # the message again: every state's input and output is logged
     out = json.loads(desc["output"])
     assert out == {
         "device": {**device, "refresh": {"entries": []}},
         "networks": networks,
-        "sync": {"addresses": {"taken": []}},
+        "addresses": {"taken": []},
     }
     assert harness.dead_letters() == []
 
 
-@pytest.mark.parametrize("done", ["stale", "unchanged"])
-def test_stale_or_unchanged_stops_after_the_device(harness: Harness, done: str) -> None:
-    """No lease is held then: nothing to give back either."""
+@pytest.mark.parametrize("done", ["stale", "unchanged", "complete"])
+def test_stale_unchanged_or_complete_stops_after_the_device(harness: Harness, done: str) -> None:
+    """No lease is held then (a complete device step gave it back): nothing to give back either."""
     desc = harness.execute({**OK, "device": [{**DEVICE_OK, done: True, "lease_id": None}]})
     assert desc["status"] == "SUCCEEDED", desc
     assert harness.called() == ["device"]
@@ -246,7 +250,7 @@ def test_null_stale_is_not_stale(harness: Harness) -> None:
 def test_gone_instance_skips_the_networks(harness: Harness) -> None:
     desc = harness.execute({**OK, "device": [{**DEVICE_OK, "lifecycle": "gone", "interfaces": []}]})
     assert desc["status"] == "SUCCEEDED", desc
-    assert sorted(harness.called()) == ["addresses", "device", "device:release-succeeded", "dns"]
+    assert harness.called() == ["device", "addresses", "dns"]
     assert dict(harness.calls)["addresses"]["networks"] == {"space_id": None, "public_space_id": None}
 
 
@@ -301,42 +305,22 @@ def test_unknown_error_is_not_retried(harness: Harness) -> None:
     assert letter["record"]["error"]["Error"] == "KeyError"
 
 
-def test_a_release_that_fails_does_not_fail_a_finished_sync(harness: Harness) -> None:
-    """ReleaseDevice's errors are caught into Synced: the lease then expires on its own."""
-    original = harness.invoke
-
-    def invoke(function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
-        if "release" in (json.loads(body) if body else {}):
-            harness.calls.append(("device:release-refused", {}))
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps(
-                {"errorType": "SolidServerAuthError", "errorMessage": "no", "stackTrace": []}
-            ).encode()
-        return original(function_name, body, response_headers)
-
-    harness.invoke = invoke  # type: ignore[method-assign]
-    try:
-        desc = harness.execute(OK)
-    finally:
-        harness.invoke = original  # type: ignore[method-assign]
+def test_a_retried_last_step_is_told_its_attempt(harness: Harness) -> None:
+    """``$$.State.RetryCount`` reaches the last step: a retry checks that the lease is still held
+    before writing (an earlier attempt may have finished and lost only its answer)."""
+    desc = harness.execute({**OK, "dns": ["SolidServerUnavailable", DNS_OK]})
     assert desc["status"] == "SUCCEEDED", desc
-    # the execution's output says so (the sync itself is done)
-    assert json.loads(desc["output"])["release_error"]["Error"] == "SolidServerAuthError"
-    history = harness.sfn.get_execution_history(executionArn=desc["executionArn"])["events"]
-    synced = [e for e in history if e.get("stateEnteredEventDetails", {}).get("name") == "Synced"]
-    assert json.loads(synced[0]["stateEnteredEventDetails"]["input"])["release_error"]["Error"] == (
-        "SolidServerAuthError"
-    )
-    assert harness.dead_letters() == []
+    retries = [p["retry"] for name, p in harness.calls if name == "dns"]
+    assert retries == [0, 1]
 
 
 def test_addresses_taken_from_another_instance_request_its_refresh(harness: Harness) -> None:
-    """The owners the addresses step took addresses from reach ReleaseDevice, whose refresh requests
+    """The owners the addresses step took addresses from reach the last step, whose refresh requests
     RequestRefresh puts on the default bus: the previous holder gets a snapshot of its own."""
     harness.refresh_requests()
     desc = harness.execute({**OK, "addresses": [{**ADDRESSES_OK, "taken": [OTHER]}]})
     assert desc["status"] == "SUCCEEDED", desc
-    assert dict(harness.calls)["device:release-succeeded"]["taken"] == [OTHER]
+    assert dict(harness.calls)["dns"]["taken"] == [OTHER]
     [event] = harness.refresh_requests()
     assert event["source"] == "ipamsync" and event["detail-type"] == "ipamsync Refresh Request"
     assert event["detail"]["instance-id"] == "i-0fedcba9876543210"
@@ -388,7 +372,7 @@ def test_every_state_is_inspectable_yet_the_message_is_not_copied_into_each(harn
     names = [d["name"] for d in entered]
     for state in ("SyncDevice", "IsDone", "SyncNetworks"):
         assert state in names, state
-    for state in ("SyncAddressesAndDns", "SyncAddresses", "SyncDns", "ReleaseDevice", "Synced"):
+    for state in ("SyncAddresses", "SyncDns", "Synced"):
         assert state in names, state
     assert {d["name"] for d in exited} == set(names)
     for d in entered:
@@ -397,7 +381,7 @@ def test_every_state_is_inspectable_yet_the_message_is_not_copied_into_each(harn
         assert "output" in d, d["name"]
     scheduled = [e["taskScheduledEventDetails"] for e in events if "taskScheduledEventDetails" in e]
     lambda_tasks = [s for s in scheduled if s["resourceType"] == "lambda"]
-    assert len(lambda_tasks) == 5  # device, networks, addresses, dns, release
+    assert len(lambda_tasks) == 4  # device, networks, addresses, dns (which gives the lease back)
     for s in lambda_tasks:
         assert json.loads(s["parameters"])["Payload"]["message"] == body
     succeeded = [e["taskSucceededEventDetails"] for e in events if "taskSucceededEventDetails" in e]

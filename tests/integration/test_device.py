@@ -13,7 +13,7 @@ import pytest
 from ipamsync.errors import SolidServerUnavailable
 from ipamsync.sync.device import collect_tombstones
 from ipamsync.sync.lease import lease_name
-from tests.helpers import eni, inv, message, run, tick, writes
+from tests.helpers import eni, inv, message, owner, run, tick, writes
 
 
 def test_terminated_policy_retain_keeps_the_device(ctx):
@@ -124,3 +124,68 @@ def test_collecting_an_old_mark_of_an_unfinished_execution_keeps_its_snapshot_un
     assert [d for d in inv(ctx).owned_by(msg.owner)["leases"] if d.name == lease_name(iid)] == []
     out = run(msg, ctx, execution="exec-2")
     assert out["device"]["unchanged"] is False and out["addresses"]["changes"]["created"] == 1
+
+
+def test_a_change_of_the_device_alone_ends_after_the_device_step(ctx, emu):
+    """A state, type or tag change that moves no address (``pending`` → ``running``, a new tag):
+    SyncDevice writes the device, gives the lease back and answers ``complete``; the networks,
+    addresses and records are left as they are."""
+    iid = "i-0000000000000aab6"
+    enis = [eni(0x45, ["10.20.1.95"])]
+    run(message(iid, "pending", enis=enis, tags={"env": "prod"}), ctx)
+    before = inv(ctx)
+    w = writes(emu)
+    out = run(message(iid, "running", enis=enis, tags={"env": "prod", "team": "payments"}), ctx)
+    assert out["device"]["complete"] is True and set(out) == {"device"}
+    assert out["device"]["lease_id"] is None  # given back already
+    assert writes(emu) - w == 3  # the lease taken, the device, the lease given back
+    after = inv(ctx)
+    dev = after.device_of(iid)
+    assert dev.metadata["aws_state"] == "running" and dev.metadata["aws_tag_team"] == "payments"
+    assert after.address_map()["10.20.1.95"] == before.address_map()["10.20.1.95"]
+    assert after.records_of(iid) == before.records_of(iid) != set()
+    assert [d for d in after.owned_by(owner(iid))["leases"]] == []
+    # and a newer observation of the same is unchanged
+    again = run(message(iid, "running", enis=enis, tags={"env": "prod", "team": "payments"}), ctx)
+    assert again["device"]["unchanged"] is True and again["device"]["complete"] is False
+
+
+def test_after_an_unfinished_execution_a_change_of_the_device_alone_is_applied_in_full(ctx, emu):
+    iid = "i-0000000000000aab7"
+    enis = [eni(0x46, ["10.20.1.96"])]
+    emu.admin.set_faults({"rules": {"ip_add": {"error_rates": {"500": 1.0}}}})
+    with pytest.raises(SolidServerUnavailable):
+        run(message(iid, "pending", enis=enis), ctx, execution="exec-1")
+    emu.admin.clear_faults()
+    out = run(message(iid, "running", enis=enis), ctx, execution="exec-2")
+    assert out["device"]["complete"] is False and out["addresses"]["changes"]["created"] == 1
+    assert "10.20.1.96" in inv(ctx).address_map()
+
+
+def test_a_retried_last_step_whose_lease_was_given_back_writes_nothing(ctx, emu):
+    """The last step gave the lease back and its answer was lost; its retry finds the lease gone
+    and writes nothing again (a newer execution may own the instance by then)."""
+    from ipamsync.sync.addresses import sync_addresses
+    from ipamsync.sync.device import sync_device
+    from ipamsync.sync.dns import sync_dns_and_finish
+    from ipamsync.sync.networks import sync_networks
+
+    iid = "i-0000000000000aab8"
+    msg = message(iid, enis=[eni(0x47, ["10.20.1.97"])])
+    dev = sync_device(msg, ctx, holder="exec-1", started=ctx.now())
+    sync_addresses(msg, ctx, device=dev, networks=sync_networks(msg, ctx))
+    first = sync_dns_and_finish(
+        msg, ctx, device=dev, taken=["aws:123456789012:us-east-1:i-0fedcba9876543210"]
+    )
+    assert first.finished is not None and first.finished.released == 1 and first.records
+    renamed = message(iid, name="web-renamed", enis=[eni(0x47, ["10.20.1.97"])])
+    w = writes(emu)
+    again = sync_dns_and_finish(
+        renamed, ctx, device=dev, taken=["aws:123456789012:us-east-1:i-0fedcba9876543210"], retried=True
+    )
+    assert writes(emu) == w and again.records == [] and again.skipped
+    # the refresh requests are named again (the first answer, which named them, was lost)
+    assert [e["Detail"]["instance-id"] for e in again.to_dict()["refresh"]["entries"]] == [
+        "i-0fedcba9876543210"
+    ]
+    assert again.to_dict()["released"] == 0

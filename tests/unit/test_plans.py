@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -15,7 +16,7 @@ from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Zone
 from ipamsync.sync.addresses import wanted_addresses
-from ipamsync.sync.device import device_metadata, snapshot_digest, tombstone_metadata
+from ipamsync.sync.device import device_metadata, only_device_changed, snapshot_digest, tombstone_metadata
 from ipamsync.sync.dns import wanted_records
 from ipamsync.sync.networks import wanted_networks
 from tests.helpers import SUBNET6, SUBNET_B, eni, message
@@ -66,6 +67,40 @@ def test_digest_ignores_the_event_and_the_observation_time_but_not_the_snapshot_
     assert snapshot_digest(a, SETTINGS) == snapshot_digest(same, SETTINGS)
     assert snapshot_digest(a, SETTINGS) != snapshot_digest(renamed, SETTINGS)
     assert snapshot_digest(a, SETTINGS) != snapshot_digest(a, replace(SETTINGS, ttl=60))
+
+
+def test_the_digest_tells_when_only_the_device_changed():
+    """The first half hashes what the networks, addresses and DNS steps read; the second everything:
+    a state, type or tag change leaves the first half alone (the execution ends after SyncDevice)."""
+    iid = "i-0a1b2c3d4e5f67890"
+    base = message(iid, "pending", tags={"env": "prod"})
+    applied = snapshot_digest(base, SETTINGS)
+    assert re.fullmatch(r"[0-9a-f]{32}", applied)
+    device_only = [
+        message(iid, "running", tags={"env": "prod"}),
+        message(iid, "stopping", tags={"env": "prod"}),
+        message(iid, "pending", tags={"env": "test", "team": "payments"}),
+    ]
+    for msg in device_only:
+        assert only_device_changed(applied, snapshot_digest(msg, SETTINGS)), msg.instance
+    later_steps = [
+        message(iid, "pending", tags={"env": "prod"}, enis=[eni(0, ["10.20.1.16"])]),  # an address
+        message(iid, "pending", name="web-2", tags={"env": "prod"}),  # the name: addresses, records
+        message(iid, "pending", tags={"env": "prod", SETTINGS.zone_tag_key: "other.example"}),  # the zone
+        message(iid, "terminated"),  # gone: everything is released
+    ]
+    for msg in later_steps:
+        assert not only_device_changed(applied, snapshot_digest(msg, SETTINGS)), msg.instance
+    # stopping matters to the records under remove-dns: not a device-only change there
+    remove_dns = replace(SETTINGS, stopped_policy="remove-dns")
+    assert not only_device_changed(
+        snapshot_digest(base, remove_dns), snapshot_digest(device_only[1], remove_dns)
+    )
+    # the same digest is no change at all; a digest deleted (forget_applied) or of another
+    # mapping tells nothing
+    assert not only_device_changed(applied, applied)
+    assert not only_device_changed("", snapshot_digest(device_only[0], SETTINGS))
+    assert not only_device_changed(applied[:16], snapshot_digest(device_only[0], SETTINGS))
 
 
 # --------------------------------------------------------------------------- networks

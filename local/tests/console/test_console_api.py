@@ -120,18 +120,18 @@ def test_an_execution_shows_each_state_and_the_retry(run: Run) -> None:
     assert device["errors"][0]["error"] == "SolidServerUnavailable" and device["duration_ms"] > 0
     # the first state's input is the pipe's record (the message); its output only the device result
     assert "body" in json.loads(device["input"])[0] and set(json.loads(device["output"])) == {"device"}
-    assert detail["states"]["SyncAddressesAndDns"]["status"] == "succeeded"
+    assert detail["states"]["SyncAddresses"]["status"] == detail["states"]["SyncDns"]["status"] == "succeeded"
     assert "DeadLetter" not in detail["states"]
     # the path it took, transition by transition (not every edge between two states that ran)
     taken = [tuple(pair) for pair in detail["taken"]]
     assert taken[:2] == [("SyncDevice", "IsDone"), ("IsDone", "SyncNetworks")]
-    assert ("SyncAddressesAndDns", "ReleaseDevice") in taken and ("ReleaseDevice", "NeedsRefresh") in taken
+    assert ("SyncAddresses", "SyncDns") in taken and ("SyncDns", "NeedsRefresh") in taken
     assert ("IsDone", "NeedsRefresh") not in taken and ("NeedsRefresh", "Synced") in taken
-    # the Parallel's own events are named after it, not after a state inside
-    own = {e["type"]: e["state"] for e in detail["events"] if e["type"].startswith("Parallel")}
-    assert own["ParallelStateSucceeded"] == "SyncAddressesAndDns"
+    # every event is named after the state it belongs to
+    own = {e["type"]: e["state"] for e in detail["events"] if e["type"].startswith("Choice")}
+    assert own["ChoiceStateEntered"] in {"IsDone", "NeedsRefresh"}
     nodes = {n["name"]: n for n in detail["graph"]["nodes"]}
-    assert nodes["SyncAddresses"]["parent"] == "SyncAddressesAndDns" and not nodes["SyncDevice"]["parent"]
+    assert not nodes["SyncAddresses"]["parent"] and not nodes["SyncDevice"]["parent"]
     failed = _get(run, "/api/executions?status=FAILED")[2]
     assert failed["matched"] == 0 and failed["total"] == listing["total"]
     by_instance = _get(run, "/api/executions?instance=" + run.instances["api1"])[2]

@@ -9,8 +9,8 @@ from ipamsync_local.console.graph import layout
 from tests.helpers import ROOT
 
 
-def _asl() -> dict[str, Any]:
-    return dict(json.loads((ROOT / "statemachine" / "sync.asl.json").read_text(encoding="utf-8")))
+def _asl(name: str = "sync") -> dict[str, Any]:
+    return dict(json.loads((ROOT / "statemachine" / f"{name}.asl.json").read_text(encoding="utf-8")))
 
 
 def _all_states(states: dict[str, Any]) -> dict[str, Any]:
@@ -38,25 +38,52 @@ def test_every_state_and_transition_of_the_asl_is_drawn() -> None:
 
 
 def test_every_transition_leads_down_and_a_state_sits_below_all_that_lead_to_it() -> None:
-    """NeedsRefresh is reached from IsDone (a lookup) and from ReleaseDevice: it sits below both,
+    """NeedsRefresh is reached from IsDone (a lookup) and from SyncDns: it sits below both,
     RequestRefresh below it, Synced below RequestRefresh."""
     graph = layout(_asl())
     nodes = {n["name"]: n for n in graph["nodes"]}
     for e in graph["edges"]:
         a, b = nodes[e["from"]], nodes[e["to"]]
         assert b["y"] >= a["y"] + a["h"], e
-    assert nodes["ReleaseDevice"]["y"] < nodes["NeedsRefresh"]["y"] < nodes["RequestRefresh"]["y"]
+    assert nodes["SyncDns"]["y"] < nodes["NeedsRefresh"]["y"] < nodes["RequestRefresh"]["y"]
     assert nodes["RequestRefresh"]["y"] < nodes["Synced"]["y"]
 
 
+#: A Parallel of two branches (the sync workflow ran addresses and DNS so until 2026-12; the layout
+#: stays generic), inside the reconcile workflow's Map.
+PARALLEL = {
+    "StartAt": "First",
+    "States": {
+        "First": {"Type": "Task", "Next": "Both"},
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Task", "End": True}}},
+                {
+                    "StartAt": "Right",
+                    "States": {"Right": {"Type": "Pass", "Next": "Down"}, "Down": {"Type": "Succeed"}},
+                },
+            ],
+            "Next": "Last",
+        },
+        "Last": {"Type": "Succeed"},
+    },
+}
+
+
 def test_children_sit_inside_their_container_and_a_cycle_is_cut_where_it_closes() -> None:
-    graph = layout(_asl())
-    nodes = {n["name"]: n for n in graph["nodes"]}
-    for n in graph["nodes"]:
-        if n["parent"]:
-            p = nodes[n["parent"]]
-            assert p["x"] <= n["x"] and n["x"] + n["w"] <= p["x"] + p["w"], n["name"]
-            assert p["y"] <= n["y"] and n["y"] + n["h"] <= p["y"] + p["h"], n["name"]
+    for asl, containers in ((_asl("reconcile"), {"ReconcileEach"}), (PARALLEL, {"Both"})):
+        graph = layout(asl)
+        nodes = {n["name"]: n for n in graph["nodes"]}
+        assert {n["parent"] for n in graph["nodes"] if n["parent"]} == containers
+        for n in graph["nodes"]:
+            if n["parent"]:
+                p = nodes[n["parent"]]
+                assert p["x"] <= n["x"] and n["x"] + n["w"] <= p["x"] + p["w"], n["name"]
+                assert p["y"] <= n["y"] and n["y"] + n["h"] <= p["y"] + p["h"], n["name"]
+    both = {n["name"]: n for n in layout(PARALLEL)["nodes"]}
+    assert both["Left"]["x"] + both["Left"]["w"] <= both["Right"]["x"]  # branches side by side
+    assert both["Right"]["y"] < both["Down"]["y"]
     loop = {
         "StartAt": "A",
         "States": {

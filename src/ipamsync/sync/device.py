@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,12 +44,17 @@ from ipamsync.sync.common import (
     object_id,
 )
 from ipamsync.sync.lease import Lease
+from ipamsync.sync.refresh import refresh_entries
 
 log = logging.getLogger("ipamsync.sync.device")
 
 #: Bumped whenever what the sync writes for a snapshot changes: every digest changes with it, so
-#: the next message of every instance is applied in full (README, "Reconcile").
-MAPPING_VERSION = 1
+#: the next message of every instance is applied in full (README, "Reconcile"). 2: the digest is
+#: two halves (:func:`snapshot_digest`).
+MAPPING_VERSION = 2
+
+#: Characters of the digest's first half: what the later steps (networks, addresses, DNS) write.
+_LATER_STEPS = 16
 
 #: Device metadata kept on a tombstone (everything else is dropped).
 _TOMBSTONE_KEYS = (
@@ -82,17 +87,21 @@ class DeviceResult:
     interfaces: dict[str, str] = field(default_factory=dict)
     #: The instance's lease this execution holds (given back by its last step), if any.
     lease_id: str | None = None
+    #: Only what the device step writes changed (the state, the type, a tag…): it was written, the
+    #: lease given back, and the later steps have nothing to do.
+    complete: bool = False
     changes: Changes = field(default_factory=Changes)
 
     @property
     def done(self) -> bool:
-        return self.stale or self.unchanged
+        return self.stale or self.unchanged or self.complete
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "instance_id": self.instance_id,
             "stale": self.stale,
             "unchanged": self.unchanged,
+            "complete": self.complete,
             "lifecycle": self.lifecycle,
             "device_id": self.device_id,
             "interfaces": self.interfaces,
@@ -215,7 +224,12 @@ def interface_metadata(msg: Message, eni_id: str, subnet_id: str, vpc_id: str, i
 def snapshot_digest(msg: Message, settings: Settings) -> str:
     """A digest of everything the sync writes for ``msg``: the snapshot (not the event that carried
     it, nor when it was observed), the settings, and the version of the mapping. Equal digests mean
-    SOLIDserver already holds what this message would write."""
+    SOLIDserver already holds what this message would write.
+
+    Two halves of 16 hex characters: the first covers what the later steps read (:func:`_later_part`:
+    the networks, the interfaces and their addresses, the names), the second everything. When only
+    the second differs, only the device changed (its state, type, tags…): the device step writes it
+    and the execution ends there (:attr:`DeviceResult.complete`)."""
     data = msg.to_dict()
     snapshot = {
         "account": msg.account,
@@ -226,8 +240,46 @@ def snapshot_digest(msg: Message, settings: Settings) -> str:
         "settings": asdict(settings),
         "mapping": MAPPING_VERSION,
     }
-    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+    return _hash(_later_part(msg, settings, data))[:_LATER_STEPS] + _hash(snapshot)[: 32 - _LATER_STEPS]
+
+
+def _later_part(msg: Message, settings: Settings, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the networks, addresses and DNS steps read of ``msg`` (``wanted_networks``,
+    ``wanted_addresses``, ``wanted_records``): everything but the device's own fields (state,
+    architecture, cores, type, zone, launch time, private DNS name, tags) — except the zone tag
+    (DNS reads it), and whether the instance is gone, or stopped under ``STOPPED_POLICY=remove-dns``
+    (its records go then)."""
+    inst = msg.instance
+    return {
+        "account": msg.account,
+        "region": msg.region,
+        "vpcs": data["vpcs"],
+        "subnets": data["subnets"],
+        "settings": asdict(settings),
+        "mapping": MAPPING_VERSION,
+        "instance": {
+            "id": inst.id,
+            "known": inst.known,
+            "gone": inst.gone,
+            "dns_removed": settings.stopped_policy == "remove-dns" and inst.state in ("stopping", "stopped"),
+            "name": inst.name,
+            "hostname": inst.hostname,
+            "zone_tag": inst.tags.get(settings.zone_tag_key),
+            "network_interfaces": data["instance"].get("network_interfaces"),
+        },
+    }
+
+
+def _hash(data: Mapping[str, Any]) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def only_device_changed(stored: str, digest: str) -> bool:
+    """Does ``digest`` differ from the ``stored`` one (a device's ``ipamsync_digest``) in the
+    device's own fields alone? (A digest deleted by :func:`forget_applied`, or of an older mapping,
+    tells nothing: everything is applied.)"""
+    return len(stored) == len(digest) and stored != digest and stored[:_LATER_STEPS] == digest[:_LATER_STEPS]
 
 
 def _is_newer(current: Device, msg: Message) -> bool:
@@ -438,8 +490,8 @@ def sync_device(
     """The execution's first step: is ``msg`` stale or already applied? If not, take the instance's
     lease for ``holder`` (an execution that ``started`` then; default: now) and bring the device and
     its interfaces to what ``msg`` describes. The lease is returned in the result (``lease_id``)
-    for the last step to give back; when nothing else is left to do (``unchanged``), it is given
-    back here."""
+    for the last step to give back (:func:`finish`); when nothing else is left to do (``unchanged``,
+    or only the device changed: ``complete``), it is given back here."""
     result = DeviceResult(instance_id=msg.instance.id, lifecycle="gone" if msg.instance.gone else "present")
     digest = snapshot_digest(msg, ctx.settings)
     devices, leases = _find(ctx, msg)
@@ -460,16 +512,11 @@ def sync_device(
         if verdict is not None:
             lease_mod.release(ctx, lease.id)
             return _skipped(result, current, verdict)
-        if (
-            current is not None
-            and current.metadata.get(DIGEST) == digest
-            and not taken.after_failure
-            and not msg.deep
-        ):
-            # A newer observation of what is already there: only the observation time moves on.
-            _update_device(ctx, current, current.name, {**current.metadata, **_stamp(msg)}, result.changes)
+        applied = current.metadata.get(DIGEST, "") if current is not None and not taken.after_failure else ""
+        device_only = applied == digest or only_device_changed(applied, digest)
+        if current is not None and device_only and not msg.deep:
+            _device_only(ctx, msg, current, digest, result)
             lease_mod.release(ctx, lease.id)
-            result.device_id, result.unchanged = current.id, True
             return result
         _apply(ctx, msg, current, digest, result)
     except BaseException:
@@ -477,6 +524,25 @@ def sync_device(
         raise
     result.lease_id = lease.id
     return result
+
+
+def _device_only(ctx: SyncContext, msg: Message, current: Device, digest: str, result: DeviceResult) -> None:
+    """What SOLIDserver holds of the instance's networks, interfaces, addresses and names is what
+    ``msg`` describes: only the device is written, and the execution ends after this step.
+
+    * the same digest: a newer observation of what is already there (a reconcile's, say): only
+      the observation time moves on (``unchanged``);
+    * only the device's own fields changed (its state, type, tags…): the device is written
+      (``complete``)."""
+    result.device_id = current.id
+    if current.metadata.get(DIGEST) == digest:
+        _update_device(ctx, current, current.name, {**current.metadata, **_stamp(msg)}, result.changes)
+        result.unchanged = True
+        return
+    name = device_name(msg.instance.hostname, msg.instance.id)
+    _update_device(ctx, current, name, device_metadata(msg, digest, _room(current)), result.changes)
+    result.complete = True
+    log.info("only the device changed: the later steps have nothing to do")
 
 
 def _stamp(msg: Message) -> dict[str, str]:
@@ -592,15 +658,42 @@ def forget_applied(ctx: SyncContext, device_id: str | None) -> None:
 def release_device(
     msg: Message, ctx: SyncContext, *, holder: str, lease_id: str | None, failed: bool = False
 ) -> ReleaseResult:
-    """The execution's last step: give the instance's lease back (``lease_id``, named by
-    ``SyncDevice``), or after a failure give up the lease ``holder`` may hold (marked expired:
-    :func:`~ipamsync.sync.lease.abandon`)."""
+    """Give the instance's lease back (``lease_id``, named by ``SyncDevice``), or after a failure
+    give up the lease ``holder`` may hold (marked expired: :func:`~ipamsync.sync.lease.abandon`)."""
     if failed:
         return ReleaseResult(released=lease_mod.abandon_held_by(ctx, msg, holder))
     if lease_id is not None:
         lease_mod.release(ctx, lease_id)
         return ReleaseResult(released=1)
     return ReleaseResult(released=0)
+
+
+def still_held(ctx: SyncContext, msg: Message, device: DeviceResult | None) -> bool:
+    """Is the lease named in ``device`` still there? A retried last step asks (one read): when an
+    earlier attempt gave the lease back, the snapshot was applied in full and its answer was lost."""
+    if device is None or device.lease_id is None:
+        return True
+    _devices, leases = _find(ctx, msg)
+    return any(lease.id == device.lease_id for lease in leases)
+
+
+def finish(
+    ctx: SyncContext, msg: Message, device: DeviceResult | None, taken: Iterable[str]
+) -> ReleaseResult:
+    """The execution's last step is done: give the instance's lease back, and name the refresh
+    requests for the instances addresses were ``taken`` from. A release that fails is logged, not
+    raised: the snapshot is applied, and the lease expires on its own (the instance's next
+    execution then applies its snapshot in full, as after any unfinished execution)."""
+    result = ReleaseResult(refresh=refresh_entries(taken, f"address taken by {msg.instance.id}"))
+    lease_id = device.lease_id if device is not None else None
+    if lease_id is None:
+        return result
+    try:
+        lease_mod.release(ctx, lease_id)
+        result.released = 1
+    except Exception as exc:
+        log.warning("lease not given back (it will expire)", extra={"error": type(exc).__name__})
+    return result
 
 
 def collect_tombstones(ctx: SyncContext, limit: int = 100) -> dict[str, int]:

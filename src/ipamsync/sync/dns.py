@@ -51,7 +51,15 @@ from ipamsync.settings import Settings
 from ipamsync.solidserver import metadata as md
 from ipamsync.solidserver.api import Address, Record, Zone
 from ipamsync.sync.common import OWNER, Changes, SyncContext, base_metadata, other_instance
-from ipamsync.sync.device import DeviceResult, contest, forget_applied, guarded
+from ipamsync.sync.device import (
+    DeviceResult,
+    ReleaseResult,
+    contest,
+    finish,
+    forget_applied,
+    guarded,
+    still_held,
+)
 
 log = logging.getLogger("ipamsync.sync.dns")
 
@@ -79,15 +87,18 @@ class DnsResult:
     #: records left to another managed instance whose newer observation has them
     yielded: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
+    #: the execution's end (:func:`sync_dns_and_finish`): leases given back, refresh requests
+    finished: ReleaseResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "enabled": self.enabled,
             "records": self.records,
             "skipped": self.skipped,
             "yielded": self.yielded,
             "changes": self.changes.to_dict(),
         }
+        return {**out, **self.finished.to_dict()} if self.finished is not None else out
 
 
 def zone_for(msg: Message, default_zone: str, tag_key: str) -> str | None:
@@ -161,6 +172,29 @@ def sync_dns(msg: Message, ctx: SyncContext, *, device: DeviceResult | None = No
     with guarded(ctx, msg, device) as go:
         if go:
             _sync(msg, ctx, device, result)
+    return result
+
+
+def sync_dns_and_finish(
+    msg: Message,
+    ctx: SyncContext,
+    *,
+    device: DeviceResult | None,
+    taken: Sequence[str] = (),
+    retried: bool = False,
+) -> DnsResult:
+    """The execution's last step (``SyncDns``): the records, then the end of the execution — the
+    lease given back and the refresh requests named (:func:`~ipamsync.sync.device.finish`).
+
+    A ``retried`` attempt first checks that the execution still holds its lease: if an earlier
+    attempt gave it back, the snapshot was applied in full (the lease goes last) and only that
+    attempt's answer was lost; writing again could then overwrite a newer execution's records."""
+    if retried and not still_held(ctx, msg, device):
+        result = DnsResult(skipped=["applied by an earlier attempt of this step (its lease was given back)"])
+        result.finished = finish(ctx, msg, None, taken)  # the refresh requests, named again
+        return result
+    result = sync_dns(msg, ctx, device=device)
+    result.finished = finish(ctx, msg, device, taken)
     return result
 
 

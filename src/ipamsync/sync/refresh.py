@@ -69,6 +69,7 @@ class LookupResult:
             "instance_id": None,
             "stale": False,
             "unchanged": False,
+            "complete": False,
             "lifecycle": "lookup",
             "device_id": None,
             "interfaces": {},
