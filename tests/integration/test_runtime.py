@@ -234,3 +234,37 @@ def test_tracing_patches_requests_and_annotates_the_correlation_id(emu):
         "?" not in s["http"]["request"]["url"] for s in http
     )  # no query strings (WHERE values) in traces
     assert all(PASSWORD not in json.dumps(s) for s in segments)
+
+
+def _emf(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"_aws"' in line]
+
+
+def test_zero_counts_are_left_out_of_the_metrics(lambda_env, emu, capsys):
+    """A count that is 0 is not emitted (it sums the same; the EMF line is shorter): a replay of an
+    applied message emits its reads, and no writes or object counts."""
+    device = load_handler("device")
+    with mock_aws():
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        arn = sm.create_secret(
+            Name="zero", SecretString=json.dumps({"username": "ipmadmin", "password": PASSWORD})
+        )["ARN"]
+        lambda_env.setenv("SOLIDSERVER_SECRET_ARN", arn)
+        capsys.readouterr()
+        first = device.lambda_handler(MESSAGE, FakeLambdaContext("device"))
+        [applied] = _emf(capsys.readouterr().out)
+        # the last step gives the lease back
+        load_handler("dns").lambda_handler(
+            {**MESSAGE, "device": first, "finish": True}, FakeLambdaContext("dns")
+        )
+        capsys.readouterr()
+        again = device.lambda_handler(MESSAGE, FakeLambdaContext("device"))
+        [replayed] = _emf(capsys.readouterr().out)
+    assert first["lease_id"] and again["unchanged"] is True
+
+    def names(doc: dict) -> set[str]:
+        return {m["Name"] for block in doc["_aws"]["CloudWatchMetrics"] for m in block["Metrics"]}
+
+    assert {"SolidServerReads", "SolidServerWrites", "ObjectsCreated"} <= names(applied)
+    assert names(replayed) == {"SolidServerReads"} and replayed["SolidServerReads"] >= [1.0]
+    assert "SolidServerWrites" not in replayed and "ObjectsCreated" not in replayed

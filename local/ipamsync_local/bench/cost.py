@@ -133,6 +133,19 @@ class Driver:
     def start(self) -> int:
         return len(self.aws.fleet.start(self.instance_id).events)
 
+    def tag(self) -> int:
+        """``CreateTags`` on the running instance (CloudTrail): only the device changes, as in AWS's
+        second event of a launch or a start (``running`` after ``pending``) and ``stopping``."""
+        self.aws.fleet.tag(self.instance_id, {"cost-center": "cc-42"})
+        return 1
+
+    def new_address(self) -> int:
+        """``AssignPrivateIpAddresses`` on the running instance (CloudTrail): every step runs, as in
+        AWS for an instance with an auto-assigned public IP when it stops (the address goes) or
+        starts (a new one)."""
+        self.aws.fleet.assign_private_ip(self.instance_id)
+        return 1
+
     def terminate(self) -> int:
         return len(self.aws.fleet.terminate(self.instance_id).events)
 
@@ -158,8 +171,19 @@ SCENARIOS = (
     ),
     Scenario("stop", "stop (stopping, stopped)", Driver.stop),
     Scenario("start", "start (pending, running)", Driver.start),
+    Scenario("device-only", "only the device changes (a tag; AWS's running after pending)", Driver.tag),
+    Scenario(
+        "full",
+        "every step runs (a new address; AWS's stopped or pending with a public IP)",
+        Driver.new_address,
+    ),
     Scenario("terminate", "terminate (shutting-down, terminated)", Driver.terminate),
 )
+#: The AWS-shaped estimate for instances with an auto-assigned public IP: moto moves ``pending`` →
+#: ``running`` (and ``stopping`` → ``stopped``) at once, so its pairs are one change and one
+#: unchanged snapshot. In AWS each pair of such an instance is one event that moves an address and
+#: one that changes only the device: the mean of these two scenarios, per event.
+AWS_SHAPED = ("full", "device-only")
 
 
 def _wait(aws: Any, tap: PipeTap, mark: int, expected: int, timeout: float = 120.0) -> None:
@@ -384,6 +408,10 @@ def compute(used: Mapping[str, Any]) -> dict[str, Any]:
             merged["transitions"] / max(1, merged["events"]) * price("sfn_standard_transition") * MILLION, 2
         ),
     }
+    shaped = [used[k] for k in AWS_SHAPED if k in used]
+    if len(shaped) == len(AWS_SHAPED):
+        aws_items = items(_merge(shaped))
+        mix["aws_shaped_public_ip"] = round(sum(aws_items.values()), 2)
     calls_per_event = merged["solidserver_calls"] / max(1, merged["events"])
     return {
         "prices_date": PRICES_DATE,
@@ -474,6 +502,16 @@ def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
         out.append(
             (f"cost: a replay costs less than a new event (${replay:.2f} < ${launch:.2f})", replay < launch)
         )
+    if "device-only" in by and "full" in by:
+        only, full = by["device-only"], by["full"]
+        out.append(
+            (
+                f"cost: a change of the device alone ends after SyncDevice "
+                f"({only['lambda_invocations_per_event']:g} vs {full['lambda_invocations_per_event']:g} "
+                "Lambda invocations per event)",
+                only["lambda_invocations_per_event"] < full["lambda_invocations_per_event"],
+            )
+        )
     return out
 
 
@@ -521,8 +559,8 @@ def report(result: Mapping[str, Any]) -> list[Block]:
         f"{result['sample_rate']}, LogLevel INFO); logs priced ingested + 30 days stored. Target: "
         f"lifecycle mix ≤ ${result['target_usd']:.2f} {ok(met)}. X-Ray at 100 % would add "
         f"${x_ray_all:.2f}; a Standard workflow's transitions alone would cost "
-        f"${mix['standard_workflow']:.2f}. Lambda durations are local stand-ins: every additional 10 ms "
-        "per SOLIDserver call adds "
+        f"${mix['standard_workflow']:.2f}. {_aws_shaped(mix)}Lambda durations are local stand-ins: "
+        "every additional 10 ms per SOLIDserver call adds "
         f"${result['sensitivity_per_10ms_per_solidserver_call']:.2f}. Fixed per month: {fixed}.",
         "Execution log bytes per event and the total per million events at each logging setting "
         "(ExecutionLogLevel + IncludeExecutionData; ERROR logs failed executions only, none failed here):",
@@ -532,6 +570,17 @@ def report(result: Mapping[str, Any]) -> list[Block]:
     ]
 
 
+def _aws_shaped(mix: Mapping[str, Any]) -> str:
+    if "aws_shaped_public_ip" not in mix:
+        return ""
+    return (
+        "In AWS, an instance with an auto-assigned public IP moves an address in one event of each "
+        "pair (stopped, pending) and only the device in the other (moto moves to running and stopped "
+        f"at once): the mean of the two running-instance scenarios above, ${mix['aws_shaped_public_ip']:.2f} "
+        "per million events. "
+    )
+
+
 def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
     by = {s["scenario"]: _usd(s["total"]) for s in result["scenarios"]}
     mix, target = result["mix"]["total"], result["target_usd"]
@@ -539,7 +588,8 @@ def summary(result: Mapping[str, Any]) -> tuple[str, str, str]:
         "Cost per million events (us-east-1, default config)",
         f"lifecycle mix {_usd(mix)} (launch {by.get('launch')}, stop {by.get('stop')}, "
         f"start {by.get('start')}, terminate {by.get('terminate')}); replay {by.get('replay')}, "
-        f"reconcile-triggered {by.get('reconcile')}",
+        f"reconcile-triggered {by.get('reconcile')}; AWS-shaped with a public IP "
+        f"{_usd(result['mix'].get('aws_shaped_public_ip', 0.0))}",
         f"≤ {_usd(target)} {ok(mix <= target)}",
     )
 

@@ -542,7 +542,7 @@ def _device_only(ctx: SyncContext, msg: Message, current: Device, digest: str, r
     name = device_name(msg.instance.hostname, msg.instance.id)
     _update_device(ctx, current, name, device_metadata(msg, digest, _room(current)), result.changes)
     result.complete = True
-    log.info("only the device changed: the later steps have nothing to do")
+    log.debug("only the device changed: the later steps have nothing to do")
 
 
 def _stamp(msg: Message) -> dict[str, str]:
