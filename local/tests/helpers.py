@@ -21,6 +21,7 @@ DEVICE_OK = {
     "instance_id": "i-0",
     "stale": False,
     "unchanged": False,
+    "complete": False,
     "lifecycle": "present",
     "device_id": "1",
     "interfaces": {},
@@ -37,7 +38,15 @@ def device_ok(instance_id: str) -> dict[str, Any]:
 
 NETWORKS_OK = {"space_id": "1", "public_space_id": "1", "changes": {}}
 ADDRESSES_OK = {"addresses": [], "changes": {}, "taken": []}
-DNS_OK = {"enabled": False, "records": [], "skipped": [], "changes": {}}
+#: the last step's answer: the records, then the lease given back and the refresh requests named
+DNS_OK = {
+    "enabled": False,
+    "records": [],
+    "skipped": [],
+    "changes": {},
+    "released": 1,
+    "refresh": {"entries": []},
+}
 DEFAULTS = {"device": DEVICE_OK, "networks": NETWORKS_OK, "addresses": ADDRESSES_OK, "dns": DNS_OK}
 
 
@@ -72,7 +81,7 @@ class Script:
     def handler(self, step: str) -> Callable[[dict[str, Any], Any], Any]:
         def handle(event: dict[str, Any], context: Any) -> Any:
             if isinstance(event, dict) and "release" in event:
-                # the device function giving the lease back (ReleaseDevice / ReleaseAfterFailure)
+                # the device function giving up the lease (ReleaseAfterFailure)
                 with self.lock:
                     self.calls[f"{step}:release"].append(event)
                 return {"released": 1, "refresh": {"entries": []}}

@@ -281,7 +281,7 @@ RETRY_POLICY: tuple[dict[str, object], ...] = (
         "ErrorEquals": ["Lambda.TooManyRequestsException"],
         "IntervalSeconds": 1,
         "BackoffRate": 2.0,
-        "MaxAttempts": 4,
+        "MaxAttempts": 5,
         "MaxDelaySeconds": 8,
         "JitterStrategy": "FULL",
     },
@@ -289,7 +289,7 @@ RETRY_POLICY: tuple[dict[str, object], ...] = (
         "ErrorEquals": list(TRANSIENT_ERROR_NAMES),
         "IntervalSeconds": 2,
         "BackoffRate": 2.0,
-        "MaxAttempts": 4,
+        "MaxAttempts": 3,
         "MaxDelaySeconds": 8,
         "JitterStrategy": "FULL",
     },
@@ -297,6 +297,7 @@ RETRY_POLICY: tuple[dict[str, object], ...] = (
 )
 
 #: The ``Retry`` list of ``ReleaseAfterFailure``, which gives up a failed execution's lease at best:
-#: Lambda's own errors only (L, R). A SOLIDserver error is not waited out — the sync step before it
-#: has just exhausted its retries against the same appliance — and the lease expires on its own.
+#: Lambda's own errors only (L, R: throttling is likely then, a burst is what made the step before
+#: fail). A SOLIDserver error is not waited out — the step before has just exhausted its retries
+#: against the same appliance — and the lease expires on its own.
 BEST_EFFORT_RETRY_POLICY: tuple[dict[str, object], ...] = RETRY_POLICY[:2]
