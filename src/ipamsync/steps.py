@@ -120,8 +120,7 @@ class DeviceInput:
 @dataclass(frozen=True)
 class ReleaseInput:
     """Input of ``ReleaseAfterFailure`` (and of the former ``ReleaseDevice``): the execution whose
-    lease is given back, and (when ``SyncDevice``
-    succeeded) its result, which names the lease."""
+    lease is given back, and (when ``SyncDevice`` succeeded) its result, which names the lease."""
 
     message: Message
     execution: str
