@@ -7,6 +7,7 @@ context). Helpers live in ``tests/helpers.py`` and ``local/tests/helpers.py``, n
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -28,6 +29,15 @@ for _k in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS
 os.environ.update(FAKE_AWS)
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+# Bytecode caching on, whatever the shell says (PYTHONDONTWRITEBYTECODE=1 is common in containers):
+# the suite starts hundreds of Python processes (xdist workers, CLI subprocesses, the forkservers and
+# every Lambda execution environment) which import the same moto, botocore, Powertools and ipamsync
+# modules; uv installs no .pyc, so without a cache each of them compiles ~1,200 modules again (2-4 s
+# of CPU per process). The first import writes the .pyc (.venv and the tree's __pycache__, both
+# ignored by git); every later process, this one's children included (os.environ), reads it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 # Powertools' logger binds its handler to sys.stdout when it is first imported: import it now,
 # under pytest's session-wide capture, not inside a test whose capture is closed afterwards.

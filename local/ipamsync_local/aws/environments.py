@@ -181,6 +181,7 @@ class Environment:
         #: kill() runs from the runtime's stop and from an invocation whose environment died or timed
         #: out, at the same moment: one of them closes the process (Process.close twice raises)
         self._kill_lock = threading.Lock()
+        self._asked_to_exit = False
 
     def start(self, ctx: Any) -> dict[str, Any] | None:
         """Start the process and run the init phase; None when ready, else Lambda's init error."""
@@ -241,12 +242,19 @@ class Environment:
         self.kill()
         return self.process.exitcode if self.process is not None else None
 
+    def ask_to_exit(self) -> None:
+        """Tell the process to exit (once), without waiting for it: :meth:`stop` waits."""
+        if self.process is None or self._asked_to_exit:
+            return
+        self._asked_to_exit = True
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+
     def stop(self) -> None:
         """Ask the process to exit; kill it when it does not in time."""
         if self.process is None:
             return
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(None)
+        self.ask_to_exit()
         self.process.join(STOP_GRACE)
         self.kill()
 
@@ -347,6 +355,8 @@ class EnvironmentPool:
             self._stopped = True
             envs = [*self._idle, *self._busy]
             self._idle.clear()
+        for env in envs:  # every process exits at once, each then waited for (killed if it lingers)
+            env.ask_to_exit()
         for env in envs:
             env.stop()
 

@@ -22,7 +22,10 @@ What is patched (all restored by :meth:`MotoHooks.uninstall`) and why:
    a traceback: silenced unless ``debug``.
 5. ``AmazonStateLanguageParser.parse`` — moto re-parses the ASL with ANTLR for every execution
    (~0.1 s for sync.asl.json). The parse *tree* is cached per definition; each execution still gets
-   fresh evaluation components (``Preprocessor().visit(tree)``), so no state is shared.
+   fresh evaluation components (``Preprocessor().visit(tree)``), so no state is shared. Likewise
+   the interpreter parses every JSONPath it evaluates (``json_path.parse``, ``result_path.parse``:
+   a new PLY parser each time, ~1 ms, some 25 per execution): the parsed expressions, immutable,
+   are cached per path text.
 6. ``boto_client_for`` (imported by name into the interpreter's task modules) — one boto3 client per
    task invocation costs ~30 ms and is created on boto3's default session, which is not safe to use
    from several threads at once. Clients are cached per (region, service); botocore clients are
@@ -160,6 +163,13 @@ _ACTIVE: MotoHooks | None = None
 _ACTIVE_LOCK = threading.Lock()
 #: ASL parse trees by definition text (immutable once built; shared by every runtime).
 _TREES: dict[str, Any] = {}
+#: Parsed JSONPath expressions by (parsing module, path text) (immutable; shared by every runtime).
+_JSON_PATHS: dict[tuple[str, str], Any] = {}
+#: The interpreter's modules that parse JSONPath with a module-level ``parse`` (5.).
+JSON_PATH_MODULES = (
+    "moto.stepfunctions.parser.asl.utils.json_path",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+)
 
 
 class MotoHooks:
@@ -383,6 +393,21 @@ class MotoHooks:
             return Preprocessor().visit(tree), tree
 
         self._patches.append(Patch(parser_cls, "parse", staticmethod(parse)))
+
+        import importlib
+
+        paths = _JSON_PATHS
+        for module_name in JSON_PATH_MODULES:
+            module = importlib.import_module(module_name)
+
+            def parse_path(path: str, _parse: Any = module.parse, _module: str = module_name) -> Any:
+                expr = paths.get((_module, path))
+                if expr is None:
+                    expr = _parse(path)  # raises on a bad path: nothing cached
+                    paths[(_module, path)] = expr
+                return expr
+
+            self._patches.append(Patch(module, "parse", parse_path))
 
     # ------------------------------------------------------------------ 6. interpreter clients
 

@@ -7,8 +7,11 @@ it); werkzeug's line per request is silenced."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import sys
+import threading
 import types
 from typing import Any
 
@@ -54,10 +57,34 @@ class MotoServer:
         if server is None:
             return
         try:
-            server.stop()
+            _stop_now(server)
         finally:
             inner = getattr(server, "_server", None)  # werkzeug's server: its socket stays open
             if inner is not None:
                 inner.server_close()
             if self._werkzeug_level is not None:
                 logging.getLogger("werkzeug").setLevel(self._werkzeug_level)
+
+
+def _stop_now(server: Any) -> None:
+    """``server.stop()`` without waiting out the serving loop's poll: werkzeug's ``serve_forever``
+    looks at its shutdown flag only between ``select`` calls of 0.5 s, so ``stop`` took up to half a
+    second. The stop runs in a thread while connections to the listening socket wake the loop
+    (each is accepted and closed by a handler that reads nothing); the stop's error is re-raised."""
+    address = server.get_host_and_port()
+    errors: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            server.stop()
+        except BaseException as exc:  # re-raised by the caller's thread
+            errors.append(exc)
+
+    stopper = threading.Thread(target=stop, name="moto-server-stop", daemon=True)
+    stopper.start()
+    while stopper.is_alive():
+        with contextlib.suppress(OSError):
+            socket.create_connection(address, timeout=0.5).close()
+        stopper.join(0.02)
+    if errors:
+        raise errors[0]

@@ -258,6 +258,7 @@ class Pipe:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
+        self._wake.set()  # the poll loop may be waiting out its idle poll: it ends now
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

@@ -257,6 +257,44 @@ def test_parser_returns_a_program_and_a_reusable_tree() -> None:
     assert type(again) is type(program) and again is not program
 
 
+def test_json_paths_are_parsed_by_module_level_parse_in_known_modules() -> None:
+    import importlib
+
+    import jsonpath_ng
+    import jsonpath_ng.ext
+
+    root = Path(moto.__file__).parent / "stepfunctions" / "parser"
+    importers = set()
+    for path in root.rglob("*.py"):
+        if "jsonpath_ng" in path.read_text():
+            rel = path.relative_to(Path(moto.__file__).parent.parent).with_suffix("")
+            importers.add(".".join(rel.parts))
+    assert importers == set(motohook.JSON_PATH_MODULES)
+    json_path, result_path = (importlib.import_module(m) for m in motohook.JSON_PATH_MODULES)
+    assert json_path.parse is jsonpath_ng.ext.parse and result_path.parse is jsonpath_ng.parse
+    assert "parse(path)" in inspect.getsource(json_path.extract_json)
+    assert "parse(self.result_path_src)" in inspect.getsource(result_path)
+
+
+def test_json_paths_are_parsed_once_while_installed_and_bad_ones_still_raise() -> None:
+    import jsonpath_ng.ext
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    hooks = _hooks().install()
+    try:
+        first = json_path.parse("$.detail.instance")
+        assert json_path.parse("$.detail.instance") is first
+        assert json_path.extract_json("$.detail.instance", {"detail": {"instance": "i-1"}}) == "i-1"
+        assert json_path.extract_json("$.a[*].b", {"a": [{"b": 1}, {"b": 2}]}) == [1, 2]
+        for _ in range(2):
+            with pytest.raises(Exception):  # noqa: B017 - jsonpath_ng's own error type
+                json_path.parse("$.[")
+    finally:
+        hooks.uninstall()
+    assert json_path.parse is jsonpath_ng.ext.parse
+    assert json_path.parse("$.detail.instance") is not first
+
+
 def test_boto_client_for_importers_are_known() -> None:
     root = Path(moto.__file__).parent / "stepfunctions" / "parser"
     importers = set()
