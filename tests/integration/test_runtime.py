@@ -39,13 +39,20 @@ def lambda_env(emu, monkeypatch):
     parameters.clear_caches()
 
 
+def _secret(lambda_env, name: str, password: str = PASSWORD):
+    """A Secrets Manager secret (inside ``mock_aws``) the functions read SOLIDserver's credentials
+    from; returns the client and the secret's ARN."""
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = sm.create_secret(
+        Name=name, SecretString=json.dumps({"username": "ipmadmin", "password": password})
+    )["ARN"]
+    lambda_env.setenv("SOLIDSERVER_SECRET_ARN", arn)
+    return sm, arn
+
+
 def test_credentials_come_from_the_secret_and_are_cached(lambda_env, emu):
     with mock_aws():
-        sm = boto3.client("secretsmanager", region_name="us-east-1")
-        arn = sm.create_secret(
-            Name="ipamsync/sds", SecretString=json.dumps({"username": "ipmadmin", "password": PASSWORD})
-        )["ARN"]
-        lambda_env.setenv("SOLIDSERVER_SECRET_ARN", arn)
+        sm, arn = _secret(lambda_env, "ipamsync/sds")
         device = load_handler("device")
         out = device.lambda_handler(MESSAGE, FakeLambdaContext("device"))
         assert out["device_id"] and out["lifecycle"] == "present"
@@ -75,11 +82,7 @@ def test_a_secret_rotated_while_cached_is_used_at_the_first_refusal(lambda_env, 
     credentials and the secret holds others (it was rotated), the invocation reads it again and
     carries on with them: no environment fails an event because another one saw the rotation."""
     with mock_aws():
-        sm = boto3.client("secretsmanager", region_name="us-east-1")
-        arn = sm.create_secret(
-            Name="rot", SecretString=json.dumps({"username": "ipmadmin", "password": "old"})
-        )["ARN"]
-        lambda_env.setenv("SOLIDSERVER_SECRET_ARN", arn)
+        sm, arn = _secret(lambda_env, "rot", "old")
         container.sync_context()  # this environment has read (and cached) the old secret
         sm.put_secret_value(
             SecretId=arn, SecretString=json.dumps({"username": "ipmadmin", "password": PASSWORD})
@@ -245,11 +248,7 @@ def test_zero_counts_are_left_out_of_the_metrics(lambda_env, emu, capsys):
     applied message emits its reads, and no writes or object counts."""
     device = load_handler("device")
     with mock_aws():
-        sm = boto3.client("secretsmanager", region_name="us-east-1")
-        arn = sm.create_secret(
-            Name="zero", SecretString=json.dumps({"username": "ipmadmin", "password": PASSWORD})
-        )["ARN"]
-        lambda_env.setenv("SOLIDSERVER_SECRET_ARN", arn)
+        _secret(lambda_env, "zero")
         capsys.readouterr()
         first = device.lambda_handler(MESSAGE, FakeLambdaContext("device"))
         [applied] = _emf(capsys.readouterr().out)

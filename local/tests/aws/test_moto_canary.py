@@ -257,19 +257,24 @@ def test_parser_returns_a_program_and_a_reusable_tree() -> None:
     assert type(again) is type(program) and again is not program
 
 
+def _parser_modules_naming(text: str) -> set[str]:
+    """The modules of moto's Step Functions interpreter whose source contains ``text``."""
+    root = Path(moto.__file__).parent / "stepfunctions" / "parser"
+    found = set()
+    for path in root.rglob("*.py"):
+        if text in path.read_text():
+            rel = path.relative_to(Path(moto.__file__).parent.parent).with_suffix("")
+            found.add(".".join(rel.parts))
+    return found
+
+
 def test_json_paths_are_parsed_by_module_level_parse_in_known_modules() -> None:
     import importlib
 
     import jsonpath_ng
     import jsonpath_ng.ext
 
-    root = Path(moto.__file__).parent / "stepfunctions" / "parser"
-    importers = set()
-    for path in root.rglob("*.py"):
-        if "jsonpath_ng" in path.read_text():
-            rel = path.relative_to(Path(moto.__file__).parent.parent).with_suffix("")
-            importers.add(".".join(rel.parts))
-    assert importers == set(motohook.JSON_PATH_MODULES)
+    assert _parser_modules_naming("jsonpath_ng") == set(motohook.JSON_PATH_MODULES)
     json_path, result_path = (importlib.import_module(m) for m in motohook.JSON_PATH_MODULES)
     assert json_path.parse is jsonpath_ng.ext.parse and result_path.parse is jsonpath_ng.parse
     assert "parse(path)" in inspect.getsource(json_path.extract_json)
@@ -296,13 +301,7 @@ def test_json_paths_are_parsed_once_while_installed_and_bad_ones_still_raise() -
 
 
 def test_boto_client_for_importers_are_known() -> None:
-    root = Path(moto.__file__).parent / "stepfunctions" / "parser"
-    importers = set()
-    for path in root.rglob("*.py"):
-        if "boto_client_for" in path.read_text():
-            rel = path.relative_to(Path(moto.__file__).parent.parent).with_suffix("")
-            importers.add(".".join(rel.parts))
-    assert importers == set(BOTO_CLIENT_FOR_MODULES)
+    assert _parser_modules_naming("boto_client_for") == set(BOTO_CLIENT_FOR_MODULES)
     from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
     assert _params(boto_client_for) == ["region", "service", "state_credentials"]
