@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 
+from ipamsync.errors import RETRY_POLICY
 from ipamsync_local.truth import foreign_snapshot
 
 from .harness import MAX_RECEIVE, Run
@@ -108,7 +109,11 @@ def test_a_half_applied_event_is_fixed_by_replaying_it(
         runs = [s for s in run.executions()[before:] if s.instance_id == transient.instance_id]
         first = runs[0]
         assert first.status == "FAILED" and first.dead_lettered
-        assert Counter(f["error"] for f in first.task_failures) == {"SolidServerUnavailable": 5}
+        # every attempt the transient retrier allows failed: the first and its retries
+        attempts = 1 + next(
+            int(r["MaxAttempts"]) for r in RETRY_POLICY if "SolidServerUnavailable" in r["ErrorEquals"]
+        )
+        assert Counter(f["error"] for f in first.task_failures) == {"SolidServerUnavailable": attempts}
         assert {f["state"] for f in first.task_failures} == {"SyncAddresses"}
         assert run.dead_letters("EventDeadLetterQueue") == []
         assert [s.status for s in runs].count("SUCCEEDED") == 2, "redelivered by SQS, then applied"
