@@ -264,7 +264,7 @@ LAMBDA_SERVICE_ERRORS: tuple[str, ...] = (
     "Lambda.SdkClientException",
 )
 
-#: The ``Retry`` list of every sync Lambda task, in order (README "State machine" explains each):
+#: The ``Retry`` list of every Lambda task, in order (README "State machine" explains each):
 #: L = Lambda service errors, R = throttling by the sync functions' reserved concurrency (the load
 #: bound on SOLIDserver: expected under bursts, waited out), T = ipamsync's transient errors,
 #: Timeout = a task or function timeout, retried once.
@@ -281,8 +281,8 @@ RETRY_POLICY: tuple[dict[str, object], ...] = (
         "ErrorEquals": ["Lambda.TooManyRequestsException"],
         "IntervalSeconds": 1,
         "BackoffRate": 2.0,
-        "MaxAttempts": 5,
-        "MaxDelaySeconds": 8,
+        "MaxAttempts": 6,
+        "MaxDelaySeconds": 4,
         "JitterStrategy": "FULL",
     },
     {
@@ -295,9 +295,3 @@ RETRY_POLICY: tuple[dict[str, object], ...] = (
     },
     {"ErrorEquals": ["States.Timeout", "Sandbox.Timedout"], "IntervalSeconds": 2, "MaxAttempts": 1},
 )
-
-#: The ``Retry`` list of ``ReleaseAfterFailure``, which gives up a failed execution's lease at best:
-#: Lambda's own errors only (L, R: throttling is likely then, a burst is what made the step before
-#: fail). A SOLIDserver error is not waited out — the step before has just exhausted its retries
-#: against the same appliance — and the lease expires on its own.
-BEST_EFFORT_RETRY_POLICY: tuple[dict[str, object], ...] = RETRY_POLICY[:2]

@@ -7,7 +7,7 @@ SOLIDserver stays within what the configuration allows; SOLIDserver's 429s are h
 * The bound: ``SolidServerMaxConcurrency`` (template: each sync function's reserved concurrency)
   is 2. The local Lambda service enforces it like Lambda (429 ``TooManyRequestsException`` beyond
   it), the state machine retries the throttled tasks (``Lambda.TooManyRequestsException``: 6 retries,
-  1-8 s), and the emulator side counts the requests it serves at once: at most 2 per function, so 8
+  1-4 s), and the emulator side counts the requests it serves at once: at most 2 per function, so 8
   for the four (the functions' environments run in parallel, as in AWS).
 * 429: SOLIDserver answers 429 with ``Retry-After: 1`` to 5 % of the device lookups; the client
   must wait that long before asking again (measured on the emulator side).

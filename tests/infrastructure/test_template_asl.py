@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from ipamsync.errors import (
-    BEST_EFFORT_RETRY_POLICY,
     PERMANENT_ERROR_NAMES,
     RETRY_POLICY,
     TRANSIENT_ERROR_NAMES,
@@ -319,18 +318,16 @@ def test_every_lambda_task_is_known(asl: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
 def test_lambda_task_timeout_and_retries_come_from_the_errors_module(asl: dict[str, Any], name: str) -> None:
-    """Every sync Lambda task retries exactly ``ipamsync.errors.RETRY_POLICY`` — built from the error
-    classes themselves — so the ASL and the named errors cannot drift apart; ``ReleaseAfterFailure``
-    (best effort: the lease expires on its own) retries Lambda's own errors only."""
+    """Every Lambda task retries exactly ``ipamsync.errors.RETRY_POLICY`` — built from the error
+    classes themselves — so the ASL and the named errors cannot drift apart."""
     state, _ = lambda_tasks(asl)[name]
     assert state["TimeoutSeconds"] == 60
-    policy = BEST_EFFORT_RETRY_POLICY if name == "ReleaseAfterFailure" else RETRY_POLICY
-    assert state["Retry"] == [dict(r) for r in policy], (
-        "regenerate the Retry blocks from ipamsync.errors: " + json.dumps([dict(r) for r in policy])
+    assert state["Retry"] == [dict(r) for r in RETRY_POLICY], (
+        "regenerate the Retry blocks from ipamsync.errors.RETRY_POLICY: "
+        + json.dumps([dict(r) for r in RETRY_POLICY])
     )
-    if name != "ReleaseAfterFailure":
-        transient = next(r for r in state["Retry"] if "SolidServerUnavailable" in r["ErrorEquals"])
-        assert transient["ErrorEquals"] == list(TRANSIENT_ERROR_NAMES)
+    transient = next(r for r in state["Retry"] if "SolidServerUnavailable" in r["ErrorEquals"])
+    assert transient["ErrorEquals"] == list(TRANSIENT_ERROR_NAMES)
 
 
 @pytest.mark.parametrize("name", SYNC_TASKS)
