@@ -30,8 +30,13 @@ def organisation(
         "SpaceStrategy": "per-account-region",
         **params,
     }
+    # Two accounts launch the same names into the same VPC range here, so their instances contend
+    # for the same A records (one DNS zone): a record whose holder's execution is running is retried
+    # (HeldByAnotherInstance). Retry waits are scaled to 5 % (T: 0.1-0.4 s, 0.7 s in all), not the
+    # pipeline's 1 %, so that they outlast a concurrent execution on a loaded machine, as 2-8 s do
+    # in AWS.
     with (
-        make_pipeline(parameters=parameters, plant_foreign=False) as run,
+        make_pipeline(parameters=parameters, plant_foreign=False, retry_scale=0.05) as run,
         LocalOrganization(run.aws, external_id=EXTERNAL_ID) as org,
     ):
         for account, region in ((MEMBER, EAST), (MEMBER, WEST), (HUB, WEST)):
