@@ -227,7 +227,7 @@ def run(msg: Message, ctx: Any, *, execution: str | None = None) -> dict[str, An
     addresses were taken from, as ``refresh``); after a failure the lease is given up before the
     error is raised."""
     from ipamsync.sync.addresses import sync_addresses
-    from ipamsync.sync.device import release_device, sync_device
+    from ipamsync.sync.device import give_up, sync_device
     from ipamsync.sync.dns import sync_dns_and_finish
     from ipamsync.sync.networks import NetworksResult, sync_networks
 
@@ -240,7 +240,7 @@ def run(msg: Message, ctx: Any, *, execution: str | None = None) -> dict[str, An
         ips = sync_addresses(msg, ctx, device=dev, networks=nets)
         dns = sync_dns_and_finish(msg, ctx, device=dev, taken=ips.taken)
     except Exception:
-        release_device(msg, ctx, holder=holder, lease_id=None, failed=True)
+        give_up(msg, ctx, holder=holder)
         raise
     out = dns.to_dict()
     return {

@@ -24,7 +24,7 @@ from ipamsync.sync.device import (
     ReleaseResult,
     collect_tombstones,
     finish,
-    release_device,
+    give_up,
     sync_device,
 )
 from ipamsync.sync.refresh import LookupResult, lookup_holders
@@ -38,7 +38,7 @@ def sync(inputs: DeviceInput, ctx: SyncContext) -> DeviceResult | LookupResult:
 
 def release(inputs: ReleaseInput, ctx: SyncContext) -> ReleaseResult:
     if inputs.failed:
-        return release_device(inputs.message, ctx, holder=inputs.execution, lease_id=None, failed=True)
+        return give_up(inputs.message, ctx, holder=inputs.execution)
     return finish(ctx, inputs.message, inputs.device, inputs.taken)
 
 

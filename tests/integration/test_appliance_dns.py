@@ -96,7 +96,7 @@ def _rename_beside_dns(ctx: SyncContext, emu: Any, iid: str, enis: list[dict[str
     """The rename of ``iid`` (``app`` → ``app-renamed``) with its addresses step (in another
     container) running between the DNS step's reading of the records and its look at the
     addresses. Returns the DNS step's result."""
-    from ipamsync.sync.device import release_device
+    from ipamsync.sync.device import finish
 
     renamed = message(iid, name="app-renamed", enis=enis)
     dev = sync_device(renamed, ctx, holder="exec-2", started=ctx.now())
@@ -117,7 +117,7 @@ def _rename_beside_dns(ctx: SyncContext, emu: Any, iid: str, enis: list[dict[str
     finally:
         ctx.ss.find_records = find_records  # type: ignore[method-assign]
         other.ss.client.close()
-        release_device(renamed, ctx, holder="exec-2", lease_id=dev.lease_id)
+        finish(ctx, renamed, dev, ())
     assert renames and renames[0].changes.counts["updated:address"] >= 1
     return result
 
@@ -130,7 +130,7 @@ def test_a_rename_beside_the_dns_step_finds_the_appliances_ptr_of_a_distinct_nam
     addresses: the appliance's PTR of the IPv6 address still names its old distinct name. It is
     recognised and adopted, never a conflict."""
     emu.admin.change_profile(ipam_dns_replication=True, unique_address_names=True)
-    from ipamsync.sync.device import release_device
+    from ipamsync.sync.device import finish
     from tests.helpers import SUBNET6
 
     iid = "i-0000000000000f035"
@@ -142,7 +142,7 @@ def test_a_rename_beside_the_dns_step_finds_the_appliances_ptr_of_a_distinct_nam
     nets = sync_networks(first, ctx)
     sync_dns(first, ctx, device=dev)  # before the addresses: ipamsync writes the records
     sync_addresses(first, ctx, device=dev, networks=nets)  # the appliance adds its own from the names
-    release_device(first, ctx, holder="exec-1", lease_id=dev.lease_id)
+    finish(ctx, first, dev, ())
     result = _rename_beside_dns(ctx, emu, iid, enis)
     fqdn = f"app-renamed.{ZONE}"
     wanted = {

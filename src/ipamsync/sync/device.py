@@ -655,17 +655,11 @@ def forget_applied(ctx: SyncContext, device_id: str | None) -> None:
         ctx.ss.update_device(device_id, name=None, metadata={}, delete_keys=[DIGEST])
 
 
-def release_device(
-    msg: Message, ctx: SyncContext, *, holder: str, lease_id: str | None, failed: bool = False
-) -> ReleaseResult:
-    """Give the instance's lease back (``lease_id``, named by ``SyncDevice``), or after a failure
-    give up the lease ``holder`` may hold (marked expired: :func:`~ipamsync.sync.lease.abandon`)."""
-    if failed:
-        return ReleaseResult(released=lease_mod.abandon_held_by(ctx, msg, holder))
-    if lease_id is not None:
-        lease_mod.release(ctx, lease_id)
-        return ReleaseResult(released=1)
-    return ReleaseResult(released=0)
+def give_up(msg: Message, ctx: SyncContext, *, holder: str) -> ReleaseResult:
+    """After a failure (``ReleaseAfterFailure``), give up the lease ``holder`` may hold: marked
+    expired, kept as the mark of an unfinished execution (:func:`~ipamsync.sync.lease.abandon`).
+    A finished execution gives its lease back with :func:`finish`."""
+    return ReleaseResult(released=lease_mod.abandon_held_by(ctx, msg, holder))
 
 
 def still_held(ctx: SyncContext, msg: Message, device: DeviceResult | None) -> bool:

@@ -7,10 +7,10 @@ object: a Device Manager device named ``ipamsync-lease-<instance-id>``, owned by
 (``ipamsync_lease``: the execution) and when it expires (``ipamsync_lease_expires``).
 
 * An execution takes it in its first step (``SyncDevice``) before writing anything and deletes it
-  in its last (``SyncDns``, or ``SyncDevice`` itself when nothing else is left to
-  do); a step invoked on its own (``sam local invoke``) takes and gives
-  back its own. After a failure it is *abandoned* (``ReleaseAfterFailure``): marked expired, not
-  deleted, so it remains the mark of an unfinished execution (see :func:`abandon`).
+  in its last (``SyncDns``, or ``SyncDevice`` itself when nothing else is left to do); a step
+  invoked on its own (``sam local invoke``) takes and gives back its own. After a failure it is
+  *abandoned* (``ReleaseAfterFailure``): marked expired, not deleted, so it remains the mark of an
+  unfinished execution (see :func:`abandon`).
 * Another execution of the same instance finds it held and fails with the transient
   :class:`~ipamsync.errors.InstanceBusy`: the state machine retries it with backoff.
 * It expires ``Settings.lease_seconds`` (``ExecutionLeaseSeconds``, 330 s) after its execution
